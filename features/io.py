@@ -1,0 +1,488 @@
+"""Read the four marketplace logs into one tidy events table.
+
+The input is a directory holding ``signup``, ``call``, ``message`` and ``search``
+logs, each as ``.tsv``, ``.tsv.gz``, ``.csv``, ``.csv.gz`` or ``.parquet``:
+
+========  =========================================
+signup    ``user_id``, ``country_code``, ``signup_ts``
+call      ``user_id``, ``call_ts``
+message   ``user_id``, ``message_ts``
+search    ``user_id``, ``search_ts``
+========  =========================================
+
+Timestamps are parsed value by value, so one column may mix forms: epoch seconds,
+milliseconds or microseconds (told apart by magnitude), ISO 8601 with ``Z`` or an
+offset, ``YYYY-MM-DD HH:MM:SS[.fff]`` and date-only. Naive values are UTC. Every
+value ends as integer milliseconds since the epoch (UTC).
+
+Nothing is dropped silently: :class:`LoadReport` accounts for every row read as
+kept, duplicate or bad (with reasons and the first line numbers of each).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
+LOGS: tuple[str, ...] = ("signup", *EVENT_TYPES)
+REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "signup": ("user_id", "country_code", "signup_ts"),
+    "search": ("user_id", "search_ts"),
+    "call": ("user_id", "call_ts"),
+    "message": ("user_id", "message_ts"),
+}
+SUFFIXES: tuple[str, ...] = (".tsv", ".tsv.gz", ".csv", ".csv.gz", ".parquet")
+
+#: Earliest timestamp accepted (2000-01-01T00:00:00Z), in ms since the epoch.
+MIN_TS_MS = 946_684_800_000
+#: How many line numbers each reason keeps in the report.
+MAX_EXAMPLES = 5
+
+_NUMERIC = r"^[+-]?[0-9]+(\.[0-9]*)?$"
+_ZONED = r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+class LoadError(ValueError):
+    """A log cannot be read at all (missing file or column, empty directory)."""
+
+
+class BadRowError(ValueError):
+    """Raised in ``strict`` mode on the first row that cannot be used."""
+
+
+@dataclasses.dataclass
+class FileReport:
+    """What happened to the rows of one log file.
+
+    ``rows_read == rows_kept + duplicates + bad_rows`` always holds.
+    """
+
+    path: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    duplicates: int = 0
+    bad_rows: int = 0
+    #: reason -> number of rows excluded for it
+    bad_reasons: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: reason -> the first line numbers (1 = header line) with that reason
+    bad_lines: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class LoadReport:
+    """Accounting of a whole data directory, as logged by ``train.py``."""
+
+    files: dict[str, FileReport] = dataclasses.field(default_factory=dict)
+    missing_logs: list[str] = dataclasses.field(default_factory=list)
+    users_without_signup: int = 0
+    repeat_signups: int = 0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files.values())
+
+    @property
+    def rows_kept(self) -> int:
+        return sum(f.rows_kept for f in self.files.values())
+
+    @property
+    def duplicates(self) -> int:
+        return sum(f.duplicates for f in self.files.values())
+
+    @property
+    def bad_rows(self) -> int:
+        return sum(f.bad_rows for f in self.files.values())
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict with the totals and the per-file details."""
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "duplicates": self.duplicates,
+            "bad_rows": self.bad_rows,
+            "users_without_signup": self.users_without_signup,
+            "repeat_signups": self.repeat_signups,
+            "missing_logs": list(self.missing_logs),
+            "files": {k: dataclasses.asdict(v) for k, v in self.files.items()},
+        }
+
+    def summary_lines(self) -> list[str]:
+        """Human-readable lines, one per file plus the cross-file facts."""
+        lines = []
+        for name, f in self.files.items():
+            line = (
+                f"{name}: {f.rows_read:,} rows read, {f.rows_kept:,} kept, "
+                f"{f.duplicates:,} duplicates, {f.bad_rows:,} bad"
+            )
+            for reason, count in f.bad_reasons.items():
+                first = ", ".join(str(n) for n in f.bad_lines.get(reason, []))
+                line += f"\n    {count:,} x {reason} (first lines: {first}) in {f.path}"
+            lines.append(line)
+        for name in self.missing_logs:
+            lines.append(f"{name}: no file, treated as an empty stream")
+        if self.users_without_signup:
+            lines.append(f"{self.users_without_signup:,} users have events but no signup")
+        if self.repeat_signups:
+            lines.append(f"{self.repeat_signups:,} users signed up more than once")
+        return lines
+
+
+@dataclasses.dataclass
+class Logs:
+    """The cleaned input.
+
+    Attributes
+    ----------
+    events : DataFrame
+        ``user_id`` (int64), ``event`` (category of search/call/message),
+        ``ts_ms`` (int64, ms since epoch UTC), sorted by user then time.
+    signups : DataFrame
+        ``user_id`` (int64, unique), ``country_code`` (str), ``signup_ms`` (int64):
+        the earliest signup of each user.
+    report : LoadReport
+    """
+
+    events: pd.DataFrame
+    signups: pd.DataFrame
+    report: LoadReport
+
+
+def find_log(directory: Path, name: str) -> Path | None:
+    """Return the file holding log ``name`` in ``directory``, or None."""
+    hits = [directory / f"{name}{s}" for s in SUFFIXES if (directory / f"{name}{s}").exists()]
+    if len(hits) > 1:
+        raise LoadError(
+            f"{directory}: more than one file for the {name} log: "
+            + ", ".join(p.name for p in hits)
+        )
+    return hits[0] if hits else None
+
+
+def read_table(path: Path) -> tuple[pa.Table, list[int]]:
+    """Read one log file with every column as strings (parquet keeps its types).
+
+    Returns
+    -------
+    table, skipped_lines
+        The rows that have the header's number of fields, and the line numbers
+        (1 = header) of the rows that do not, which the reader skipped.
+    """
+    if path.name.endswith(".parquet"):
+        return pq.read_table(path), []
+    delimiter = "\t" if ".tsv" in path.name else ","
+    try:
+        table, skipped = _read_csv(path, delimiter, threads=True, encoding="utf8")
+        if skipped:  # the threaded reader cannot tell line numbers: read again
+            table, skipped = _read_csv(path, delimiter, threads=False, encoding="utf8")
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            raise LoadError(f"{path}: the file is empty (expected a header line)") from exc
+        if "UTF8" not in str(exc).upper():
+            raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
+        # Bytes that are not UTF-8: read each byte as one character; such values
+        # then fail to parse and are reported as bad rows, never dropped unseen.
+        log.warning("%s: not valid UTF-8; undecodable values become bad rows", path)
+        table, skipped = _read_csv(path, delimiter, threads=False, encoding="latin-1")
+    return table, skipped
+
+
+def _read_csv(
+    path: Path, delimiter: str, *, threads: bool, encoding: str
+) -> tuple[pa.Table, list[int]]:
+    skipped: list[int] = []
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        skipped.append(row.number if row.number is not None else -1)
+        return "skip"
+
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            use_threads=threads, block_size=1 << 24, encoding=encoding
+        ),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(
+            column_types=_AllStrings(), strings_can_be_null=False
+        ),
+    )
+    return table, sorted(skipped)
+
+
+class _AllStrings(dict):
+    """A column-type mapping that answers ``string`` for every column name."""
+
+    def __missing__(self, key: str) -> pa.DataType:
+        return pa.string()
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
+    """Parse mixed timestamp strings (or numbers) to ms since the epoch, UTC.
+
+    Parameters
+    ----------
+    values
+        One column of raw values. Strings may mix every supported form.
+
+    Returns
+    -------
+    ndarray of float64
+        Milliseconds since 1970-01-01T00:00:00Z, floored to whole ms; NaN where a
+        value cannot be parsed.
+
+    Notes
+    -----
+    A bare number is an epoch time whose unit is told by magnitude: below 1e11 it
+    is seconds (until year 5138), below 1e14 milliseconds, below 1e17
+    microseconds; larger is nanoseconds. ISO strings with ``Z`` or an offset are
+    converted to UTC; naive ISO strings and dates are taken as UTC.
+    """
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    out = np.full(n, np.nan)
+    if pa.types.is_timestamp(arr.type):
+        ms = pc.cast(arr, pa.timestamp("ms", tz=arr.type.tz), safe=False)
+        vals = ms.to_numpy(zero_copy_only=False).astype("datetime64[ms]").astype(np.int64)
+        out[:] = np.where(pc.is_valid(arr).to_numpy(zero_copy_only=False), vals, np.nan)
+        return out
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        nums = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return _epoch_to_ms(nums)
+    text = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
+    text = pc.fill_null(text, "")
+    numeric = pc.match_substring_regex(text, _NUMERIC).to_numpy(zero_copy_only=False)
+    isoish = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
+    zoned = pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False) & isoish
+    naive = isoish & ~zoned
+    if numeric.any():
+        idx = np.flatnonzero(numeric)
+        nums = pc.cast(text.take(pa.array(idx)), pa.float64()).to_numpy(zero_copy_only=False)
+        out[idx] = _epoch_to_ms(nums)
+    for mask, typ in ((zoned, pa.timestamp("us", tz="UTC")), (naive, pa.timestamp("us"))):
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
+    return out
+
+
+def _epoch_to_ms(nums: np.ndarray) -> np.ndarray:
+    mag = np.abs(nums)
+    scale = np.select(
+        [mag < 1e11, mag < 1e14, mag < 1e17], [1e3, 1.0, 1e-3], default=1e-6
+    )
+    with np.errstate(invalid="ignore"):
+        return np.floor(nums * scale)
+
+
+def _iso_to_ms(text: pa.Array, typ: pa.DataType) -> np.ndarray:
+    try:
+        us = pc.cast(text, typ)
+        ints = pc.cast(us, pa.int64()).to_numpy(zero_copy_only=False)
+        return np.floor_divide(ints, 1000).astype(np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        # One bad value fails the fast path for the whole batch: fall back to
+        # pandas, value by value, which yields NaT for what it cannot parse.
+        parsed = pd.to_datetime(
+            pd.Series(text.to_pylist(), dtype=object),
+            format="ISO8601",
+            utc=True,
+            errors="coerce",
+        )
+        ms = parsed.astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+        return np.where(parsed.isna().to_numpy(), np.nan, ms.astype(np.float64))
+
+
+def parse_user_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Parse user ids to int64-valued floats; NaN where not a whole number."""
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if pa.types.is_integer(arr.type):
+        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return out
+    text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())), "")
+    ok = pc.match_substring_regex(text, r"^[+-]?[0-9]{1,18}$").to_numpy(
+        zero_copy_only=False
+    )
+    out = np.full(len(arr), np.nan)
+    if ok.any():
+        idx = np.flatnonzero(ok)
+        out[idx] = pc.cast(text.take(pa.array(idx)), pa.int64()).to_numpy(
+            zero_copy_only=False
+        )
+    return out
+
+
+def _record_bad(
+    report: FileReport, mask: np.ndarray, reason: str, strict: bool, lines: np.ndarray
+) -> None:
+    count = int(mask.sum())
+    if count == 0:
+        return
+    first = lines[np.flatnonzero(mask)[:MAX_EXAMPLES]].tolist()
+    if strict:
+        raise BadRowError(f"{report.path}: line {first[0]}: {reason}")
+    report.bad_reasons[reason] = report.bad_reasons.get(reason, 0) + count
+    report.bad_lines[reason] = first
+    report.bad_rows += count
+
+
+def _read_one(
+    path: Path, name: str, now_ms: int, strict: bool
+) -> tuple[pd.DataFrame, FileReport]:
+    """Read, parse and clean one log; return its clean rows and its report."""
+    table, invalid = read_table(path)
+    report = FileReport(path=str(path))
+    table = table.rename_columns([c.strip().lstrip("\ufeff") for c in table.column_names])
+    missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.column_names]
+    if missing:
+        raise LoadError(
+            f"{path}: missing column(s) {', '.join(missing)}; the {name} log needs "
+            f"{', '.join(REQUIRED_COLUMNS[name])} (found: {', '.join(table.column_names)})"
+        )
+    n = table.num_rows
+    report.rows_read = n + len(invalid)
+    if invalid:
+        if strict:
+            raise BadRowError(f"{path}: line {invalid[0]}: wrong number of fields")
+        report.bad_reasons["wrong number of fields"] = len(invalid)
+        report.bad_lines["wrong number of fields"] = invalid[:MAX_EXAMPLES]
+        report.bad_rows += len(invalid)
+    # line numbers of the rows the reader kept: header is line 1
+    lines = np.arange(n, dtype=np.int64) + 2
+    if invalid:
+        skipped = np.asarray(invalid, dtype=np.int64)
+        lines = _surviving_lines(n, skipped)
+
+    ts_col = f"{name}_ts"
+    user = parse_user_ids(table.column("user_id"))
+    ts = parse_timestamps_ms(table.column(ts_col))
+    bad_user = np.isnan(user)
+    _record_bad(report, bad_user, "user_id is not an integer", strict, lines)
+    bad_ts = ~bad_user & np.isnan(ts)
+    _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
+    ok = ~bad_user & ~bad_ts
+    early = ok & (ts < MIN_TS_MS)
+    _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines)
+    late = ok & (ts > now_ms)
+    _record_bad(report, late, f"{ts_col} after now", strict, lines)
+    keep = ok & ~early & ~late
+
+    frame = pd.DataFrame(
+        {"user_id": user[keep].astype(np.int64), "ts_ms": ts[keep].astype(np.int64)}
+    )
+    if name == "signup":
+        country = table.column("country_code").combine_chunks()
+        country = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(
+            pc.cast(country, pa.string())
+        )), "")
+        frame["country_code"] = np.asarray(country.to_numpy(zero_copy_only=False))[keep]
+    dup = frame.duplicated().to_numpy()
+    report.duplicates = int(dup.sum())
+    frame = frame.loc[~dup]
+    report.rows_kept = len(frame)
+    return frame, report
+
+
+def _surviving_lines(n: int, skipped: np.ndarray) -> np.ndarray:
+    """Line numbers of the ``n`` rows kept when the rows ``skipped`` were dropped."""
+    total = n + len(skipped)
+    all_lines = np.arange(total, dtype=np.int64) + 2
+    return np.setdiff1d(all_lines, skipped, assume_unique=True)[:n]
+
+
+def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
+    """Read and clean the four logs of a data directory.
+
+    Parameters
+    ----------
+    directory
+        Folder with ``signup``, ``call``, ``message`` and ``search`` logs.
+    now_ms
+        The present, in ms since the epoch (UTC): later timestamps are bad rows.
+    strict
+        Raise :class:`BadRowError` on the first bad row instead of counting it.
+
+    Returns
+    -------
+    Logs
+        Events sorted by user then time, signups (earliest per user), report.
+
+    Raises
+    ------
+    LoadError
+        The directory is missing or empty, the signup log is missing, or a log
+        lacks a required column.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LoadError(f"{directory}: no such data directory")
+    report = LoadReport()
+    paths = {name: find_log(directory, name) for name in LOGS}
+    if not any(paths.values()):
+        raise LoadError(
+            f"{directory}: no logs found; expected signup, call, message and search "
+            f"files ending in {', '.join(SUFFIXES)}"
+        )
+    if paths["signup"] is None:
+        raise LoadError(
+            f"{directory}: no signup log (signup.tsv, .csv, .parquet …) with columns "
+            + ", ".join(REQUIRED_COLUMNS["signup"])
+        )
+    frames = []
+    for name in EVENT_TYPES:
+        if paths[name] is None:
+            log.warning("%s: no %s log; treated as an empty stream", directory, name)
+            report.missing_logs.append(name)
+            continue
+        frame, report.files[name] = _read_one(paths[name], name, now_ms, strict)
+        frame["event"] = name
+        frames.append(frame)
+    sign, report.files["signup"] = _read_one(paths["signup"], "signup", now_ms, strict)
+
+    if frames:
+        events = pd.concat(frames, ignore_index=True)
+    else:
+        events = pd.DataFrame({"user_id": [], "ts_ms": [], "event": []})
+    events = pd.DataFrame(
+        {
+            "user_id": events["user_id"].to_numpy(np.int64),
+            "event": pd.Categorical(events["event"], categories=list(EVENT_TYPES)),
+            "ts_ms": events["ts_ms"].to_numpy(np.int64),
+        }
+    )
+    order = np.lexsort((events["ts_ms"].to_numpy(), events["user_id"].to_numpy()))
+    events = events.iloc[order].reset_index(drop=True)
+
+    sign = sign.sort_values(["user_id", "ts_ms"], kind="stable")
+    first = ~sign["user_id"].duplicated()
+    report.repeat_signups = int(sign.loc[first.eq(False), "user_id"].nunique())
+    signups = pd.DataFrame(
+        {
+            "user_id": sign.loc[first, "user_id"].to_numpy(np.int64),
+            "country_code": sign.loc[first, "country_code"].to_numpy(dtype=object),
+            "signup_ms": sign.loc[first, "ts_ms"].to_numpy(np.int64),
+        }
+    )
+    with_events = np.unique(events["user_id"].to_numpy())
+    report.users_without_signup = int(
+        np.setdiff1d(with_events, signups["user_id"].to_numpy()).size
+    )
+    if report.users_without_signup:
+        log.warning("%d users have events but no signup row", report.users_without_signup)
+    return Logs(events=events, signups=signups, report=report)
