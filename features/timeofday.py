@@ -1,0 +1,120 @@
+"""Time-of-day features: people live on a clock, scripts often don't.
+
+Local time comes from the user's signup country (its IANA time zone, daylight
+saving included); users of unknown country are read in UTC.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.grouped import Groups, divide
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+#: Time zone of each country code; others are read in UTC.
+COUNTRY_TZ: dict[str, str] = {
+    "IT": "Europe/Rome",
+    "GB": "Europe/London",
+    "SE": "Europe/Stockholm",
+    "ES": "Europe/Madrid",
+    "FR": "Europe/Paris",
+    "DE": "Europe/Berlin",
+    "NL": "Europe/Amsterdam",
+    "PT": "Europe/Lisbon",
+    "PL": "Europe/Warsaw",
+    "IE": "Europe/Dublin",
+    "AT": "Europe/Vienna",
+    "BE": "Europe/Brussels",
+    "CH": "Europe/Zurich",
+    "DK": "Europe/Copenhagen",
+    "NO": "Europe/Oslo",
+    "FI": "Europe/Helsinki",
+    "GR": "Europe/Athens",
+    "RO": "Europe/Bucharest",
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "BR": "America/Sao_Paulo",
+    "MX": "America/Mexico_City",
+    "IN": "Asia/Kolkata",
+    "AU": "Australia/Sydney",
+}
+
+
+def local_time_ms(ts_ms: np.ndarray, country: np.ndarray) -> np.ndarray:
+    """Wall-clock time (as ms since the epoch) in each event's country.
+
+    Parameters
+    ----------
+    ts_ms : event times, ms since the epoch, UTC.
+    country : country code of each event's user ('' or unknown → UTC).
+
+    Examples
+    --------
+    2019-03-02 12:00 UTC in IT (UTC+1 in March) → 13:00 local.
+    """
+    ts_ms = np.asarray(ts_ms, dtype=np.int64)
+    out = ts_ms.copy()
+    country = np.asarray(country, dtype=object)
+    for code in pd.unique(country):
+        tz = COUNTRY_TZ.get(str(code))
+        if tz is None:
+            continue
+        mask = country == code
+        idx = pd.DatetimeIndex(ts_ms[mask].astype("datetime64[ms]"), tz="UTC")
+        local = idx.tz_convert(tz).tz_localize(None)
+        out[mask] = local.as_unit("ms").asi8
+    return out
+
+
+def hour_histogram(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
+    """Counts of each user's events per local hour of day, shape (users, 24)."""
+    hour = np.floor_divide(np.mod(local_ms, DAY_MS), HOUR_MS)
+    flat = np.bincount(groups.codes * 24 + hour, minlength=groups.n * 24)
+    return flat.reshape(groups.n, 24).astype(np.float64)
+
+
+def night_share(hist: np.ndarray, start_h: int = 0, end_h: int = 6) -> np.ndarray:
+    """Share of a user's events in local hours [start_h, end_h) (NaN if none).
+
+    Examples
+    --------
+    Events at 01:00, 03:00, 20:00, 21:00 → 0.5.
+    """
+    return divide(hist[:, start_h:end_h].sum(axis=1), hist.sum(axis=1))
+
+
+def hour_entropy_bits(hist: np.ndarray) -> np.ndarray:
+    """Entropy (bits) of the local hour-of-day distribution: 0 … log2 24 ≈ 4.585.
+
+    A script running around the clock spreads evenly over the 24 hours; a person
+    concentrates in a few. NaN for a user with no events.
+
+    Examples
+    --------
+    Four events in four different hours → 2 bits.
+    """
+    total = hist.sum(axis=1, keepdims=True)
+    p = divide(hist, total)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(p), 0.0)
+    return np.where(total[:, 0] > 0, terms.sum(axis=1), np.nan)
+
+
+def diurnal_r(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
+    """Rayleigh R of the local time of day (24 h period): 1 = always the same time.
+
+    Examples
+    --------
+    Events at 06:00 and 18:00 → R = 0 (opposite phases).
+    """
+    phase = 2 * np.pi * np.mod(local_ms, DAY_MS) / DAY_MS
+    return np.hypot(groups.mean(np.cos(phase)), groups.mean(np.sin(phase)))
+
+
+def weekend_share(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
+    """Share of a user's events on a local Saturday or Sunday (NaN if none)."""
+    weekday = (np.floor_divide(local_ms, DAY_MS) + 3) % 7  # 1970-01-01: Thursday
+    return groups.mean((weekday >= 5).astype(np.float64))
