@@ -25,12 +25,14 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     ("{s}_n_gaps", "count", "number of gaps between consecutive {s} events"),
     ("{s}_gap_median_s", "s", "median gap"),
     ("{s}_gap_cv", "ratio", "coefficient of variation of gaps, σ/μ (≥ 2 gaps)"),
+    ("{s}_gap_log_iqr", "ln ratio", "ln(q75/q25) of gaps: a spread that breaks do not inflate"),
     ("{s}_burstiness", "[-1, 1]", "(σ−μ)/(σ+μ) of gaps: −1 regular, 0 Poisson, →1 bursty"),
     ("{s}_mode_s", "s", "modal gap: mean of the gaps within ±10% of the gap with most company"),
     ("{s}_mode_share", "share", "share of gaps within ±10% of the modal gap"),
     ("{s}_mean_over_mode", "ratio", "mean gap / modal gap (≈1 for a script that never skips)"),
     ("{s}_period_s", "s", "fitted base period T (modal gap or a divisor; LS-refined; ≤ 4 h)"),
     ("{s}_rayleigh_r", "[0, 1]", "R = |mean exp(2πi·(g mod T)/T)| over in-run gaps (g ≤ 20T)"),
+    ("{s}_rayleigh_r2", "≤ 1", "unbiased R² at T, (nR² − 1)/(n − 1): the effect size, not its significance"),
     ("{s}_rayleigh_logp", "-log10 p", "−log10 of the Šidák-corrected Rayleigh p-value at T"),
     ("{s}_run_share", "share", "share of gaps that are in-run (g ≤ 20T)"),
     ("{s}_p_miss", "probability", "MLE of the missed-beat probability, 1 − 1/mean(round(g/T))"),
@@ -59,6 +61,7 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ("night_share", "share", "share of events at 00:00–06:00 local time"),
     ("hour_entropy_bits", "bits", "entropy of the local hour-of-day histogram (max 4.585)"),
     ("diurnal_r", "[0, 1]", "Rayleigh R of the local time of day (24 h period)"),
+    ("diurnal_r2", "≤ 1", "unbiased R² of the local time of day, (nR² − 1)/(n − 1); ≈0 around the clock"),
     ("weekend_share", "share", "share of events on a local Saturday or Sunday"),
     ("daily_count_cv", "ratio", "CV of event counts over active days (≥ 2 days)"),
     *[
@@ -66,8 +69,9 @@ CATALOGUE: list[tuple[str, str, str]] = [
         for s in STREAMS
         for name, unit, text in _GAP_COLUMNS
     ],
-    ("lag_median_s", "s", "median lag from a search to the next call within 1 h (≥ 3)"),
-    ("lag_cv", "ratio", "CV of those search → call lags (≥ 3)"),
+    ("lag_median_s", "s", "median lag from a search to the next call within 1 h (≥ 5)"),
+    ("lag_cv", "ratio", "CV of those search → call lags (≥ 5)"),
+    ("lag_mode_share", "share", "share of those lags within ±10% of the modal lag (≥ 5)"),
     ("followed_share", "share", "share of searches followed by a call within 1 h"),
 ]
 COLUMNS: list[str] = [c[0] for c in CATALOGUE]
@@ -148,6 +152,7 @@ def build_features(
     out["night_share"] = tod.night_share(hist)
     out["hour_entropy_bits"] = tod.hour_entropy_bits(hist)
     out["diurnal_r"] = np.where(total > 0, tod.diurnal_r(local, groups), np.nan)
+    out["diurnal_r2"] = tod.unbiased_r2(out["diurnal_r"], total)
     out["weekend_share"] = tod.weekend_share(local, groups)
     out["daily_count_cv"] = vol.daily_count_cv(ts, groups)
 
@@ -163,6 +168,7 @@ def build_features(
     )
     out["lag_median_s"] = coupling.lag_median_s
     out["lag_cv"] = coupling.lag_cv
+    out["lag_mode_share"] = coupling.lag_mode_share
     out["followed_share"] = coupling.followed_share
 
     frame = pd.DataFrame(out, index=pd.Index(users, name="user_id"))
@@ -189,18 +195,28 @@ def _gap_columns(stream: str, t_s: np.ndarray, groups: Groups) -> dict[str, np.n
         f"{stream}_n_gaps": mom.n_gaps,
         f"{stream}_gap_median_s": grouped_quantile(g, gg, 0.5, order=order),
         f"{stream}_gap_cv": mom.cv,
+        f"{stream}_gap_log_iqr": _log_iqr(g, gg, order),
         f"{stream}_burstiness": mom.burstiness,
         f"{stream}_mode_s": mode.mode_s,
         f"{stream}_mode_share": mode.mode_share,
         f"{stream}_mean_over_mode": mode.mean_over_mode,
         f"{stream}_period_s": fit.period_s,
         f"{stream}_rayleigh_r": fit.rayleigh_r,
+        f"{stream}_rayleigh_r2": tod.unbiased_r2(fit.rayleigh_r, fit.n_in_run),
         f"{stream}_rayleigh_logp": np.where(np.isfinite(fit.rayleigh_p_sidak), logp, np.nan),
         f"{stream}_run_share": fit.run_share,
         f"{stream}_p_miss": fit.p_miss,
         f"{stream}_p_miss_mom": fit.p_miss_mom,
         f"{stream}_jitter": fit.jitter,
     }
+
+
+def _log_iqr(g: np.ndarray, groups: Groups, order: np.ndarray) -> np.ndarray:
+    """ln(q75 / q25) of each user's gaps (gaps under 1 ms count as 1 ms; ≥ 4 gaps)."""
+    q75 = grouped_quantile(g, groups, 0.75, order=order)
+    q25 = grouped_quantile(g, groups, 0.25, order=order)
+    out = np.log(np.maximum(q75, gp.MIN_GAP_S) / np.maximum(q25, gp.MIN_GAP_S))
+    return np.where(groups.count() >= 4, out, np.nan)
 
 
 def catalogue_markdown() -> str:

@@ -319,6 +319,7 @@ class Coupling:
 
     lag_median_s: np.ndarray
     lag_cv: np.ndarray
+    lag_mode_share: np.ndarray
     followed_share: np.ndarray
 
 
@@ -329,26 +330,28 @@ def search_to_call_lag(
     call_groups: Groups,
     *,
     max_lag_s: float = 3600.0,
-    min_lags: int = 3,
+    min_lags: int = 5,
 ) -> Coupling:
     """The lag from each search to the same user's next call.
 
     A lag counts when the next call comes within ``max_lag_s``. Per user: the
     median lag, the CV of the lags (std/mean; a harvester that calls a fixed time
     after each search has CV near 0, people far more), and the share of searches
-    followed by a call. Median and CV need ``min_lags`` lags; the share needs one
-    search.
+    followed by a call; and the *lag mode share*, the share of lags within ±10% of
+    the modal lag (:func:`modal_gap` applied to the lags): robust where the CV is
+    not, since one search without its call makes one long lag. Median, CV and
+    mode share need ``min_lags`` lags; the followed share needs one search.
 
     Examples
     --------
     Searches at 0, 100, 200 and calls at 10, 110, 210 → lags 10, 10, 10: median
-    10 s, CV 0, share 1.
+    10 s, CV 0, lag mode share 1, followed share 1.
     """
     n = search_groups.n
     if call_s.size == 0 or search_s.size == 0:
         nan = np.full(n, np.nan)
         share = np.where(search_groups.count() > 0, 0.0, np.nan)
-        return Coupling(nan, nan.copy(), share)
+        return Coupling(nan, nan.copy(), nan.copy(), share)
     t0 = min(search_s.min(), call_s.min())
     scale = max(search_s.max(), call_s.max()) - t0 + 2 * max_lag_s + 1.0
     ckey = call_groups.codes * scale + (call_s - t0)
@@ -366,8 +369,10 @@ def search_to_call_lag(
     mean = sub.mean(lags)
     std = np.sqrt(sub.mean((lags - mean[sub.codes]) ** 2))
     enough = count >= min_lags
+    mode = modal_gap(lags, sub)
     return Coupling(
         lag_median_s=np.where(enough, median, np.nan),
         lag_cv=np.where(enough, divide(std, mean), np.nan),
+        lag_mode_share=np.where(enough, mode.mode_share, np.nan),
         followed_share=divide(count, search_groups.count()),
     )

@@ -114,6 +114,22 @@ def diurnal_r(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
     return np.hypot(groups.mean(np.cos(phase)), groups.mean(np.sin(phase)))
 
 
+def unbiased_r2(r: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Unbiased estimate of the squared resultant length, (n·R² − 1)/(n − 1).
+
+    R of n uniform phases is about 1/√n, so R itself grows as a user has fewer
+    events; this estimate has expectation ρ² whatever n (0 for uniform phases)
+    and may be negative. NaN for n < 2.
+
+    Examples
+    --------
+    R = 0.5 from n = 5 events → (1.25 − 1)/4 = 0.0625.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    return np.where(n >= 2, divide(n * r * r - 1.0, n - 1.0), np.nan)
+
+
 def weekend_share(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
     """Share of a user's events on a local Saturday or Sunday (NaN if none)."""
     weekday = (np.floor_divide(local_ms, DAY_MS) + 3) % 7  # 1970-01-01: Thursday

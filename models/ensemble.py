@@ -1,0 +1,424 @@
+"""The cadence detector: per-family isolation forests plus a LOF, one score per user.
+
+Score direction, stated once: **higher score = more anomalous** (more likely
+automated). scikit-learn's ``score_samples`` says the opposite; the single sign
+flip is in :func:`_anomaly` below.
+
+How the score is made (everything fitted on training data and kept in the model):
+
+1. *Transform.* Heavy-tailed columns (counts, rates, durations, −log p) go through
+   log1p; every column is robust-standardised, z = (x − median) / (IQR / 1.349).
+2. *Direction.* Each column of the default families has a side that points at
+   automation (a *low* gap CV, a *high* Rayleigh −log p, a *high* hourly peak).
+   With ``directional=True`` a column keeps only that side: d = max(0, sign·z);
+   the benign side and missing values become 0, "no evidence". A forest would
+   otherwise isolate the unusually irregular as eagerly as the unusually regular,
+   and a very quiet user is unusual too. Columns without a stated direction are
+   two-sided, d = |z|.
+3. *Detectors.* One :class:`~sklearn.ensemble.IsolationForest` per feature family
+   (rhythm, intensity, clock, coupling), so that one family's strong evidence is
+   not diluted among the others' columns, and one
+   :class:`~sklearn.neighbors.LocalOutlierFactor` (``novelty=True``) over all of
+   them.
+4. *Normalise.* Each detector's raw score s becomes (s − median) / (q99 − median)
+   of its training scores: 0 is a typical user, 1 is as unusual as the top 1% of
+   training users, on every detector alike.
+5. *Combine.* A weighted maximum (``combine="max"``, default) or weighted mean of
+   the normalised scores. The maximum lets one family's strong evidence through;
+   the LOF carries a smaller weight because comparison runs found it weak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import LocalOutlierFactor
+from sklearn.utils.validation import check_is_fitted
+
+#: Feature families of the default model, each column with the sign of the side
+#: that points at automation (+1: high values, −1: low values).
+FAMILIES: dict[str, dict[str, int]] = {
+    "rhythm": {
+        "all_rayleigh_logp": +1,
+        "search_rayleigh_logp": +1,
+        "call_rayleigh_logp": +1,
+        "message_rayleigh_logp": +1,
+        "all_rayleigh_r2": +1,
+        "all_mode_share": +1,
+        "all_gap_log_iqr": -1,
+    },
+    "intensity": {
+        "max_events_hour": +1,
+        "max_events_day": +1,
+        "events_per_active_day": +1,
+    },
+    "clock": {
+        "night_share": +1,
+        "diurnal_r2": -1,
+    },
+    "coupling": {
+        "lag_mode_share": +1,
+    },
+}
+
+#: Families by feature set, for ``train.py --features``.
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "all": ("rhythm", "intensity", "clock", "coupling"),
+    "volume": ("volume",),
+    "gaps": ("rhythm", "coupling"),
+    "volume+gaps": ("volume", "rhythm", "coupling"),
+}
+
+#: The notebook's master-table columns (volume only), all +1: more is suspicious.
+VOLUME_FAMILY: dict[str, int] = {
+    "n_search": +1,
+    "n_call": +1,
+    "n_message": +1,
+    "search_per_day": +1,
+    "call_per_day": +1,
+    "message_per_day": +1,
+}
+
+#: Columns transformed by log1p before standardising (non-negative, heavy tails).
+LOG_SUFFIXES: tuple[str, ...] = ("_per_day", "_logp", "_hour", "_day", "_s", "_days")
+LOG_PREFIXES: tuple[str, ...] = ("n_", "max_")
+
+#: Readable names for reasons; other columns are shown by name.
+LABELS: dict[str, str] = {
+    "all_rayleigh_logp": "rhythm significance (−log10 p) of all gaps",
+    "search_rayleigh_logp": "rhythm significance (−log10 p) of search gaps",
+    "call_rayleigh_logp": "rhythm significance (−log10 p) of call gaps",
+    "message_rayleigh_logp": "rhythm significance (−log10 p) of message gaps",
+    "all_rayleigh_r2": "phase concentration (unbiased R²) of all gaps",
+    "all_mode_share": "share of gaps at the modal gap",
+    "all_gap_log_iqr": "gap spread ln(q75/q25)",
+    "max_events_hour": "most events in one hour",
+    "max_events_day": "most events in one day",
+    "events_per_active_day": "events per active day",
+    "night_share": "share of events at night (00–06 local)",
+    "diurnal_r2": "daily rhythm strength (unbiased R² of time of day)",
+    "lag_mode_share": "share of search→call lags at the modal lag",
+}
+
+
+def family_spec(feature_set: str = "all") -> dict[str, dict[str, int]]:
+    """The families (column → direction) of a named feature set."""
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(
+            f"feature_set must be one of {sorted(FEATURE_SETS)}, got {feature_set!r}"
+        )
+    table = {**FAMILIES, "volume": VOLUME_FAMILY}
+    return {name: dict(table[name]) for name in FEATURE_SETS[feature_set]}
+
+
+def _is_log_column(name: str) -> bool:
+    return name.endswith(LOG_SUFFIXES) or name.startswith(LOG_PREFIXES)
+
+
+def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
+    """sklearn's ``score_samples`` (higher = more normal) → higher = more anomalous.
+
+    The one sign flip of the project.
+    """
+    return -np.asarray(sklearn_scores, dtype=np.float64)
+
+
+class CadenceDetector(OutlierMixin, BaseEstimator):
+    """Unsupervised detector of automated accounts from the feature table.
+
+    Parameters
+    ----------
+    families : dict or None
+        Family name → {column: direction (+1, −1, or 0 for two-sided)}. None: the
+        default families (:data:`FAMILIES`) restricted to the columns present in
+        ``X``; if none are present (e.g. a bare array), one two-sided family of
+        all columns.
+    detectors : tuple of {"iforest", "lof"}
+        ``iforest`` fits one isolation forest per family; ``lof`` one local
+        outlier factor over all family columns.
+    n_estimators, max_samples : IsolationForest parameters.
+    lof_neighbors : LocalOutlierFactor ``n_neighbors``.
+    lof_max_samples : int
+        The LOF is fitted on at most this many training rows (drawn with
+        ``random_state``); it scores every row.
+    weights : dict or None
+        Detector name (``iforest:<family>`` or ``lof``) → weight; unspecified
+        detectors weigh 1, except ``lof`` which weighs 0.25.
+    combine : {"max", "mean"}
+        How weighted normalised scores are combined.
+    directional : bool
+        Keep only the automation side of each directed column (see module doc).
+    budget : float
+        Share of users marked as suspects by :meth:`predict`.
+    random_state : int
+        Seed of every random step.
+    """
+
+    def __init__(
+        self,
+        families: dict | None = None,
+        detectors: tuple[str, ...] = ("iforest", "lof"),
+        n_estimators: int = 200,
+        max_samples: int | str = "auto",
+        lof_neighbors: int = 35,
+        lof_max_samples: int = 10_000,
+        weights: dict | None = None,
+        combine: str = "max",
+        directional: bool = True,
+        budget: float = 0.02,
+        random_state: int = 0,
+    ):
+        self.families = families
+        self.detectors = detectors
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.lof_neighbors = lof_neighbors
+        self.lof_max_samples = lof_max_samples
+        self.weights = weights
+        self.combine = combine
+        self.directional = directional
+        self.budget = budget
+        self.random_state = random_state
+
+    # --- fitting -------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Learn transforms, detectors, normalisers and the budget threshold.
+
+        ``y`` is ignored (unsupervised); accepted for the scikit-learn API.
+        """
+        self._check_params()
+        frame = self._as_frame(X, fitting=True)
+        if len(frame) < 2:
+            raise ValueError(
+                f"CadenceDetector needs at least 2 users to fit, got {len(frame)}"
+            )
+        self.families_ = self._resolve_families(frame)
+        self.columns_ = [c for fam in self.families_.values() for c in fam]
+        self.directions_ = {c: d for fam in self.families_.values() for c, d in fam.items()}
+        raw = self._prepare(frame)
+        self.center_ = np.nanmedian(raw, axis=0)
+        q75, q25 = np.nanpercentile(raw, [75, 25], axis=0)
+        scale = (q75 - q25) / 1.349
+        std = np.nanstd(raw, axis=0)
+        scale = np.where(scale > 0, scale, np.where(std > 0, std, 1.0))
+        self.scale_ = np.where(np.isfinite(scale), scale, 1.0)
+        self.center_ = np.where(np.isfinite(self.center_), self.center_, 0.0)
+        D = self._directional(raw)
+        rng = np.random.RandomState(self.random_state)
+        self.detectors_ = {}
+        if "iforest" in self.detectors:
+            for name, fam in self.families_.items():
+                idx = [self.columns_.index(c) for c in fam]
+                forest = IsolationForest(
+                    n_estimators=self.n_estimators,
+                    max_samples=self.max_samples,
+                    random_state=rng.randint(2**31 - 1),
+                )
+                self.detectors_[f"iforest:{name}"] = (forest.fit(D[:, idx]), idx)
+        if "lof" in self.detectors:
+            n_fit = min(len(D), self.lof_max_samples)
+            rows = np.sort(rng.choice(len(D), size=n_fit, replace=False))
+            # Directional features put many users at exactly 0; duplicated points
+            # have zero reachability distance and make LOF's densities infinite.
+            # Fitting on distinct rows keeps the densities finite.
+            fit_rows = np.unique(D[rows], axis=0)
+            lof = LocalOutlierFactor(
+                n_neighbors=max(1, min(self.lof_neighbors, len(fit_rows) - 1)),
+                novelty=True,
+            )
+            all_idx = list(range(len(self.columns_)))
+            self.detectors_["lof"] = (lof.fit(fit_rows), all_idx)
+        raw_scores = self._raw_scores(D)
+        self.normalisers_ = {}
+        for name, s in raw_scores.items():
+            med, q99 = np.percentile(s, [50, 99])
+            spread = q99 - med if q99 > med else (np.std(s) or 1.0)
+            self.normalisers_[name] = (float(med), float(spread))
+        self.weights_ = {
+            name: float((self.weights or {}).get(name, 0.25 if name == "lof" else 1.0))
+            for name in self.detectors_
+        }
+        train = self._combine(self._normalise(raw_scores))
+        self.threshold_ = float(np.quantile(train, 1.0 - self.budget))
+        self.offset_ = -self.threshold_
+        self.reference_ = np.nanquantile(raw, np.linspace(0, 1, 1001), axis=0)
+        self.train_scores_summary_ = {
+            "median": float(np.median(train)),
+            "q99": float(np.quantile(train, 0.99)),
+        }
+        return self
+
+    def _check_params(self) -> None:
+        if self.combine not in ("max", "mean"):
+            raise ValueError(f"combine must be 'max' or 'mean', got {self.combine!r}")
+        unknown = set(self.detectors) - {"iforest", "lof"}
+        if unknown or not self.detectors:
+            raise ValueError(
+                f"detectors must be a non-empty subset of ('iforest', 'lof'), "
+                f"got {self.detectors!r}"
+            )
+        if not 0 < self.budget < 1:
+            raise ValueError(f"budget must be in (0, 1), got {self.budget!r}")
+
+    def _as_frame(self, X, fitting: bool = False) -> pd.DataFrame:
+        if isinstance(X, pd.DataFrame):
+            frame = X
+        else:
+            arr = np.asarray(X, dtype=np.float64)
+            if arr.ndim != 2:
+                raise ValueError(f"X must be 2-dimensional, got shape {arr.shape}")
+            frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        if fitting:
+            self.n_features_in_ = frame.shape[1]
+            if isinstance(X, pd.DataFrame):
+                self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        elif frame.shape[1] != self.n_features_in_ and not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"X has {frame.shape[1]} features, but CadenceDetector was fitted "
+                f"with {self.n_features_in_}"
+            )
+        return frame
+
+    def _resolve_families(self, frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+        spec = self.families if self.families is not None else FAMILIES
+        present = {
+            name: {c: d for c, d in fam.items() if c in frame.columns}
+            for name, fam in spec.items()
+        }
+        present = {k: v for k, v in present.items() if v}
+        if self.families is not None:
+            missing = [c for fam in spec.values() for c in fam if c not in frame.columns]
+            if missing:
+                raise ValueError(f"X lacks the feature column(s) {missing}")
+        if not present:
+            present = {"all": {c: 0 for c in frame.columns}}
+        return present
+
+    # --- scoring -------------------------------------------------------------------
+
+    def _prepare(self, frame: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in self.columns_ if c not in frame.columns]
+        if missing:
+            raise ValueError(f"X lacks the feature column(s) {missing} the model needs")
+        raw = frame[self.columns_].to_numpy(np.float64, copy=True)
+        raw[~np.isfinite(raw)] = np.nan
+        for j, c in enumerate(self.columns_):
+            if _is_log_column(c):
+                raw[:, j] = np.log1p(np.maximum(raw[:, j], 0.0))
+        return raw
+
+    def _directional(self, raw: np.ndarray) -> np.ndarray:
+        z = (raw - self.center_) / self.scale_
+        sign = np.array([self.directions_[c] for c in self.columns_], dtype=np.float64)
+        if self.directional:
+            d = np.where(sign != 0, np.maximum(sign * z, 0.0), np.abs(z))
+        else:
+            d = z
+        return np.nan_to_num(d, nan=0.0)
+
+    def _raw_scores(self, D: np.ndarray) -> dict[str, np.ndarray]:
+        out = {}
+        for name, (det, idx) in self.detectors_.items():
+            s = _anomaly(det.score_samples(D[:, idx]))
+            # the local outlier factor is a ratio with a long right tail: its log
+            # puts it on a scale a median/q99 normaliser can tame
+            out[name] = np.log(np.maximum(s, 1e-12)) if name == "lof" else s
+        return out
+
+    def _normalise(self, raw_scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {
+            name: (s - self.normalisers_[name][0]) / self.normalisers_[name][1]
+            for name, s in raw_scores.items()
+        }
+
+    def _combine(self, normalised: dict[str, np.ndarray]) -> np.ndarray:
+        w = np.array([self.weights_[n] for n in normalised])
+        S = np.column_stack(list(normalised.values()))
+        if self.combine == "max":
+            return (S * w).max(axis=1)
+        return (S * w).sum(axis=1) / w.sum()
+
+    def detector_scores(self, X) -> pd.DataFrame:
+        """Each detector's normalised score (0 typical, 1 = training top 1%)."""
+        check_is_fitted(self, "detectors_")
+        frame = self._as_frame(X)
+        D = self._directional(self._prepare(frame))
+        index = frame.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(self._normalise(self._raw_scores(D)), index=index)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Anomaly score per row: **higher = more likely automated**."""
+        check_is_fitted(self, "detectors_")
+        D = self._directional(self._prepare(self._as_frame(X)))
+        return self._combine(self._normalise(self._raw_scores(D)))
+
+    def decision_function(self, X) -> np.ndarray:
+        """threshold − score: negative for suspects (scikit-learn's convention)."""
+        return self.threshold_ - self.score_samples(X)
+
+    def predict(self, X) -> np.ndarray:
+        """−1 for suspects (score ≥ the budget threshold), +1 otherwise, as sklearn."""
+        return np.where(self.decision_function(X) <= 0, -1, 1)
+
+    # --- reasons -------------------------------------------------------------------
+
+    def percentiles(self, X) -> pd.DataFrame:
+        """Each model column's training percentile (0–100) for each row."""
+        check_is_fitted(self, "reference_")
+        frame = self._as_frame(X)
+        raw = self._prepare(frame)
+        grid = np.linspace(0, 100, self.reference_.shape[0])
+        out = np.full(raw.shape, np.nan)
+        for j in range(raw.shape[1]):
+            ref = self.reference_[:, j]
+            if np.isnan(ref).all():
+                continue
+            ok = np.isfinite(raw[:, j])
+            out[ok, j] = np.interp(raw[ok, j], ref, grid)
+        index = frame.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(out, columns=self.columns_, index=index)
+
+    def explain(self, X, k: int = 3) -> pd.DataFrame:
+        """The ``k`` columns that make each row most unusual, as readable text.
+
+        A column's strength is how far into its automation side the row sits:
+        the share of training users it exceeds (high side) or undercuts (low side).
+        Returns columns ``reason_1`` … ``reason_k`` (empty when nothing stands out,
+        i.e. the row sits on the benign side of every column).
+        """
+        frame = self._as_frame(X)
+        pct = self.percentiles(frame).to_numpy()
+        sign = np.array([self.directions_[c] for c in self.columns_], dtype=np.float64)
+        strength = np.where(
+            sign > 0, pct, np.where(sign < 0, 100 - pct, np.abs(pct - 50) * 2)
+        )
+        strength = np.nan_to_num(strength, nan=-1.0)
+        top = np.argsort(-strength, axis=1, kind="stable")[:, :k]
+        values = frame[self.columns_].to_numpy(np.float64)
+        out = {}
+        rows = np.arange(len(frame))
+        for slot in range(min(k, len(self.columns_))):
+            col = top[:, slot]
+            text = np.full(len(frame), "", dtype=object)
+            for j, name in enumerate(self.columns_):
+                sel = (col == j) & (strength[rows, col] >= 50)
+                if not sel.any():
+                    continue
+                text[sel] = _reason_text(
+                    LABELS.get(name, name), values[sel, j], strength[sel, j], sign[j]
+                )
+            out[f"reason_{slot + 1}"] = text
+        index = frame.index if isinstance(X, pd.DataFrame) else None
+        return pd.DataFrame(out, index=index)
+
+
+def _reason_text(
+    label: str, values: np.ndarray, strength: np.ndarray, sign: float
+) -> np.ndarray:
+    side = "higher" if sign > 0 else "lower" if sign < 0 else "further out"
+    vals = pd.Series(values).map(lambda v: f"{v:.3g}").to_numpy(dtype=object)
+    pcts = pd.Series(strength).map(lambda p: f"{p:.1f}").to_numpy(dtype=object)
+    return label + " " + vals + " — " + side + " than " + pcts + "% of users"

@@ -1,0 +1,101 @@
+"""Metrics of a score (higher = more suspicious) against a label column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def top_mask(score: np.ndarray, budget: float) -> np.ndarray:
+    """True for the ``ceil(budget · n)`` highest scores (ties broken by position)."""
+    score = np.asarray(score, dtype=np.float64)
+    k = int(np.ceil(budget * score.size))
+    mask = np.zeros(score.size, dtype=bool)
+    if k > 0:
+        mask[np.argsort(-score, kind="stable")[:k]] = True
+    return mask
+
+
+def score_metrics(score: np.ndarray, label: np.ndarray, budget: float = 0.02) -> dict:
+    """ROC AUC, average precision, and precision/recall among the top ``budget``.
+
+    Parameters
+    ----------
+    score : anomaly scores, higher = more suspicious.
+    label : 1 / True for positives.
+    budget : share of users inspected (the top of the ranking).
+
+    Returns
+    -------
+    dict
+        ``roc_auc`` and ``average_precision`` (NaN when the label has one class),
+        ``precision_at_budget``, ``recall_at_budget``, ``positives``.
+
+    Examples
+    --------
+    Scores 4, 3, 2, 1 with labels 1, 0, 1, 0 and budget 0.5: precision 0.5,
+    recall 0.5, AP = (1 + 2/3) / 2 = 0.8333.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    y = np.asarray(label).astype(bool)
+    top = top_mask(score, budget)
+    positives = int(y.sum())
+    both = positives > 0 and positives < y.size
+    return {
+        "roc_auc": float(roc_auc_score(y, score)) if both else float("nan"),
+        "average_precision": float(average_precision_score(y, score))
+        if both
+        else float("nan"),
+        "precision_at_budget": float(y[top].mean()) if top.any() else float("nan"),
+        "recall_at_budget": float(y[top].sum() / positives) if positives else float("nan"),
+        "positives": positives,
+    }
+
+
+def recall_by_kind(
+    score: np.ndarray, kind: np.ndarray, budget: float = 0.02
+) -> dict[str, float]:
+    """Share of each kind's users inside the top ``budget`` of the scores."""
+    top = top_mask(score, budget)
+    kinds = pd.Series(np.asarray(kind, dtype=object))
+    return {str(k): float(top[(kinds == k).to_numpy()].mean()) for k in sorted(kinds.unique())}
+
+
+def label_metrics(
+    score: np.ndarray,
+    labels: pd.DataFrame,
+    budget: float = 0.02,
+    human_kinds: tuple[str, ...] = ("human", "power_user"),
+) -> dict[str, float]:
+    """Metrics against simulator labels (``is_bot``, ``kind``), flattened.
+
+    Keys: ``label_*`` from :func:`score_metrics`, ``recall_<kind>`` for every
+    kind, and ``power_user_in_budget`` (share of power users inside the budget —
+    the false positives a good detector avoids).
+    """
+    out = {f"label_{k}": v for k, v in score_metrics(score, labels["is_bot"], budget).items()}
+    for kind, share in recall_by_kind(score, labels["kind"], budget).items():
+        key = "power_user_in_budget" if kind == "power_user" else f"recall_{kind}"
+        if kind in human_kinds and kind != "power_user":
+            key = f"{kind}_in_budget"
+        out[key] = share
+    return out
+
+
+def rule_metrics(
+    score: np.ndarray, flags: pd.DataFrame, budget: float = 0.02
+) -> dict[str, float]:
+    """Agreement of the score with each weak-label rule flag and their union.
+
+    Keys ``rule_<flag>_<metric>`` for every flag column with at least one user.
+    """
+    out = {}
+    for col in flags.columns:
+        y = flags[col].to_numpy(bool)
+        if not y.any():
+            continue
+        name = col if col.startswith("rule_") else f"rule_{col}"
+        for key, value in score_metrics(score, y, budget).items():
+            out[f"{name}_{key}"] = value
+    return out
