@@ -21,11 +21,18 @@ log = logging.getLogger("cadence.simulate")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="cadence-simulate", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="cadence-simulate", description=__doc__.split("\n")[0]
+    )
     p.add_argument("out", help="output directory (created if absent)")
-    p.add_argument("--users", type=int, default=SimConfig.users, help="accounts (26000)")
     p.add_argument(
-        "--bot-share", type=float, default=SimConfig.bot_share, help="share of bots (0.015)"
+        "--users", type=int, default=SimConfig.users, help="accounts (26000)"
+    )
+    p.add_argument(
+        "--bot-share",
+        type=float,
+        default=SimConfig.bot_share,
+        help="share of bots (0.015)",
     )
     p.add_argument(
         "--power-share",
@@ -34,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of people who are power users (0.02)",
     )
     p.add_argument("--seed", type=int, default=SimConfig.seed, help="random seed (0)")
-    p.add_argument("--days", type=int, default=SimConfig.days, help="signup window (33)")
+    p.add_argument(
+        "--days", type=int, default=SimConfig.days, help="signup window (33)"
+    )
     p.add_argument("--start", default=SimConfig.start, help="first day (2019-03-02)")
     p.add_argument(
         "--dirty",
@@ -71,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out,
         time.perf_counter() - t0,
     )
-    for name, path in paths.items():
+    for _name, path in paths.items():
         log.info("  %s", path)
     return 0
 

@@ -25,18 +25,58 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     ("{s}_n_gaps", "count", "number of gaps between consecutive {s} events"),
     ("{s}_gap_median_s", "s", "median gap"),
     ("{s}_gap_cv", "ratio", "coefficient of variation of gaps, σ/μ (≥ 2 gaps)"),
-    ("{s}_gap_log_iqr", "ln ratio", "ln(q75/q25) of gaps: a spread that breaks do not inflate"),
-    ("{s}_burstiness", "[-1, 1]", "(σ−μ)/(σ+μ) of gaps: −1 regular, 0 Poisson, →1 bursty"),
-    ("{s}_mode_s", "s", "modal gap: mean of the gaps within ±10% of the gap with most company"),
+    (
+        "{s}_gap_log_iqr",
+        "ln ratio",
+        "ln(q75/q25) of gaps: a spread that breaks do not inflate",
+    ),
+    (
+        "{s}_burstiness",
+        "[-1, 1]",
+        "(σ−μ)/(σ+μ) of gaps: −1 regular, 0 Poisson, →1 bursty",
+    ),
+    (
+        "{s}_mode_s",
+        "s",
+        "modal gap: mean of the gaps within ±10% of the gap with most company",
+    ),
     ("{s}_mode_share", "share", "share of gaps within ±10% of the modal gap"),
-    ("{s}_mean_over_mode", "ratio", "mean gap / modal gap (≈1 for a script that never skips)"),
-    ("{s}_period_s", "s", "fitted base period T (modal gap or a divisor; LS-refined; ≤ 4 h)"),
-    ("{s}_rayleigh_r", "[0, 1]", "R = |mean exp(2πi·(g mod T)/T)| over in-run gaps (g ≤ 20T)"),
-    ("{s}_rayleigh_r2", "≤ 1", "unbiased R² at T, (nR² − 1)/(n − 1): the effect size, not its significance"),
-    ("{s}_rayleigh_logp", "-log10 p", "−log10 of the Šidák-corrected Rayleigh p-value at T"),
+    (
+        "{s}_mean_over_mode",
+        "ratio",
+        "mean gap / modal gap (≈1 for a script that never skips)",
+    ),
+    (
+        "{s}_period_s",
+        "s",
+        "fitted base period T (modal gap or a divisor; LS-refined; ≤ 4 h)",
+    ),
+    (
+        "{s}_rayleigh_r",
+        "[0, 1]",
+        "R = |mean exp(2πi·(g mod T)/T)| over in-run gaps (g ≤ 20T)",
+    ),
+    (
+        "{s}_rayleigh_r2",
+        "≤ 1",
+        "unbiased R² at T, (nR² − 1)/(n − 1): the effect size, not its significance",
+    ),
+    (
+        "{s}_rayleigh_logp",
+        "-log10 p",
+        "−log10 of the Šidák-corrected Rayleigh p-value at T",
+    ),
     ("{s}_run_share", "share", "share of gaps that are in-run (g ≤ 20T)"),
-    ("{s}_p_miss", "probability", "MLE of the missed-beat probability, 1 − 1/mean(round(g/T))"),
-    ("{s}_p_miss_mom", "probability", "method-of-moments miss probability, 1 − (3−√(1+4q))/2"),
+    (
+        "{s}_p_miss",
+        "probability",
+        "MLE of the missed-beat probability, 1 − 1/mean(round(g/T))",
+    ),
+    (
+        "{s}_p_miss_mom",
+        "probability",
+        "method-of-moments miss probability, 1 − (3−√(1+4q))/2",
+    ),
     ("{s}_jitter", "ratio", "std(g − m·T)/T over in-run gaps"),
 ]
 
@@ -45,7 +85,11 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ("n_call", "count", "calls"),
     ("n_message", "count", "messages"),
     ("n_events", "count", "all events"),
-    ("tenure_days", "days", "floor(days from signup to last action) + 1 (notebook's tenure)"),
+    (
+        "tenure_days",
+        "days",
+        "floor(days from signup to last action) + 1 (notebook's tenure)",
+    ),
     ("search_per_day", "events/day", "n_search / tenure_days"),
     ("call_per_day", "events/day", "n_call / tenure_days"),
     ("message_per_day", "events/day", "n_message / tenure_days"),
@@ -59,19 +103,35 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ("max_events_day", "count", "most events in one UTC day"),
     ("first_action_delay_s", "s", "first event − signup"),
     ("night_share", "share", "share of events at 00:00–06:00 local time"),
-    ("hour_entropy_bits", "bits", "entropy of the local hour-of-day histogram (max 4.585)"),
+    (
+        "hour_entropy_bits",
+        "bits",
+        "entropy of the local hour-of-day histogram (max 4.585)",
+    ),
     ("diurnal_r", "[0, 1]", "Rayleigh R of the local time of day (24 h period)"),
-    ("diurnal_r2", "≤ 1", "unbiased R² of the local time of day, (nR² − 1)/(n − 1); ≈0 around the clock"),
+    (
+        "diurnal_r2",
+        "≤ 1",
+        "unbiased R² of the local time of day, (nR² − 1)/(n − 1); ≈0 around the clock",
+    ),
     ("weekend_share", "share", "share of events on a local Saturday or Sunday"),
     ("daily_count_cv", "ratio", "CV of event counts over active days (≥ 2 days)"),
     *[
-        (name.format(s=s), unit, text.format(s="" if s == "all" else s).replace("  ", " "))
+        (
+            name.format(s=s),
+            unit,
+            text.format(s="" if s == "all" else s).replace("  ", " "),
+        )
         for s in STREAMS
         for name, unit, text in _GAP_COLUMNS
     ],
     ("lag_median_s", "s", "median lag from a search to the next call within 1 h (≥ 5)"),
     ("lag_cv", "ratio", "CV of those search → call lags (≥ 5)"),
-    ("lag_mode_share", "share", "share of those lags within ±10% of the modal lag (≥ 5)"),
+    (
+        "lag_mode_share",
+        "share",
+        "share of those lags within ±10% of the modal lag (≥ 5)",
+    ),
     ("followed_share", "share", "share of searches followed by a call within 1 h"),
 ]
 COLUMNS: list[str] = [c[0] for c in CATALOGUE]
@@ -158,7 +218,11 @@ def build_features(
 
     t_s = ts / 1000.0
     for stream in STREAMS:
-        keep = np.ones(ts.size, bool) if stream == "all" else kind == EVENT_TYPES.index(stream)
+        keep = (
+            np.ones(ts.size, bool)
+            if stream == "all"
+            else kind == EVENT_TYPES.index(stream)
+        )
         out.update(_gap_columns(stream, t_s[keep], groups.subset(keep)))
 
     s_keep = kind == 0
@@ -203,7 +267,9 @@ def _gap_columns(stream: str, t_s: np.ndarray, groups: Groups) -> dict[str, np.n
         f"{stream}_period_s": fit.period_s,
         f"{stream}_rayleigh_r": fit.rayleigh_r,
         f"{stream}_rayleigh_r2": tod.unbiased_r2(fit.rayleigh_r, fit.n_in_run),
-        f"{stream}_rayleigh_logp": np.where(np.isfinite(fit.rayleigh_p_sidak), logp, np.nan),
+        f"{stream}_rayleigh_logp": np.where(
+            np.isfinite(fit.rayleigh_p_sidak), logp, np.nan
+        ),
         f"{stream}_run_share": fit.run_share,
         f"{stream}_p_miss": fit.p_miss,
         f"{stream}_p_miss_mom": fit.p_miss_mom,

@@ -108,7 +108,10 @@ def sort_gaps(gaps_s: np.ndarray, groups: Groups) -> np.ndarray:
 
 
 def modal_gap(
-    gaps_s: np.ndarray, groups: Groups, tol: float = 0.1, order: np.ndarray | None = None
+    gaps_s: np.ndarray,
+    groups: Groups,
+    tol: float = 0.1,
+    order: np.ndarray | None = None,
 ) -> ModalGap:
     """The gap with the most company, and how much company it has.
 

@@ -134,7 +134,9 @@ class LoadReport:
         for name in self.missing_logs:
             lines.append(f"{name}: no file, treated as an empty stream")
         if self.users_without_signup:
-            lines.append(f"{self.users_without_signup:,} users have events but no signup")
+            lines.append(
+                f"{self.users_without_signup:,} users have events but no signup"
+            )
         if self.repeat_signups:
             lines.append(f"{self.repeat_signups:,} users signed up more than once")
         return lines
@@ -162,7 +164,11 @@ class Logs:
 
 def find_log(directory: Path, name: str) -> Path | None:
     """Return the file holding log ``name`` in ``directory``, or None."""
-    hits = [directory / f"{name}{s}" for s in SUFFIXES if (directory / f"{name}{s}").exists()]
+    hits = [
+        directory / f"{name}{s}"
+        for s in SUFFIXES
+        if (directory / f"{name}{s}").exists()
+    ]
     if len(hits) > 1:
         raise LoadError(
             f"{directory}: more than one file for the {name} log: "
@@ -189,7 +195,9 @@ def read_table(path: Path) -> tuple[pa.Table, list[int]]:
             table, skipped = _read_csv(path, delimiter, threads=False, encoding="utf8")
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
-            raise LoadError(f"{path}: the file is empty (expected a header line)") from exc
+            raise LoadError(
+                f"{path}: the file is empty (expected a header line)"
+            ) from exc
         if "UTF8" not in str(exc).upper():
             raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
         # Bytes that are not UTF-8: read each byte as one character; such values
@@ -252,14 +260,18 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     microseconds; larger is nanoseconds. ISO strings with ``Z`` or an offset are
     converted to UTC; naive ISO strings and dates are taken as UTC.
     """
-    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+    arr = (
+        values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
+    )
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     n = len(arr)
     out = np.full(n, np.nan)
     if pa.types.is_timestamp(arr.type):
         ms = pc.cast(arr, pa.timestamp("ms", tz=arr.type.tz), safe=False)
-        vals = ms.to_numpy(zero_copy_only=False).astype("datetime64[ms]").astype(np.int64)
+        vals = (
+            ms.to_numpy(zero_copy_only=False).astype("datetime64[ms]").astype(np.int64)
+        )
         out[:] = np.where(pc.is_valid(arr).to_numpy(zero_copy_only=False), vals, np.nan)
         return out
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
@@ -269,13 +281,20 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     text = pc.fill_null(text, "")
     numeric = pc.match_substring_regex(text, _NUMERIC).to_numpy(zero_copy_only=False)
     isoish = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
-    zoned = pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False) & isoish
+    zoned = (
+        pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False) & isoish
+    )
     naive = isoish & ~zoned
     if numeric.any():
         idx = np.flatnonzero(numeric)
-        nums = pc.cast(text.take(pa.array(idx)), pa.float64()).to_numpy(zero_copy_only=False)
+        nums = pc.cast(text.take(pa.array(idx)), pa.float64()).to_numpy(
+            zero_copy_only=False
+        )
         out[idx] = _epoch_to_ms(nums)
-    for mask, typ in ((zoned, pa.timestamp("us", tz="UTC")), (naive, pa.timestamp("us"))):
+    for mask, typ in (
+        (zoned, pa.timestamp("us", tz="UTC")),
+        (naive, pa.timestamp("us")),
+    ):
         if mask.any():
             idx = np.flatnonzero(mask)
             out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
@@ -348,7 +367,9 @@ def _read_one(
     """Read, parse and clean one log; return its clean rows and its report."""
     table, invalid = read_table(path)
     report = FileReport(path=str(path))
-    table = table.rename_columns([c.strip().lstrip("\ufeff") for c in table.column_names])
+    table = table.rename_columns(
+        [c.strip().lstrip("\ufeff") for c in table.column_names]
+    )
     missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.column_names]
     if missing:
         raise LoadError(
@@ -388,9 +409,9 @@ def _read_one(
     )
     if name == "signup":
         country = table.column("country_code").combine_chunks()
-        country = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(
-            pc.cast(country, pa.string())
-        )), "")
+        country = pc.fill_null(
+            pc.utf8_upper(pc.utf8_trim_whitespace(pc.cast(country, pa.string()))), ""
+        )
         frame["country_code"] = np.asarray(country.to_numpy(zero_copy_only=False))[keep]
     dup = frame.duplicated().to_numpy()
     report.duplicates = int(dup.sum())
@@ -484,5 +505,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         np.setdiff1d(with_events, signups["user_id"].to_numpy()).size
     )
     if report.users_without_signup:
-        log.warning("%d users have events but no signup row", report.users_without_signup)
+        log.warning(
+            "%d users have events but no signup row", report.users_without_signup
+        )
     return Logs(events=events, signups=signups, report=report)

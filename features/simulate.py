@@ -59,8 +59,32 @@ COUNTRY_SHARES: dict[str, float] = {
 COUNTRY_UTC_OFFSET_H: dict[str, int] = {"IT": 1, "GB": 0, "SE": 1, "ES": 1, "FR": 1}
 #: Relative activity by local hour of day: quiet at night, evening peak.
 HOURLY_WEIGHT = np.array(
-    [3, 1.5, 0.8, 0.5, 0.4, 0.6, 1.5, 3, 5, 6, 6.5, 7,
-     7, 6.5, 6.5, 6.5, 7, 7.5, 8.5, 10, 10.5, 10, 8, 5.5]
+    [
+        3,
+        1.5,
+        0.8,
+        0.5,
+        0.4,
+        0.6,
+        1.5,
+        3,
+        5,
+        6,
+        6.5,
+        7,
+        7,
+        6.5,
+        6.5,
+        6.5,
+        7,
+        7.5,
+        8.5,
+        10,
+        10.5,
+        10,
+        8,
+        5.5,
+    ]
 )
 
 
@@ -272,9 +296,10 @@ def _periodic_times(
     """Times of periodic bots: gap = m·T + u, m geometric, u ~ N(0, (jT)²)."""
     owner = np.repeat(np.arange(len(begin)), n_events)
     m = rng.geometric(1.0 - p_miss[owner])
-    gaps = m * period_ms[owner] + rng.normal(0, 1, len(owner)) * jitter[owner] * period_ms[
-        owner
-    ]
+    gaps = (
+        m * period_ms[owner]
+        + rng.normal(0, 1, len(owner)) * jitter[owner] * period_ms[owner]
+    )
     gaps[_segment_starts(n_events)] = 0.0
     return owner, begin[owner] + _cumsum_within(gaps, n_events)
 
@@ -344,7 +369,9 @@ def _spam_messager(rng, users, begin, end_ms):
     burst_start = begin[burst_owner] + rng.random(len(burst_owner)) * span
     sizes = rng.integers(10, 61, len(burst_owner))
     owner = np.repeat(burst_owner, sizes)
-    step = spacing_s[owner] * 1000 * (1 + jitter[owner] * rng.standard_normal(len(owner)))
+    step = (
+        spacing_s[owner] * 1000 * (1 + jitter[owner] * rng.standard_normal(len(owner)))
+    )
     step[_segment_starts(sizes)] = 0.0
     ts = np.repeat(burst_start, sizes) + _cumsum_within(step, sizes)
     params = {"period_s": spacing_s, "p_miss": np.zeros(b), "jitter": jitter}
@@ -427,7 +454,9 @@ def write_logs(
         tables[name] = pd.DataFrame(
             {
                 "user_id": part["user_id"].to_numpy(),
-                f"{name}_ts": format_timestamps(part["ts_ms"].to_numpy(), FILE_FORMS[name]),
+                f"{name}_ts": format_timestamps(
+                    part["ts_ms"].to_numpy(), FILE_FORMS[name]
+                ),
             }
         )
     if dirty:

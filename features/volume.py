@@ -43,7 +43,9 @@ def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.n
     """
     bucket = np.floor_divide(ts_ms, window_ms)
     # runs of equal (user, bucket) are contiguous because times are sorted
-    new = np.r_[True, (groups.codes[1:] != groups.codes[:-1]) | (bucket[1:] != bucket[:-1])]
+    new = np.r_[
+        True, (groups.codes[1:] != groups.codes[:-1]) | (bucket[1:] != bucket[:-1])
+    ]
     starts = np.flatnonzero(new)
     run_len = np.diff(np.r_[starts, groups.size]).astype(np.float64)
     out = np.zeros(groups.n)
@@ -57,7 +59,11 @@ def active_days(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     """Number of distinct UTC calendar days with at least one event."""
     day = np.floor_divide(ts_ms, DAY_MS)
     new = np.r_[True, (groups.codes[1:] != groups.codes[:-1]) | (day[1:] != day[:-1])]
-    return Groups(groups.codes[new], groups.n).count() if groups.size else np.zeros(groups.n)
+    return (
+        Groups(groups.codes[new], groups.n).count()
+        if groups.size
+        else np.zeros(groups.n)
+    )
 
 
 def daily_count_cv(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:

@@ -197,7 +197,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             )
         self.families_ = self._resolve_families(frame)
         self.columns_ = [c for fam in self.families_.values() for c in fam]
-        self.directions_ = {c: d for fam in self.families_.values() for c, d in fam.items()}
+        self.directions_ = {
+            c: d for fam in self.families_.values() for c, d in fam.items()
+        }
         raw = self._prepare(frame)
         self.center_ = np.nanmedian(raw, axis=0)
         q75, q25 = np.nanpercentile(raw, [75, 25], axis=0)
@@ -290,7 +292,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         }
         present = {k: v for k, v in present.items() if v}
         if self.families is not None:
-            missing = [c for fam in spec.values() for c in fam if c not in frame.columns]
+            missing = [
+                c for fam in spec.values() for c in fam if c not in frame.columns
+            ]
             if missing:
                 raise ValueError(f"X lacks the feature column(s) {missing}")
         if not present:

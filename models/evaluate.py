@@ -48,7 +48,9 @@ def score_metrics(score: np.ndarray, label: np.ndarray, budget: float = 0.02) ->
         if both
         else float("nan"),
         "precision_at_budget": float(y[top].mean()) if top.any() else float("nan"),
-        "recall_at_budget": float(y[top].sum() / positives) if positives else float("nan"),
+        "recall_at_budget": float(y[top].sum() / positives)
+        if positives
+        else float("nan"),
         "positives": positives,
     }
 
@@ -59,7 +61,10 @@ def recall_by_kind(
     """Share of each kind's users inside the top ``budget`` of the scores."""
     top = top_mask(score, budget)
     kinds = pd.Series(np.asarray(kind, dtype=object))
-    return {str(k): float(top[(kinds == k).to_numpy()].mean()) for k in sorted(kinds.unique())}
+    return {
+        str(k): float(top[(kinds == k).to_numpy()].mean())
+        for k in sorted(kinds.unique())
+    }
 
 
 def label_metrics(
@@ -74,7 +79,10 @@ def label_metrics(
     kind, and ``power_user_in_budget`` (share of power users inside the budget —
     the false positives a good detector avoids).
     """
-    out = {f"label_{k}": v for k, v in score_metrics(score, labels["is_bot"], budget).items()}
+    out = {
+        f"label_{k}": v
+        for k, v in score_metrics(score, labels["is_bot"], budget).items()
+    }
     for kind, share in recall_by_kind(score, labels["kind"], budget).items():
         key = "power_user_in_budget" if kind == "power_user" else f"recall_{kind}"
         if kind in human_kinds and kind != "power_user":

@@ -105,7 +105,9 @@ def rule_flags(
             resolution_s=resolution_s,
         )
     rates = features[list(RATE_COLUMNS)].round(2)
-    out["extreme_rate"] = extreme_rate(rates, ("search_per_day", "call_per_day"), top_unique)
+    out["extreme_rate"] = extreme_rate(
+        rates, ("search_per_day", "call_per_day"), top_unique
+    )
     out["tail_jump"] = tail_jump(rates, RATE_COLUMNS, jump_factor, jump_tail)
     master = features[["n_search", "tenure_days"]].join(rates)
     for name, flag in quantile_rules(master, batch_size).items():
@@ -188,7 +190,7 @@ def extreme_rate(
         uniq = np.unique(x[np.isfinite(x)])
         if uniq.size == 0:
             continue
-        thresh = uniq[::-1][: top_unique][-1]
+        thresh = uniq[::-1][:top_unique][-1]
         flag |= x >= thresh
     return flag
 
@@ -254,7 +256,11 @@ def quantile_rules(master: pd.DataFrame, batch_size: int | None = None) -> dict:
         def q(col: str, p: float) -> float:
             return master[col].quantile(p)
 
-    s, c, m = master["search_per_day"], master["call_per_day"], master["message_per_day"]
+    s, c, m = (
+        master["search_per_day"],
+        master["call_per_day"],
+        master["message_per_day"],
+    )
     n, t = master["n_search"], master["tenure_days"]
     rules = {
         "low_engagement": (n >= q("n_search", 0.97))
