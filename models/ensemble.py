@@ -37,6 +37,8 @@ from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils.validation import check_is_fitted
 
+from models.evaluate import histogram_reference, psi
+
 #: Feature families of the default model, each column with the sign of the side
 #: that points at automation (+1: high values, −1: low values).
 FAMILIES: dict[str, dict[str, int]] = {
@@ -247,6 +249,11 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         self.threshold_ = float(np.quantile(train, 1.0 - self.budget))
         self.offset_ = -self.threshold_
         self.reference_ = np.nanquantile(raw, np.linspace(0, 1, 1001), axis=0)
+        # deciles of the training score and of each column, for drift checks
+        self.drift_reference_ = {
+            "score": histogram_reference(train),
+            **{c: histogram_reference(raw[:, j]) for j, c in enumerate(self.columns_)},
+        }
         self.train_scores_summary_ = {
             "median": float(np.median(train)),
             "q99": float(np.quantile(train, 0.99)),
@@ -369,6 +376,21 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
 
     # --- reasons -------------------------------------------------------------------
 
+    def drift(self, X, scores: np.ndarray | None = None) -> dict[str, float]:
+        """PSI of the score and of every model column, ``X`` against training.
+
+        Columns are compared after the model's own transform (log1p where it
+        applies), so the bins are those the detectors saw.
+        """
+        check_is_fitted(self, "drift_reference_")
+        frame = self._as_frame(X)
+        raw = self._prepare(frame)
+        s = self.score_samples(frame) if scores is None else np.asarray(scores)
+        out = {"score": psi(self.drift_reference_["score"], s)}
+        for j, c in enumerate(self.columns_):
+            out[c] = psi(self.drift_reference_[c], raw[:, j])
+        return out
+
     def percentiles(self, X) -> pd.DataFrame:
         """Each model column's training percentile (0–100) for each row."""
         check_is_fitted(self, "reference_")
@@ -423,6 +445,25 @@ def _reason_text(
     label: str, values: np.ndarray, strength: np.ndarray, sign: float
 ) -> np.ndarray:
     side = "higher" if sign > 0 else "lower" if sign < 0 else "further out"
-    vals = pd.Series(values).map(lambda v: f"{v:.3g}").to_numpy(dtype=object)
-    pcts = pd.Series(strength).map(lambda p: f"{p:.1f}").to_numpy(dtype=object)
-    return label + " " + vals + " — " + side + " than " + pcts + "% of users"
+    vals = pd.Series(values).map(_format_value).to_numpy(dtype=object)
+    # floor, so that "100%" is never claimed for a value the training data matched
+    pcts = pd.Series(np.floor(strength * 10) / 10).map(lambda p: f"{min(p, 99.9):.1f}")
+    return (
+        label
+        + " "
+        + vals
+        + " — "
+        + side
+        + " than "
+        + pcts.to_numpy(object)
+        + ("% of users")
+    )
+
+
+def _format_value(v: float) -> str:
+    """Readable number: thousands separators for big values, 3 significant digits."""
+    if not np.isfinite(v):
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"

@@ -107,3 +107,40 @@ def rule_metrics(
         for key, value in score_metrics(score, y, budget).items():
             out[f"{name}_{key}"] = value
     return out
+
+
+def histogram_reference(values: np.ndarray, bins: int = 10) -> dict:
+    """Bin edges at the deciles of ``values`` and the share of values in each bin.
+
+    The last share is the share of missing (NaN) values, so a feature that goes
+    missing more often also counts as drift. Ties at a quantile merge bins.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    finite = x[np.isfinite(x)]
+    if finite.size:
+        inner = np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1]))
+    else:
+        inner = np.array([])
+    return {"edges": inner.tolist(), "shares": _bin_shares(x, inner).tolist()}
+
+
+def _bin_shares(x: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(x)
+    counts = np.bincount(
+        np.searchsorted(inner, x[finite], side="right"), minlength=inner.size + 1
+    ).astype(np.float64)
+    counts = np.r_[counts, (~finite).sum()]
+    return counts / max(x.size, 1)
+
+
+def psi(reference: dict, values: np.ndarray, eps: float = 1e-4) -> float:
+    """Population stability index of ``values`` against a :func:`histogram_reference`.
+
+    PSI = Σ (a − e)·ln(a / e) over the reference bins (shares a observed, e
+    expected; both floored at ``eps``). Rule of thumb: < 0.1 stable, 0.1–0.25 a
+    shift worth a look, > 0.25 the population moved.
+    """
+    inner = np.asarray(reference["edges"], dtype=np.float64)
+    expected = np.maximum(np.asarray(reference["shares"], dtype=np.float64), eps)
+    actual = np.maximum(_bin_shares(np.asarray(values, np.float64), inner), eps)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))

@@ -1,0 +1,173 @@
+"""The steps train.py and score.py share: logs → features → rule flags → scores file.
+
+No argument parsing and no MLflow here; the CLIs stay thin.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.build import build_features
+from features.io import Logs, load_logs
+from models.ensemble import CadenceDetector
+from models.rules import RULES, rule_flags
+
+log = logging.getLogger("cadence")
+
+#: Output formats by file extension.
+OUTPUT_FORMATS: tuple[str, ...] = (".csv", ".tsv", ".parquet")
+
+
+@dataclass
+class Prepared:
+    """Everything derived from one data directory before a model sees it."""
+
+    logs: Logs
+    features: pd.DataFrame
+    flags: pd.DataFrame
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(
+    data_dir: str | Path, *, now_ms: int | None = None, strict: bool = False
+) -> Prepared:
+    """Load a data directory, build the feature table and the rule flags.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with the four logs.
+    now_ms
+        The present (ms since the epoch, UTC); timestamps after it are bad rows.
+        Default: the wall clock. Features do not depend on it.
+    strict
+        Raise on the first bad row instead of counting it.
+    """
+    now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    seconds = {}
+    t0 = time.perf_counter()
+    logs = load_logs(data_dir, now_ms=now_ms, strict=strict)
+    seconds["load"] = time.perf_counter() - t0
+    log.info(
+        "loaded %s: %d events of %d users (%.1f s)",
+        data_dir,
+        len(logs.events),
+        logs.events["user_id"].nunique(),
+        seconds["load"],
+    )
+    t0 = time.perf_counter()
+    features = build_features(logs.events, logs.signups)
+    seconds["features"] = time.perf_counter() - t0
+    log.info(
+        "features: %d users × %d columns (%.1f s)",
+        *features.shape,
+        seconds["features"],
+    )
+    t0 = time.perf_counter()
+    flags = rule_flags(logs.events, logs.signups, features)
+    seconds["rules"] = time.perf_counter() - t0
+    log.info(
+        "rules: %d users flagged by any rule (%.1f s)",
+        int(flags["rule_any"].sum()),
+        seconds["rules"],
+    )
+    return Prepared(logs=logs, features=features, flags=flags, seconds=seconds)
+
+
+def score_table(
+    detector: CadenceDetector,
+    features: pd.DataFrame,
+    flags: pd.DataFrame | None = None,
+    *,
+    scores: np.ndarray | None = None,
+    budget: float | None = None,
+    reasons: int = 3,
+) -> pd.DataFrame:
+    """One row per user, most suspicious first.
+
+    Columns: ``user_id``, ``score`` (higher = more likely automated), ``rank``
+    (1 = highest), ``percentile`` (share of the scored users with a score at or
+    below this one, in %), ``suspect`` (inside the budget: the detector's fitted
+    threshold, or the top ``budget`` share of these users when given),
+    ``reason_1`` … and every rule flag.
+    """
+    if scores is None:
+        scores = detector.score_samples(features)
+    scores = np.asarray(scores, dtype=np.float64)
+    n = scores.size
+    order = np.lexsort((features.index.to_numpy(), -scores))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    sorted_scores = np.sort(scores)
+    percentile = (
+        100.0 * np.searchsorted(sorted_scores, scores, side="right") / max(n, 1)
+    )
+    if budget is None:
+        suspect = scores >= detector.threshold_
+    else:
+        if not 0 < budget < 1:
+            raise ValueError(f"budget must be in (0, 1), got {budget!r}")
+        suspect = rank <= max(1, int(round(budget * n)))
+    table = pd.DataFrame(
+        {
+            "user_id": features.index.to_numpy(),
+            "score": scores,
+            "rank": rank,
+            "percentile": percentile,
+            "suspect": suspect,
+        }
+    )
+    if reasons:
+        why = detector.explain(features, k=reasons)
+        for col in why.columns:
+            table[col] = why[col].to_numpy()
+    if flags is not None:
+        aligned = flags.reindex(features.index, fill_value=False)
+        for col in [*RULES, "rule_any"]:
+            if col in aligned.columns:
+                table[col] = aligned[col].to_numpy(bool)
+    return table.iloc[order].reset_index(drop=True)
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as .csv, .tsv or .parquet (by extension), atomically.
+
+    The data go to a temporary file in the same directory, which is renamed over
+    ``path`` only when complete: an interrupted run leaves the previous file or
+    none, never a partial one.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise ValueError(
+            f"output {path}: unknown extension {path.suffix!r}; "
+            f"use one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise ValueError(f"output {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise ValueError(f"output {path}: directory {directory} is not writable")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, sep="," if suffix == ".csv" else "\t", index=False)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

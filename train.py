@@ -1,0 +1,530 @@
+"""Train a cadence detector and track the run in MLflow.
+
+Usage: ``python train.py [--data DIR] [--tracking-uri URI] [--register NAME] ...``
+
+With no ``--data``, a sample marketplace is simulated into ``./data/sample`` (the
+simulator's defaults) and the run is tracked to ``sqlite:///mlflow.db``,
+experiment ``cadence``. ``--compare`` fits a grid of feature sets × detectors as
+child runs of one parent and prints the comparison table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from features.simulate import SimConfig, simulate, write_logs  # noqa: E402
+from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec  # noqa: E402
+from models.evaluate import label_metrics, rule_metrics  # noqa: E402
+from models.pipeline import Prepared, prepare, score_table  # noqa: E402
+
+log = logging.getLogger("cadence.train")
+
+DEFAULT_DATA = Path("data/sample")
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "cadence"
+DETECTOR_CHOICES = {
+    "iforest": ("iforest",),
+    "lof": ("lof",),
+    "ensemble": ("iforest", "lof"),
+}
+#: The ``--compare`` grid: feature sets × detectors.
+COMPARE_FEATURES: tuple[str, ...] = ("volume", "volume+gaps", "all")
+COMPARE_DETECTORS: tuple[str, ...] = ("iforest", "lof", "ensemble")
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _max_samples(text: str) -> int | str:
+    if text == "auto":
+        return text
+    return _positive_int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cadence-train",
+        description="Train a cadence detector on a data directory; track it in MLflow.",
+    )
+    io = p.add_argument_group("data and tracking")
+    io.add_argument(
+        "--data",
+        type=Path,
+        help="data directory with signup, call, message, search logs "
+        "(default: simulate a sample into ./data/sample)",
+    )
+    io.add_argument(
+        "--labels",
+        type=Path,
+        help="labels file (user_id, is_bot, kind) for evaluation only "
+        "(default: DATA/labels.tsv when present)",
+    )
+    io.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
+        f"{DEFAULT_TRACKING_URI})",
+    )
+    io.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment name")
+    io.add_argument("--run-name", help="MLflow run name")
+    io.add_argument(
+        "--now",
+        help="the present for the load's sanity window (ISO date/time, UTC; "
+        "default: the clock); later timestamps are bad rows",
+    )
+    io.add_argument(
+        "--strict", action="store_true", help="fail on the first malformed row"
+    )
+    m = p.add_argument_group("model")
+    m.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    m.add_argument(
+        "--features",
+        choices=sorted(FEATURE_SETS),
+        default="all",
+        help="feature set the detectors see (all)",
+    )
+    m.add_argument(
+        "--detectors",
+        choices=sorted(DETECTOR_CHOICES),
+        default="ensemble",
+        help="iforest, lof, or both (ensemble, default)",
+    )
+    m.add_argument(
+        "--n-estimators", type=_positive_int, default=200, help="trees (200)"
+    )
+    m.add_argument(
+        "--max-samples",
+        type=_max_samples,
+        default="auto",
+        help="rows per tree: 'auto' (256) or a count",
+    )
+    m.add_argument(
+        "--lof-neighbors", type=_positive_int, default=35, help="LOF neighbours (35)"
+    )
+    m.add_argument(
+        "--lof-weight", type=float, default=0.25, help="LOF weight in the combination"
+    )
+    m.add_argument(
+        "--combine",
+        choices=("max", "mean"),
+        default="max",
+        help="combine normalised detector scores by weighted max or mean (max)",
+    )
+    m.add_argument(
+        "--two-sided",
+        action="store_true",
+        help="let detectors use both sides of every feature (default: directional)",
+    )
+    m.add_argument(
+        "--budget",
+        type=_fraction,
+        default=0.02,
+        help="share of users marked as suspects (0.02)",
+    )
+    r = p.add_argument_group("registry and comparison")
+    r.add_argument("--register", metavar="NAME", help="register the model under NAME")
+    r.add_argument("--alias", default="champion", help="alias set on the new version")
+    r.add_argument(
+        "--compare",
+        action="store_true",
+        help="fit feature sets × detectors as child runs and print a comparison",
+    )
+    p.add_argument("--top", type=int, default=10, help="suspects printed (10)")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings only")
+    return p
+
+
+def detector_from_args(
+    args: argparse.Namespace, features: str | None = None, detectors: str | None = None
+) -> CadenceDetector:
+    """The estimator the arguments describe."""
+    return CadenceDetector(
+        families=family_spec(features or args.features),
+        detectors=DETECTOR_CHOICES[detectors or args.detectors],
+        n_estimators=args.n_estimators,
+        max_samples=args.max_samples,
+        lof_neighbors=args.lof_neighbors,
+        weights={"lof": args.lof_weight},
+        combine=args.combine,
+        directional=not args.two_sided,
+        budget=args.budget,
+        random_state=args.seed,
+    )
+
+
+def ensure_sample(data: Path, seed: int = SimConfig.seed) -> None:
+    """Simulate the default sample into ``data`` unless it holds a signup log."""
+    if any(data.glob("signup.*")):
+        return
+    log.info("no data given: simulating a sample marketplace into %s", data)
+    data.mkdir(parents=True, exist_ok=True)
+    sim = simulate(SimConfig(seed=seed))
+    write_logs(sim, data)
+
+
+def read_labels(path: Path) -> pd.DataFrame:
+    """Read a labels file (user_id, is_bot, kind); errors name ``--labels``."""
+    try:
+        labels = pd.read_csv(path, sep=None, engine="python")
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--labels {path}: cannot be read: {exc}") from exc
+    missing = {"user_id", "is_bot", "kind"} - set(labels.columns)
+    if missing:
+        raise SystemExit(
+            f"--labels {path}: missing column(s) {', '.join(sorted(missing))}"
+        )
+    labels["user_id"] = labels["user_id"].astype(np.int64)
+    labels["is_bot"] = labels["is_bot"].astype(str).str.lower().isin(["1", "true"])
+    return labels.set_index("user_id")
+
+
+def parse_now(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
+    except ValueError as exc:
+        raise SystemExit(f"--now {text!r}: not a date/time: {exc}") from exc
+
+
+def evaluate(
+    scores: np.ndarray,
+    prepared: Prepared,
+    labels: pd.DataFrame | None,
+    budget: float,
+) -> dict[str, float]:
+    """Metrics against every rule flag and, when given, the labels."""
+    metrics = rule_metrics(scores, prepared.flags.loc[prepared.features.index], budget)
+    if labels is not None:
+        aligned = labels.reindex(prepared.features.index)
+        known = aligned["kind"].notna().to_numpy()
+        if (~known).any():
+            log.warning(
+                "%d users have no label; evaluated without them", (~known).sum()
+            )
+        metrics.update(label_metrics(scores[known], aligned[known], budget))
+    return metrics
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cadence")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def run_params(
+    args: argparse.Namespace,
+    detector: CadenceDetector,
+    prepared: Prepared,
+    data: Path,
+    features: str,
+    detectors: str,
+) -> dict[str, str]:
+    params = {
+        k: v
+        for k, v in detector.get_params().items()
+        if k not in ("families", "weights")
+    }
+    params.update(
+        {
+            "feature_set": features,
+            "detector_set": detectors,
+            "lof_weight": args.lof_weight,
+            "model_columns": len(detector.columns_),
+            "data": str(data.resolve()),
+            "users": len(prepared.features),
+            "events": len(prepared.logs.events),
+            "seed": args.seed,
+            "cadence_version": package_version(),
+            "git_commit": git_commit(),
+        }
+    )
+    return {k: str(v) for k, v in params.items()}
+
+
+def fit_and_log(
+    args: argparse.Namespace,
+    prepared: Prepared,
+    labels: pd.DataFrame | None,
+    data: Path,
+    *,
+    features: str,
+    detectors: str,
+    log_model: bool,
+    run_name: str | None,
+    nested: bool = False,
+):
+    """Fit one detector, log params, metrics and artifacts in a new MLflow run."""
+    import mlflow
+
+    t0 = time.perf_counter()
+    detector = detector_from_args(args, features, detectors).fit(prepared.features)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scores = detector.score_samples(prepared.features)
+    score_s = time.perf_counter() - t0
+    metrics = evaluate(scores, prepared, labels, args.budget)
+    with mlflow.start_run(run_name=run_name, nested=nested) as run:
+        mlflow.log_params(
+            run_params(args, detector, prepared, data, features, detectors)
+        )
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
+        timings = {**prepared.seconds, "fit": fit_s, "score": score_s}
+        mlflow.log_metrics({f"seconds_{k}": v for k, v in timings.items()})
+        report = prepared.logs.report
+        mlflow.log_dict(report.to_dict(), "load_report.json")
+        mlflow.log_metrics(
+            {
+                "rows_read": report.rows_read,
+                "rows_duplicate": report.duplicates,
+                "rows_bad": report.bad_rows,
+                "suspects": int((scores >= detector.threshold_).sum()),
+            }
+        )
+        table = score_table(detector, prepared.features, prepared.flags, scores=scores)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            from models.plots import score_histogram
+
+            bots = None
+            if labels is not None:
+                bots = (
+                    labels["is_bot"]
+                    .reindex(prepared.features.index, fill_value=False)
+                    .to_numpy(bool)
+                )
+            score_histogram(
+                scores, detector.threshold_, tmp / "score_histogram.png", bots=bots
+            )
+            table.head(100).to_csv(tmp / "top_suspects.csv", index=False)
+            summary = prepared.features.describe().T
+            summary["missing_share"] = prepared.features.isna().mean()
+            summary.to_csv(tmp / "feature_summary.csv", index_label="feature")
+            counts = prepared.flags.sum().astype(int).rename("users")
+            counts.to_csv(tmp / "rule_counts.csv", index_label="rule")
+            mlflow.log_artifacts(str(tmp))
+        if log_model:
+            _log_model(detector, prepared.features, scores, args)
+    return run.info.run_id, detector, scores, metrics, table
+
+
+def _log_model(detector, features: pd.DataFrame, scores, args) -> None:
+    import mlflow
+    from mlflow.models import infer_signature
+
+    from models.pyfunc import CadenceModel
+
+    X = features[detector.columns_]
+    example = X.loc[X.notna().all(axis=1)].head(5)
+    if example.empty:
+        example = X.head(5).fillna(0.0)
+    signature = infer_signature(X.head(100), pd.Series(scores[:100], name="score"))
+    with warnings.catch_warnings():
+        # the wrapper's predict is deliberately untyped: the signature below is
+        # the contract, and MLflow's type-hint validation would duplicate it
+        warnings.filterwarnings("ignore", message=".*type hints.*")
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=CadenceModel(detector),
+            signature=signature,
+            input_example=example,
+            registered_model_name=args.register,
+        )
+    log.info("model logged: %s", info.model_uri)
+    if args.register:
+        from mlflow import MlflowClient
+
+        version = info.registered_model_version
+        MlflowClient().set_registered_model_alias(args.register, args.alias, version)
+        log.info("registered %s version %s as @%s", args.register, version, args.alias)
+
+
+def compare(
+    args: argparse.Namespace,
+    prepared: Prepared,
+    labels: pd.DataFrame | None,
+    data: Path,
+) -> pd.DataFrame:
+    """Fit the comparison grid as child runs; return the search_runs table."""
+    import mlflow
+
+    with mlflow.start_run(run_name=args.run_name or "compare") as parent:
+        mlflow.log_params(
+            {
+                "data": str(data.resolve()),
+                "seed": args.seed,
+                "grid": "features × detectors",
+            }
+        )
+        for fs in COMPARE_FEATURES:
+            for det in COMPARE_DETECTORS:
+                name = f"{fs} · {det}"
+                log.info("compare: fitting %s", name)
+                fit_and_log(
+                    args,
+                    prepared,
+                    labels,
+                    data,
+                    features=fs,
+                    detectors=det,
+                    log_model=False,
+                    run_name=name,
+                    nested=True,
+                )
+    runs = mlflow.search_runs(
+        experiment_names=[args.experiment],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+    )
+    return comparison_table(runs, labels is not None), parent.info.run_id
+
+
+def comparison_table(runs: pd.DataFrame, labelled: bool) -> pd.DataFrame:
+    """The columns that matter from ``mlflow.search_runs``, best run marked."""
+    cols = {"params.feature_set": "features", "params.detector_set": "detectors"}
+    metric_cols = ["rule_rule_any_average_precision", "rule_rule_any_recall_at_budget"]
+    if labelled:
+        metric_cols = [
+            "label_average_precision",
+            "label_recall_at_budget",
+            *sorted(
+                c[len("metrics.") :]
+                for c in runs.columns
+                if c.startswith("metrics.recall_")
+            ),
+            "power_user_in_budget",
+            *metric_cols,
+        ]
+    table = runs[list(cols)].rename(columns=cols)
+    for c in metric_cols:
+        table[c.replace("rule_rule_any", "rules")] = runs.get(f"metrics.{c}")
+    key = "label_average_precision" if labelled else "rules_average_precision"
+    table = table.sort_values(key, ascending=False).reset_index(drop=True)
+    table.insert(0, "best", np.where(table.index == 0, "*", ""))
+    return table
+
+
+def print_summary(run_id, detector, metrics, table, k: int) -> None:
+    print(f"run {run_id}")
+    keys = [
+        "label_average_precision",
+        "label_roc_auc",
+        "label_recall_at_budget",
+        "power_user_in_budget",
+        "rule_rule_any_average_precision",
+        "rule_rule_any_recall_at_budget",
+    ]
+    keys += sorted(m for m in metrics if m.startswith("recall_"))
+    for key in keys:
+        if key in metrics:
+            print(f"  {key:36s} {metrics[key]:.3f}")
+    print(
+        f"suspects at the budget: {int(table['suspect'].sum())} of {len(table)} users"
+    )
+    print(f"top {k} suspects:")
+    for row in table.head(k).itertuples():
+        print(
+            f"  {row.rank:>3}  user {row.user_id:<10} score {row.score:7.2f}  "
+            f"{row.reason_1}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    import mlflow
+
+    data = args.data
+    if data is None:
+        data = DEFAULT_DATA
+        ensure_sample(data)
+    elif not data.is_dir():
+        raise SystemExit(f"--data {data}: no such directory")
+    labels_path = args.labels or (data / "labels.tsv")
+    if args.labels is not None and not args.labels.is_file():
+        raise SystemExit(f"--labels {args.labels}: no such file")
+    labels = read_labels(labels_path) if labels_path.is_file() else None
+
+    from features.io import LoadError
+
+    try:
+        prepared = prepare(data, now_ms=parse_now(args.now), strict=args.strict)
+    except (LoadError, ValueError) as exc:
+        raise SystemExit(f"--data {data}: {exc}") from exc
+    for line in prepared.logs.report.summary_lines():
+        log.info("load: %s", line)
+    if len(prepared.features) < 2:
+        raise SystemExit(f"--data {data}: needs at least 2 users to train")
+
+    mlflow.set_tracking_uri(args.tracking_uri)
+    mlflow.set_experiment(args.experiment)
+    if args.compare:
+        table, parent_id = compare(args, prepared, labels, data)
+        print(f"comparison (parent run {parent_id}):")
+        with pd.option_context("display.width", 200, "display.max_columns", 30):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return 0
+    run_id, detector, scores, metrics, table = fit_and_log(
+        args,
+        prepared,
+        labels,
+        data,
+        features=args.features,
+        detectors=args.detectors,
+        log_model=True,
+        run_name=args.run_name,
+    )
+    print_summary(run_id, detector, metrics, table, args.top)
+    print(
+        f"tracking: {args.tracking_uri}  (mlflow ui --backend-store-uri "
+        f"{args.tracking_uri})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
