@@ -17,10 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -360,17 +360,14 @@ def _log_model(detector, features: pd.DataFrame, scores, args) -> None:
     if example.empty:
         example = X.head(5).fillna(0.0)
     signature = infer_signature(X.head(100), pd.Series(scores[:100], name="score"))
-    with warnings.catch_warnings():
-        # the wrapper's predict is deliberately untyped: the signature below is
-        # the contract, and MLflow's type-hint validation would duplicate it
-        warnings.filterwarnings("ignore", message=".*type hints.*")
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=CadenceModel(detector),
-            signature=signature,
-            input_example=example,
-            registered_model_name=args.register,
-        )
+    info = mlflow.pyfunc.log_model(
+        name="model",
+        python_model=CadenceModel(detector),
+        signature=signature,
+        input_example=example,
+        registered_model_name=args.register,
+    )
+    mlflow.set_tag("cadence_model", "true")
     log.info("model logged: %s", info.model_uri)
     if args.register:
         from mlflow import MlflowClient

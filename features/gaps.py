@@ -158,9 +158,10 @@ def modal_gap(
 def rayleigh_r(values: np.ndarray, period: np.ndarray, groups: Groups) -> np.ndarray:
     """Mean resultant length of each user's values folded at the user's period.
 
-    Phases φ = 2π·(x mod T)/T (the mod is implicit in cos and sin); R = |mean e^{iφ}| ∈ [0, 1]: 1 when every value is
-    a whole number of periods, ≈ 0 when the phases are uniform. NaN where the
-    period is not finite and positive or the user has no values.
+    Phases φ = 2π·(x mod T)/T (the mod is implicit in cos and sin);
+    R = |mean e^{iφ}| ∈ [0, 1]: 1 when every value is a whole number of periods,
+    ≈ 0 when the phases are uniform. NaN where the period is not finite and
+    positive or the user has no values.
 
     Examples
     --------

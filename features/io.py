@@ -374,7 +374,8 @@ def _read_one(
     if missing:
         raise LoadError(
             f"{path}: missing column(s) {', '.join(missing)}; the {name} log needs "
-            f"{', '.join(REQUIRED_COLUMNS[name])} (found: {', '.join(table.column_names)})"
+            f"{', '.join(REQUIRED_COLUMNS[name])} "
+            f"(found: {', '.join(table.column_names)})"
         )
     n = table.num_rows
     report.rows_read = n + len(invalid)

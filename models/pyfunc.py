@@ -31,7 +31,7 @@ class CadenceModel(PythonModel):
     def __init__(self, detector: CadenceDetector):
         self.detector = detector
 
-    def predict(self, context, model_input, params=None):  # noqa: D401
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.Series:
         """Anomaly scores of ``model_input`` (a feature table), higher = worse."""
         frame = model_input
         if not isinstance(frame, pd.DataFrame):

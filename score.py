@@ -1,0 +1,298 @@
+"""Score every user of a data directory with a trained cadence model.
+
+Usage: ``python score.py --data DIR [--model URI] --out FILE``
+
+``--model`` takes ``runs:/<run id>/model``, ``models:/<name>@<alias>``,
+``models:/<name>/<version>`` or a local model directory; without it, the model of
+the newest finished training run of the experiment is used. The output (.csv,
+.tsv or .parquet) is written atomically, most suspicious user first.
+
+MLflow models are pickles: loading one runs code. Load only models from your own
+tracking store or paths you trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from models.pipeline import OUTPUT_FORMATS, prepare, score_table, write_frame  # noqa: E402
+
+log = logging.getLogger("cadence.score")
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "cadence"
+#: Tag set on training runs that log a model (score.py's default model search).
+MODEL_TAG = "cadence_model"
+#: PSI above which a population counts as moved.
+DRIFT_PSI = 0.25
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cadence-score",
+        description="Score every user of a data directory with a trained model.",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/sample"),
+        help="data directory with signup, call, message, search logs "
+        "(default: ./data/sample)",
+    )
+    p.add_argument(
+        "--model",
+        help="runs:/<id>/model, models:/<name>@<alias>, models:/<name>/<version> "
+        "or a local model directory (default: newest training run's model)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("scores.csv"),
+        help=f"output file, format by extension ({', '.join(OUTPUT_FORMATS)}); "
+        "default scores.csv",
+    )
+    p.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
+        help=f"MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
+        f"{DEFAULT_TRACKING_URI})",
+    )
+    p.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment name")
+    p.add_argument(
+        "--budget",
+        type=_fraction,
+        help="mark the top share of these users as suspects "
+        "(default: the model's fitted threshold)",
+    )
+    p.add_argument(
+        "--log-to-mlflow",
+        action="store_true",
+        help="record this scoring run (counts, drift, output) in the experiment",
+    )
+    p.add_argument("--now", help="the present for the load's sanity window (UTC)")
+    p.add_argument("--strict", action="store_true", help="fail on the first bad row")
+    p.add_argument("--top", type=int, default=10, help="suspects printed (10)")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings only")
+    return p
+
+
+def newest_model_uri(experiment: str) -> str:
+    """The model of the newest finished training run of ``experiment``."""
+    import mlflow
+
+    if mlflow.get_experiment_by_name(experiment) is None:
+        raise SystemExit(
+            f"--model not given and experiment {experiment!r} does not exist in "
+            f"{mlflow.get_tracking_uri()}; train first (python train.py) or pass "
+            "--model"
+        )
+    runs = mlflow.search_runs(
+        experiment_names=[experiment],
+        filter_string=f"tags.{MODEL_TAG} = 'true' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if runs.empty:
+        raise SystemExit(
+            f"--model not given and experiment {experiment!r} has no finished "
+            "training run with a model; train first or pass --model"
+        )
+    uri = f"runs:/{runs.run_id.iloc[0]}/model"
+    log.info("no --model given: using the newest training run's model %s", uri)
+    return uri
+
+
+def load_detector(uri: str):
+    """Load a logged cadence model; errors name ``--model``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    target = uri
+    if "://" not in uri and ":/" not in uri:
+        if not Path(uri).exists():
+            raise SystemExit(f"--model {uri}: no such model directory")
+        target = str(Path(uri).resolve())
+    try:
+        model = mlflow.pyfunc.load_model(target)
+    except (MlflowException, OSError) as exc:
+        raise SystemExit(f"--model {uri}: cannot load a model: {exc}") from exc
+    from models.pyfunc import CadenceModel
+
+    inner = (
+        model.unwrap_python_model() if hasattr(model, "unwrap_python_model") else None
+    )
+    if not isinstance(inner, CadenceModel):
+        raise SystemExit(f"--model {uri}: not a cadence model (no CadenceModel inside)")
+    return model, inner.detector
+
+
+def parse_now(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
+    except ValueError as exc:
+        raise SystemExit(f"--now {text!r}: not a date/time: {exc}") from exc
+
+
+def check_output(path: Path) -> None:
+    """Fail before any work when the output cannot be written."""
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise SystemExit(
+            f"--out {path}: unknown extension {path.suffix!r}; use "
+            + ", ".join(OUTPUT_FORMATS)
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise SystemExit(f"--out {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise SystemExit(f"--out {path}: directory {directory} is not writable")
+    if path.is_dir():
+        raise SystemExit(f"--out {path}: is a directory")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    import mlflow
+
+    check_output(args.out)
+    if not args.data.is_dir():
+        raise SystemExit(f"--data {args.data}: no such directory")
+    mlflow.set_tracking_uri(args.tracking_uri)
+    seconds: dict[str, float] = {}
+    bar = tqdm(total=5, desc="score", unit="stage", disable=args.quiet or None)
+
+    t0 = time.perf_counter()
+    uri = args.model or newest_model_uri(args.experiment)
+    model, detector = load_detector(uri)
+    seconds["load_model"] = time.perf_counter() - t0
+    bar.update()
+
+    from features.io import LoadError
+
+    try:
+        prepared = prepare(args.data, now_ms=parse_now(args.now), strict=args.strict)
+    except (LoadError, ValueError) as exc:
+        raise SystemExit(f"--data {args.data}: {exc}") from exc
+    seconds.update(prepared.seconds)
+    bar.update(2)
+    features = prepared.features
+    if features.empty:
+        raise SystemExit(f"--data {args.data}: no users to score")
+    missing = [c for c in detector.columns_ if c not in features.columns]
+    if missing:
+        raise SystemExit(
+            f"--model {uri}: needs feature(s) {missing} that the data cannot provide"
+        )
+
+    t0 = time.perf_counter()
+    scores = np.asarray(model.predict(features[detector.columns_]), dtype=np.float64)
+    table = score_table(
+        detector, features, prepared.flags, scores=scores, budget=args.budget
+    )
+    drift = detector.drift(features, scores)
+    seconds["score"] = time.perf_counter() - t0
+    bar.update()
+
+    t0 = time.perf_counter()
+    write_frame(table, args.out)
+    seconds["write"] = time.perf_counter() - t0
+    bar.update()
+    bar.close()
+
+    report = prepared.logs.report
+    n_suspects = int(table["suspect"].sum())
+    print(f"model: {uri}")
+    print(f"scored {len(table):,} users → {args.out}  ({n_suspects:,} suspects)")
+    print(
+        f"input: {report.rows_read:,} rows read, {report.duplicates:,} duplicates "
+        f"removed, {report.bad_rows:,} bad rows excluded"
+    )
+    for line in report.summary_lines():
+        if "bad" in line and report.bad_rows:
+            print(f"  {line}")
+    moved = {k: v for k, v in drift.items() if v > DRIFT_PSI}
+    if moved:
+        worst = sorted(moved.items(), key=lambda kv: -kv[1])[:5]
+        log.warning(
+            "drift: the scored population moved from the training one (PSI > %.2f): %s",
+            DRIFT_PSI,
+            ", ".join(f"{k} {v:.2f}" for k, v in worst),
+        )
+    else:
+        print(f"drift: score PSI {drift['score']:.3f}; no column above {DRIFT_PSI}")
+    print(f"top {args.top}:")
+    for row in table.head(args.top).itertuples():
+        print(
+            f"  {row.rank:>4}  user {row.user_id:<10} score {row.score:6.2f}  "
+            f"{row.reason_1}"
+        )
+    print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+
+    if args.log_to_mlflow:
+        _log_scoring_run(args, uri, table, drift, report, seconds)
+    return 0
+
+
+def _log_scoring_run(args, uri, table, drift, report, seconds) -> None:
+    import mlflow
+
+    mlflow.set_experiment(args.experiment)
+    with mlflow.start_run(run_name=f"score {args.data.name}") as run:
+        mlflow.set_tag("cadence_kind", "score")
+        mlflow.log_params(
+            {
+                "model_uri": uri,
+                "data": str(args.data.resolve()),
+                "out": str(args.out.resolve()),
+                "budget": args.budget if args.budget is not None else "model",
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "users": len(table),
+                "suspects": int(table["suspect"].sum()),
+                "rows_read": report.rows_read,
+                "rows_duplicate": report.duplicates,
+                "rows_bad": report.bad_rows,
+                "psi_score": drift["score"],
+                "psi_max_feature": max(v for k, v in drift.items() if k != "score"),
+                **{f"seconds_{k}": v for k, v in seconds.items()},
+            }
+        )
+        mlflow.log_dict(report.to_dict(), "load_report.json")
+        mlflow.log_dict(drift, "drift_psi.json")
+        with tempfile.TemporaryDirectory() as tmp:
+            top = Path(tmp) / "top_suspects.csv"
+            table.head(100).to_csv(top, index=False)
+            mlflow.log_artifact(str(top))
+        log.info("scoring run logged: %s", run.info.run_id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
