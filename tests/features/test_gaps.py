@@ -1,0 +1,272 @@
+"""Gap statistics: hand-worked values, the Q&A's examples, an independent
+implementation, recovery of simulated schedules, and invariances."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features import gaps as gp
+from features.grouped import Groups
+
+
+def one_user(times):
+    t = np.asarray(times, dtype=np.float64)
+    return t, Groups(np.zeros(t.size, np.int64), 1)
+
+
+def users(*series):
+    """Flat sorted times and groups for several users' time lists."""
+    t = np.concatenate([np.asarray(s, dtype=np.float64) for s in series])
+    codes = np.concatenate([np.full(len(s), i) for i, s in enumerate(series)])
+    return t, Groups(codes.astype(np.int64), len(series))
+
+
+def fit_all(times, groups):
+    g, gg = gp.gaps_of(times, groups)
+    mode = gp.modal_gap(g, gg)
+    return g, gg, mode, gp.fit_period(g, gg, mode.mode_s)
+
+
+def test_gaps_of_keeps_users_apart():
+    t, grp = users([5, 10, 15, 25, 30], [100, 103], [7])
+    g, gg = gp.gaps_of(t, grp)
+    np.testing.assert_array_equal(g, [5, 5, 10, 5, 3])
+    np.testing.assert_array_equal(gg.codes, [0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(gg.count(), [4, 1, 0])
+
+
+def test_gap_moments_by_hand():
+    # gaps 5, 5, 10, 5: mean 6.25, population std sqrt(4.6875) = 2.1651
+    t, grp = one_user([5, 10, 15, 25, 30])
+    m = gp.gap_moments(*gp.gaps_of(t, grp))
+    std = np.sqrt(((5 - 6.25) ** 2 * 3 + (10 - 6.25) ** 2) / 4)
+    assert m.mean_s[0] == pytest.approx(6.25)
+    assert m.std_s[0] == pytest.approx(std)
+    assert m.cv[0] == pytest.approx(std / 6.25)
+    assert m.burstiness[0] == pytest.approx((std - 6.25) / (std + 6.25))
+
+
+def test_gap_moments_nan_below_two_gaps():
+    t, grp = users([0, 10], [0], [1, 2, 4])
+    m = gp.gap_moments(*gp.gaps_of(t, grp))
+    assert np.isnan(m.cv[0]) and np.isnan(m.cv[1]) and np.isfinite(m.cv[2])
+    assert m.mean_s[0] == 10 and np.isnan(m.mean_s[1])
+
+
+def test_modal_gap_qa_example():
+    t, grp = one_user([5, 10, 15, 25, 30])
+    mode = gp.modal_gap(*gp.gaps_of(t, grp))
+    assert mode.mode_s[0] == pytest.approx(5)
+    assert mode.mode_share[0] == pytest.approx(0.75)
+    assert mode.mean_over_mode[0] == pytest.approx(6.25 / 5)
+
+
+def test_modal_gap_averages_the_window():
+    # 59, 60, 61 are within 10% of each other; 200 and 500 are not
+    t, grp = one_user(np.cumsum([0, 59, 60, 61, 200, 500]))
+    mode = gp.modal_gap(*gp.gaps_of(t, grp))
+    assert mode.mode_s[0] == pytest.approx(60)
+    assert mode.mode_share[0] == pytest.approx(3 / 5)
+
+
+def rayleigh_reference(angles):
+    """astropy's rayleightest formula, written out independently."""
+    n = len(angles)
+    r = np.abs(np.mean(np.exp(1j * np.asarray(angles))))
+    z = n * r * r
+    tmp = 1.0
+    if n < 50:
+        tmp = (
+            1
+            + (2 * z - z**2) / (4 * n)
+            - (24 * z - 132 * z**2 + 76 * z**3 - 9 * z**4) / (288 * n**2)
+        )
+    return r, np.exp(-z) * tmp
+
+
+def test_rayleigh_against_reference_values():
+    # astropy's documented example: p = 0.2563487733797317
+    angles = np.deg2rad([130, 90, 0, 145])
+    r_ref, p_ref = rayleigh_reference(angles)
+    assert p_ref == pytest.approx(0.2563487733797317, rel=1e-12)
+    # rayleigh_r folds values at a period; 360 "degrees" as the period
+    vals, grp = one_user([130, 90, 0, 145])
+    r = gp.rayleigh_r(vals, np.array([360.0]), grp)
+    assert r[0] == pytest.approx(r_ref)
+    assert gp.rayleigh_pvalue(r, np.array([4]))[0] == pytest.approx(p_ref, rel=1e-12)
+
+
+def test_rayleigh_pvalue_large_n_is_exp_minus_z():
+    p = gp.rayleigh_pvalue(np.array([0.1, 0.3]), np.array([100, 400]))
+    np.testing.assert_allclose(p, np.exp([-1.0, -36.0]))
+
+
+def test_fit_period_qa_example():
+    t, grp = one_user([5, 10, 15, 25, 30])
+    *_, fit = fit_all(t, grp)
+    assert fit.period_s[0] == pytest.approx(5)
+    assert fit.rayleigh_r[0] == pytest.approx(1)
+    # 4 gaps cover 5 beats (m = 1, 1, 2, 1): one miss in five, mean m = 1.25
+    assert fit.p_miss[0] == pytest.approx(0.2)
+    assert fit.jitter[0] == pytest.approx(0, abs=1e-12)
+
+
+def test_fit_period_rejects_irregular_example():
+    # the Q&A's counter-example: 5, 21, 34, 89 is not periodic
+    t, grp = one_user(np.cumsum([0, 5, 21, 34, 89]))
+    *_, fit = fit_all(t, grp)
+    assert fit.rayleigh_p_sidak[0] > 0.1
+
+
+def test_fit_period_survives_missed_beats():
+    # a 60 s script that misses about half its beats keeps T = 60, not 120
+    rng = np.random.default_rng(1)
+    m = rng.geometric(0.5, 400)
+    g = m * 60.0 + rng.normal(0, 0.6, m.size)
+    t, grp = one_user(np.r_[0, np.cumsum(g)])
+    *_, fit = fit_all(t, grp)
+    assert fit.period_s[0] == pytest.approx(60, rel=0.01)
+    assert fit.p_miss[0] == pytest.approx(0.5, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fit_recovers_drawn_schedule(seed):
+    rng = np.random.default_rng(seed)
+    period = float(np.exp(rng.uniform(np.log(5), np.log(3600))))
+    p_miss = rng.uniform(0, 0.45)
+    jitter = rng.uniform(0.01, 0.08)
+    m = rng.geometric(1 - p_miss, 600)
+    g = m * period + rng.normal(0, jitter * period, m.size)
+    t, grp = one_user(np.r_[0, np.cumsum(g)])
+    *_, fit = fit_all(t, grp)
+    assert fit.period_s[0] == pytest.approx(period, rel=0.01)
+    assert fit.p_miss[0] == pytest.approx(p_miss, abs=0.05)
+    assert fit.jitter[0] == pytest.approx(jitter, rel=0.25)
+    assert fit.rayleigh_p_sidak[0] < 1e-10
+
+
+def test_method_of_moments_formula_gives_the_hit_probability():
+    # The Q&A's closed form (3 − √(1+4q))/2 with q = E[(g−ḡ)³]/ḡ³ is checked by
+    # simulation: it tracks 1 − p_miss, so p_miss_mom = 1 − that tracks p_miss.
+    rng = np.random.default_rng(7)
+    for p_miss in (0.1, 0.3):
+        m = rng.geometric(1 - p_miss, 200_000)
+        g = m * 30.0 + rng.normal(0, 0.3, m.size)
+        t, grp = one_user(np.r_[0, np.cumsum(g)])
+        *_, fit = fit_all(t, grp)
+        assert fit.p_miss_mom[0] == pytest.approx(p_miss, abs=0.03)
+
+
+def test_poisson_users_score_far_below_schedules():
+    # Gaps folded at a period fitted to them are not uniform under a Poisson null
+    # when gaps are comparable to T (short gaps crowd the low phases), so the
+    # p-value is a ranking score rather than a calibrated test; what matters is
+    # the separation from schedules of the same mean rate.
+    rng = np.random.default_rng(3)
+    people = [np.cumsum(rng.exponential(300, 200)) for _ in range(50)]
+    bots = [
+        np.cumsum(300 * rng.geometric(0.7, 200) + rng.normal(0, 15, 200))
+        for _ in range(50)
+    ]
+    t, grp = users(*people, *bots)
+    *_, fit = fit_all(t, grp)
+    logp = -np.log10(fit.rayleigh_p_sidak)
+    assert np.median(logp[:50]) < 3
+    assert np.min(logp[50:]) > 10
+    assert np.min(logp[50:]) > np.max(logp[:50])
+
+
+def test_fit_period_nan_below_min_gaps():
+    t, grp = users([0, 10, 20], [0, 10, 20, 30])
+    *_, fit = fit_all(t, grp)
+    assert np.isnan(fit.period_s[0]) and np.isnan(fit.rayleigh_r[0])
+    assert fit.period_s[1] == pytest.approx(10)
+
+
+def test_search_to_call_lag_docstring_example():
+    s, sg = one_user([0, 100, 200, 300, 400])
+    c, cg = one_user([10, 110, 210, 310, 410])
+    out = gp.search_to_call_lag(s, sg, c, cg)
+    assert out.lag_median_s[0] == pytest.approx(10)
+    assert out.lag_cv[0] == pytest.approx(0, abs=1e-9)
+    assert out.lag_mode_share[0] == pytest.approx(1)
+    assert out.followed_share[0] == pytest.approx(1)
+
+
+def test_search_to_call_lag_does_not_cross_users():
+    # user 0 searches, only user 1 calls: user 0 has no lags
+    s, sg = users([0, 100, 200, 300, 400, 500], [])
+    c, cg = users([], [5, 105, 205, 305, 405, 505])
+    out = gp.search_to_call_lag(s, sg, c, cg)
+    assert out.followed_share[0] == 0
+    assert np.isnan(out.lag_median_s[0])
+
+
+def reference_gap_stats(times):
+    """Per-user loop: the independent implementation of CV and mode share."""
+    g = np.diff(np.sort(times))
+    cv = g.std() / g.mean() if g.size >= 2 else np.nan
+    best, best_count = None, -1
+    for x in np.sort(g):
+        count = np.sum(np.abs(g - x) <= 0.1 * x * (1 + 1e-9))
+        if count > best_count:
+            best, best_count = x, count
+    inside = np.abs(g - best) <= 0.1 * best * (1 + 1e-9)
+    return cv, inside.mean(), g[inside].mean()
+
+
+def test_vectorised_equals_reference_loop():
+    rng = np.random.default_rng(11)
+    series = []
+    for i in range(60):
+        n = rng.integers(3, 80)
+        if i % 3 == 0:
+            gaps = 40 * rng.geometric(0.7, n) + rng.normal(0, 1, n)
+        else:
+            gaps = rng.lognormal(4, 1.5, n)
+        series.append(np.r_[0, np.cumsum(np.abs(gaps) + 0.01)])
+    t, grp = users(*series)
+    g, gg = gp.gaps_of(t, grp)
+    mom = gp.gap_moments(g, gg)
+    mode = gp.modal_gap(g, gg)
+    for i, s in enumerate(series):
+        cv, share, mode_s = reference_gap_stats(s)
+        assert mom.cv[i] == pytest.approx(cv, rel=1e-9)
+        assert mode.mode_share[i] == pytest.approx(share)
+        assert mode.mode_s[i] == pytest.approx(mode_s, rel=1e-9)
+
+
+# whole seconds up to 1000 s: scaled by 0.1–10, every period candidate stays
+# inside fit_period's validity range (0.01 s – 4 h), where the fit is scale-free
+times_strategy = st.lists(
+    st.integers(0, 1000), min_size=4, max_size=40, unique=True
+).map(sorted)
+
+
+@settings(max_examples=60, deadline=None)
+@given(times_strategy, st.integers(-100_000, 100_000), st.floats(0.1, 10))
+def test_invariant_to_shift_and_scale(times, shift, scale):
+    t, grp = one_user(times)
+    base_g, base_gg, base_mode, base = fit_all(t, grp)
+    t2, grp2 = one_user(np.asarray(times) * scale + shift)
+    _, _, mode2, fit2 = fit_all(t2, grp2)
+    mom, mom2 = gp.gap_moments(base_g, base_gg), gp.gap_moments(*gp.gaps_of(t2, grp2))
+    np.testing.assert_allclose(mom2.cv, mom.cv, rtol=1e-6)
+    np.testing.assert_allclose(mode2.mode_share, base_mode.mode_share)
+    # the period scales with the times (within the validity range)
+    if np.isfinite(base.period_s[0]) and np.isfinite(fit2.period_s[0]):
+        assert fit2.period_s[0] == pytest.approx(base.period_s[0] * scale, rel=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(times_strategy, min_size=1, max_size=5))
+def test_users_do_not_affect_each_other(series):
+    t, grp = users(*series)
+    g, gg, mode, fit = fit_all(t, grp)
+    for i, s in enumerate(series):
+        _, _, m1, f1 = fit_all(*one_user(s))
+        np.testing.assert_allclose(mode.mode_share[i], m1.mode_share[0])
+        np.testing.assert_allclose(fit.period_s[i], f1.period_s[0], rtol=1e-9)
+        np.testing.assert_allclose(fit.rayleigh_r[i], f1.rayleigh_r[0], rtol=1e-9,
+                                   atol=1e-12)
