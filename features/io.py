@@ -221,22 +221,29 @@ def _read_csv(
         read_options=pacsv.ReadOptions(
             use_threads=threads, block_size=1 << 24, encoding=encoding
         ),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=skip),
+        # blank lines are rows too: reported (wrong number of fields), and the
+        # line numbers of the report stay the file's
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, invalid_row_handler=skip, ignore_empty_lines=False
+        ),
+        # every column as strings: inferred types would fail the whole file on
+        # the first malformed value past the inference block
         convert_options=pacsv.ConvertOptions(
-            column_types=_AllStrings(), strings_can_be_null=False
+            column_types={
+                name: pa.string() for name in _header_names(path, delimiter, encoding)
+            },
+            strings_can_be_null=False,
         ),
     )
     return table, sorted(skipped)
 
 
-class _AllStrings(dict):
-    """A column-type mapping that answers ``string`` for every column name."""
-
-    def __missing__(self, key: str) -> pa.DataType:
-        return pa.string()
-
-    def __contains__(self, key: object) -> bool:
-        return True
+def _header_names(path: Path, delimiter: str, encoding: str) -> list[str]:
+    """Column names from the first line of a (possibly compressed) text file."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        head = stream.read(1 << 16)
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    return line.decode(encoding, errors="replace").split(delimiter)
 
 
 def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
@@ -331,9 +338,9 @@ def _iso_to_ms(text: pa.Array, typ: pa.DataType) -> np.ndarray:
 def parse_user_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Parse user ids to int64-valued floats; NaN where not a whole number."""
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if pa.types.is_integer(arr.type):
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        return out
+        return np.where(np.isfinite(out) & (out == np.round(out)), out, np.nan)
     text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())), "")
     ok = pc.match_substring_regex(text, r"^[+-]?[0-9]{1,18}$").to_numpy(
         zero_copy_only=False
@@ -394,11 +401,13 @@ def _read_one(
     ts_col = f"{name}_ts"
     user = parse_user_ids(table.column("user_id"))
     ts = parse_timestamps_ms(table.column(ts_col))
-    bad_user = np.isnan(user)
+    blank = _blank_rows(table)
+    _record_bad(report, blank, "blank line", strict, lines)
+    bad_user = ~blank & np.isnan(user)
     _record_bad(report, bad_user, "user_id is not an integer", strict, lines)
-    bad_ts = ~bad_user & np.isnan(ts)
+    bad_ts = ~blank & ~bad_user & np.isnan(ts)
     _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
-    ok = ~bad_user & ~bad_ts
+    ok = ~blank & ~bad_user & ~bad_ts
     early = ok & (ts < MIN_TS_MS)
     _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines)
     late = ok & (ts > now_ms)
@@ -419,6 +428,17 @@ def _read_one(
     frame = frame.loc[~dup]
     report.rows_kept = len(frame)
     return frame, report
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows whose every field is empty (blank lines of a text file)."""
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        if not pa.types.is_string(column.type):
+            return np.zeros(table.num_rows, dtype=bool)
+        text = pc.fill_null(pc.utf8_trim_whitespace(column), "")
+        blank &= pc.equal(text, "").to_numpy(zero_copy_only=False)
+    return blank
 
 
 def _surviving_lines(n: int, skipped: np.ndarray) -> np.ndarray:

@@ -268,5 +268,6 @@ def test_users_do_not_affect_each_other(series):
         _, _, m1, f1 = fit_all(*one_user(s))
         np.testing.assert_allclose(mode.mode_share[i], m1.mode_share[0])
         np.testing.assert_allclose(fit.period_s[i], f1.period_s[0], rtol=1e-9)
-        np.testing.assert_allclose(fit.rayleigh_r[i], f1.rayleigh_r[0], rtol=1e-9,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            fit.rayleigh_r[i], f1.rayleigh_r[0], rtol=1e-9, atol=1e-12
+        )

@@ -1,0 +1,244 @@
+"""Ingestion: every timestamp form, the load report's accounting, clear errors."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from features.io import (
+    BadRowError,
+    LoadError,
+    load_logs,
+    parse_timestamps_ms,
+    parse_user_ids,
+)
+
+NOW = 1_700_000_000_000  # 2023-11-14T22:13:20Z
+T = 1_553_000_000_123  # 2019-03-19T12:53:20.123Z
+
+
+def write(path: Path, text: str, encoding="utf-8") -> Path:
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+def minimal_dir(tmp_path: Path, **logs: str) -> Path:
+    base = {
+        "signup": "user_id\tcountry_code\tsignup_ts\n1\tIT\t2019-03-02\n2\tGB\t2019-03-03\n",
+        "search": "user_id\tsearch_ts\n1\t2019-03-05 10:00:00.000\n",
+        "call": "user_id\tcall_ts\n2\t1551780000000\n",
+        "message": "user_id\tmessage_ts\n1\t2019-03-05T10:00:00Z\n",
+    }
+    base.update(logs)
+    for name, text in base.items():
+        if text is not None:
+            write(tmp_path / f"{name}.tsv", text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1553000000", 1_553_000_000_000),  # epoch seconds
+        ("1553000000.5", 1_553_000_000_500),  # fractional seconds
+        ("1553000000123", T),  # epoch ms
+        ("1553000000123456", T),  # epoch µs
+        ("2019-03-19T12:53:20.123Z", T),
+        ("2019-03-19T13:53:20.123+01:00", T),
+        ("2019-03-19T07:53:20.123-0500", T),
+        ("2019-03-19 12:53:20.123", T),
+        ("2019-03-19 12:53:20", T - 123),
+        ("2019-03-19", 1_552_953_600_000),
+    ],
+)
+def test_every_timestamp_form(text, expected):
+    assert parse_timestamps_ms(pa.array([text]))[0] == expected
+
+
+def test_forms_mixed_in_one_column_keep_milliseconds():
+    values = ["1553000000123", "2019-03-19T12:53:20.124Z", "2019-03-19 12:53:20.125"]
+    out = parse_timestamps_ms(pa.array(values))
+    np.testing.assert_array_equal(out, [T, T + 1, T + 2])
+
+
+@pytest.mark.parametrize(
+    "text", ["", "yesterday", "2019-13-45", "12:00", "1e5x", "NaN"]
+)
+def test_unparseable_timestamps_are_nan(text):
+    out = parse_timestamps_ms(pa.array([text, "2019-03-19"]))
+    assert np.isnan(out[0]) and out[1] == 1_552_953_600_000
+
+
+def test_user_ids():
+    out = parse_user_ids(pa.array(["12", " 7 ", "x", "1.5", "", "-3"]))
+    np.testing.assert_array_equal(out[[0, 1, 5]], [12, 7, -3])
+    assert np.isnan(out[[2, 3, 4]]).all()
+
+
+def test_clean_directory_loads_everything(tmp_path):
+    logs = load_logs(minimal_dir(tmp_path), now_ms=NOW)
+    assert len(logs.events) == 3
+    assert list(logs.signups["country_code"]) == ["IT", "GB"]
+    r = logs.report
+    assert (r.rows_read, r.rows_kept, r.duplicates, r.bad_rows) == (5, 5, 0, 0)
+    ev = logs.events.set_index("event", observed=True) if False else logs.events
+    msg = ev[ev["event"] == "message"]["ts_ms"].iloc[0]
+    assert msg == 1_551_780_000_000  # 2019-03-05T10:00:00Z
+
+
+def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
+    search = (
+        "user_id\tsearch_ts\n"
+        "1\t2019-03-05 10:00:00.000\n"  # line 2
+        "1\t2019-03-05 10:00:00.000\n"  # 3: exact duplicate
+        "1\t1551780000000\n"  # 4: same instant, another form: duplicate after parsing
+        "x\t2019-03-05 10:00:01\n"  # 5: bad user id
+        "1\tnot a time\n"  # 6: bad timestamp
+        "1\t1999-12-31\n"  # 7: before 2000
+        "1\t2030-01-01\n"  # 8: after now
+        "1\t2019-03-05 10:00:02\textra\n"  # 9: wrong number of fields
+        "\n"  # 10: blank line
+        "2\t2019-03-05 10:00:03\n"  # 11: fine
+    )
+    logs = load_logs(minimal_dir(tmp_path, search=search), now_ms=NOW)
+    f = logs.report.files["search"]
+    assert f.rows_read == 10
+    assert f.rows_kept == 2 and f.duplicates == 2 and f.bad_rows == 6
+    assert f.rows_read == f.rows_kept + f.duplicates + f.bad_rows
+    assert f.bad_lines["user_id is not an integer"] == [5]
+    assert f.bad_lines["search_ts is not a timestamp"] == [6]
+    assert f.bad_lines["search_ts before 2000-01-01"] == [7]
+    assert f.bad_lines["search_ts after now"] == [8]
+    assert f.bad_lines["wrong number of fields"] == [9]
+    assert f.bad_lines["blank line"] == [10]
+    text = "\n".join(logs.report.summary_lines())
+    assert "search_ts after now (first lines: 8)" in text
+    assert str(tmp_path / "search.tsv") in text
+
+
+def test_strict_raises_on_first_bad_row_naming_file_and_line(tmp_path):
+    search = "user_id\tsearch_ts\n1\t2019-03-05\n1\tbroken\n"
+    with pytest.raises(BadRowError, match=r"search\.tsv: line 3: search_ts"):
+        load_logs(minimal_dir(tmp_path, search=search), now_ms=NOW, strict=True)
+
+
+def test_formats_gz_csv_parquet_give_the_same_events(tmp_path):
+    ref = (
+        load_logs(minimal_dir(tmp_path / "a"), now_ms=NOW)
+        if ((tmp_path / "a").mkdir() or True)
+        else None
+    )
+    other = tmp_path / "b"
+    other.mkdir()
+    src = tmp_path / "a"
+    # search as gzip tsv, call as csv, message as parquet, signup as csv.gz
+    with gzip.open(other / "search.tsv.gz", "wt") as fh:
+        fh.write((src / "search.tsv").read_text())
+    (other / "call.csv").write_text((src / "call.tsv").read_text().replace("\t", ","))
+    pd.read_csv(src / "message.tsv", sep="\t", dtype=str).to_parquet(
+        other / "message.parquet"
+    )
+    with gzip.open(other / "signup.csv.gz", "wt") as fh:
+        fh.write((src / "signup.tsv").read_text().replace("\t", ","))
+    got = load_logs(other, now_ms=NOW)
+    pd.testing.assert_frame_equal(got.events, ref.events)
+    pd.testing.assert_frame_equal(got.signups, ref.signups)
+
+
+def test_bom_crlf_and_latin1_bytes(tmp_path):
+    search = "\ufeffuser_id\tsearch_ts\r\n1\t2019-03-05 10:00:00\r\n2\t2019-03-05\r\n"
+    d = minimal_dir(tmp_path, search=search)
+    write(
+        d / "call.tsv", b"user_id\tcall_ts\n2\t1551780000000\n\xff\xfe\t1551780000001\n"
+    )
+    logs = load_logs(d, now_ms=NOW)
+    assert logs.report.files["search"].rows_kept == 2
+    call = logs.report.files["call"]
+    assert call.rows_kept == 1 and call.bad_rows == 1
+
+
+def test_missing_event_log_is_an_empty_stream(tmp_path):
+    logs = load_logs(minimal_dir(tmp_path, message=None), now_ms=NOW)
+    assert logs.report.missing_logs == ["message"]
+    assert (logs.events["event"] == "message").sum() == 0
+
+
+@pytest.mark.parametrize(
+    "setup, match",
+    [
+        (lambda d: None, "no such data directory"),
+        (lambda d: d.mkdir(), "no logs found"),
+    ],
+)
+def test_directory_errors(tmp_path, setup, match):
+    d = tmp_path / "data"
+    setup(d)
+    with pytest.raises(LoadError, match=match):
+        load_logs(d, now_ms=NOW)
+
+
+def test_missing_signup_missing_column_empty_file(tmp_path):
+    with pytest.raises(LoadError, match="no signup log"):
+        load_logs(
+            minimal_dir(
+                tmp_path / "1" if (tmp_path / "1").mkdir() is None else None,
+                signup=None,
+            ),
+            now_ms=NOW,
+        )
+    d2 = tmp_path / "2"
+    d2.mkdir()
+    with pytest.raises(LoadError, match=r"call\.tsv: missing column\(s\) call_ts"):
+        load_logs(minimal_dir(d2, call="user_id\twhen\n1\t2019-03-05\n"), now_ms=NOW)
+    d3 = tmp_path / "3"
+    d3.mkdir()
+    with pytest.raises(LoadError, match=r"search\.tsv: the file is empty"):
+        load_logs(minimal_dir(d3, search=""), now_ms=NOW)
+
+
+def test_header_only_file_is_an_empty_stream(tmp_path):
+    logs = load_logs(minimal_dir(tmp_path, search="user_id\tsearch_ts\n"), now_ms=NOW)
+    assert logs.report.files["search"].rows_read == 0
+    assert (logs.events["event"] == "search").sum() == 0
+
+
+def test_events_sorted_and_users_without_signup_counted(tmp_path):
+    call = "user_id\tcall_ts\n9\t1551780000002\n2\t1551780000001\n2\t1551780000000\n"
+    logs = load_logs(minimal_dir(tmp_path, call=call), now_ms=NOW)
+    ev = logs.events
+    assert ev.equals(ev.sort_values(["user_id", "ts_ms"], kind="stable"))
+    assert logs.report.users_without_signup == 1
+
+
+def test_simulated_dirty_logs_balance(tmp_path):
+    from features.simulate import SimConfig, simulate, write_logs
+
+    sim = simulate(SimConfig(users=1500, seed=4))
+    write_logs(sim, tmp_path, dirty=True, seed=4)
+    logs = load_logs(tmp_path, now_ms=NOW)
+    r = logs.report
+    assert r.duplicates > 0 and r.bad_rows > 0
+    assert r.rows_read == r.rows_kept + r.duplicates + r.bad_rows
+    # the clean events come back exactly
+    want = sim.events.sort_values(["user_id", "ts_ms"]).reset_index(drop=True)
+    got = logs.events.reset_index(drop=True)
+    assert len(got) == len(want.drop_duplicates())
+    np.testing.assert_array_equal(
+        np.sort(got["ts_ms"].to_numpy()), np.sort(want.drop_duplicates()["ts_ms"])
+    )
+
+
+def test_bad_value_after_the_first_read_block_is_a_bad_row(tmp_path):
+    # ~20 MB of clean numeric rows, then one malformed row: a reader that
+    # inferred column types from the first block would fail the whole file
+    n = 1_000_000
+    body = "".join(f"{i % 5000}\t{1551780000000 + i}\n" for i in range(n))
+    call = "user_id\tcall_ts\n" + body + "x\t1551780000000\n" + "7\tlater\n"
+    logs = load_logs(minimal_dir(tmp_path, call=call), now_ms=NOW)
+    f = logs.report.files["call"]
+    assert f.rows_kept == n and f.bad_rows == 2
+    assert f.bad_lines["user_id is not an integer"] == [n + 2]
+    assert f.bad_lines["call_ts is not a timestamp"] == [n + 3]
