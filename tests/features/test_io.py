@@ -27,7 +27,9 @@ def write(path: Path, text: str, encoding="utf-8") -> Path:
 
 def minimal_dir(tmp_path: Path, **logs: str) -> Path:
     base = {
-        "signup": "user_id\tcountry_code\tsignup_ts\n1\tIT\t2019-03-02\n2\tGB\t2019-03-03\n",
+        "signup": (
+            "user_id\tcountry_code\tsignup_ts\n1\tIT\t2019-03-02\n2\tGB\t2019-03-03\n"
+        ),
         "search": "user_id\tsearch_ts\n1\t2019-03-05 10:00:00.000\n",
         "call": "user_id\tcall_ts\n2\t1551780000000\n",
         "message": "user_id\tmessage_ts\n1\t2019-03-05T10:00:00Z\n",
@@ -84,7 +86,7 @@ def test_clean_directory_loads_everything(tmp_path):
     assert list(logs.signups["country_code"]) == ["IT", "GB"]
     r = logs.report
     assert (r.rows_read, r.rows_kept, r.duplicates, r.bad_rows) == (5, 5, 0, 0)
-    ev = logs.events.set_index("event", observed=True) if False else logs.events
+    ev = logs.events
     msg = ev[ev["event"] == "message"]["ts_ms"].iloc[0]
     assert msg == 1_551_780_000_000  # 2019-03-05T10:00:00Z
 
@@ -126,14 +128,10 @@ def test_strict_raises_on_first_bad_row_naming_file_and_line(tmp_path):
 
 
 def test_formats_gz_csv_parquet_give_the_same_events(tmp_path):
-    ref = (
-        load_logs(minimal_dir(tmp_path / "a"), now_ms=NOW)
-        if ((tmp_path / "a").mkdir() or True)
-        else None
-    )
-    other = tmp_path / "b"
+    src, other = tmp_path / "a", tmp_path / "b"
+    src.mkdir()
     other.mkdir()
-    src = tmp_path / "a"
+    ref = load_logs(minimal_dir(src), now_ms=NOW)
     # search as gzip tsv, call as csv, message as parquet, signup as csv.gz
     with gzip.open(other / "search.tsv.gz", "wt") as fh:
         fh.write((src / "search.tsv").read_text())
@@ -181,14 +179,10 @@ def test_directory_errors(tmp_path, setup, match):
 
 
 def test_missing_signup_missing_column_empty_file(tmp_path):
+    d1 = tmp_path / "1"
+    d1.mkdir()
     with pytest.raises(LoadError, match="no signup log"):
-        load_logs(
-            minimal_dir(
-                tmp_path / "1" if (tmp_path / "1").mkdir() is None else None,
-                signup=None,
-            ),
-            now_ms=NOW,
-        )
+        load_logs(minimal_dir(d1, signup=None), now_ms=NOW)
     d2 = tmp_path / "2"
     d2.mkdir()
     with pytest.raises(LoadError, match=r"call\.tsv: missing column\(s\) call_ts"):
