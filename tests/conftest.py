@@ -1,0 +1,48 @@
+"""Shared, seeded data for the tests: simulated marketplaces built in-process."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@pytest.fixture(scope="session")
+def default_sim():
+    """The simulator's default marketplace (26,000 users, seed 0)."""
+    from features.simulate import SimConfig, simulate
+
+    return simulate(SimConfig())
+
+
+@pytest.fixture(scope="session")
+def default_features(default_sim):
+    from features.build import build_features
+
+    return build_features(default_sim.events, default_sim.signups)
+
+
+@pytest.fixture(scope="session")
+def small_sim():
+    """A small marketplace with more bots than usual (3,000 users, 5% bots)."""
+    from features.simulate import SimConfig, simulate
+
+    return simulate(SimConfig(users=3000, bot_share=0.05, seed=3))
+
+
+@pytest.fixture(scope="session")
+def small_features(small_sim):
+    from features.build import build_features
+
+    return build_features(small_sim.events, small_sim.signups)
+
+
+@pytest.fixture(scope="session")
+def small_dir(small_sim, tmp_path_factory):
+    """The small marketplace written as a data directory (with labels.tsv)."""
+    from features.simulate import write_logs
+
+    out = tmp_path_factory.mktemp("small_data")
+    write_logs(small_sim, out)
+    return out

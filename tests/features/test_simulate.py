@@ -1,0 +1,132 @@
+"""The simulator: the notebook's marginals, determinism, and schedules that fit back."""
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.simulate import BOT_KINDS, SimConfig, simulate, write_logs
+
+
+def per_user(sim, event):
+    ev = sim.events[sim.events["event"] == event]
+    people = sim.labels.loc[sim.labels["kind"] == "human", "user_id"]
+    return ev.groupby("user_id").size().reindex(people, fill_value=0)
+
+
+def test_search_marginals(default_sim):
+    q = per_user(default_sim, "search").quantile([0.25, 0.5, 0.75, 0.97])
+    assert np.all(np.abs(q.to_numpy() - [19, 28, 35, 45]) <= [3, 3, 3, 7])
+
+
+def test_call_marginals(default_sim):
+    calls = per_user(default_sim, "call")
+    q = calls.quantile([0.5, 0.75, 0.9])
+    np.testing.assert_allclose(q.to_numpy(), [30, 59, 107], rtol=0.15)
+    assert (calls > 0).mean() == pytest.approx(0.94, abs=0.02)
+
+
+def test_message_marginals(default_sim):
+    msgs = per_user(default_sim, "message")
+    assert (msgs > 0).mean() == pytest.approx(0.325, abs=0.02)
+    assert msgs.median() == 0
+    assert msgs.quantile(0.9) == pytest.approx(8, abs=2)
+
+
+def test_countries_and_tenure(default_sim):
+    shares = default_sim.signups["country_code"].value_counts(normalize=True)
+    want = {"IT": 0.432, "GB": 0.209, "SE": 0.182, "ES": 0.112, "FR": 0.066}
+    for c, s in want.items():
+        assert shares[c] == pytest.approx(s, abs=0.01)
+    last = default_sim.events.groupby("user_id")["ts_ms"].max()
+    sign = default_sim.signups.set_index("user_id")["signup_ms"]
+    tenure = np.floor((last - sign.loc[last.index]) / 86_400_000) + 1
+    assert tenure.median() == pytest.approx(9, abs=2)
+
+
+def test_every_kind_present_at_defaults(default_sim):
+    counts = default_sim.labels["kind"].value_counts()
+    for kind in (*BOT_KINDS, "human", "power_user"):
+        assert counts.get(kind, 0) > 0
+    assert default_sim.labels["is_bot"].mean() == pytest.approx(0.015, abs=0.001)
+    people = (default_sim.labels["is_bot"] == 0).sum()
+    assert counts["power_user"] / people == pytest.approx(0.02, abs=0.002)
+
+
+def test_power_users_have_far_more_volume(default_sim):
+    n = default_sim.events.groupby("user_id").size()
+    kind = default_sim.labels.set_index("user_id")["kind"]
+    med = n.groupby(kind.loc[n.index]).median()
+    assert med["power_user"] > 4 * med["human"]
+
+
+def test_periodic_bots_fit_back(default_sim, default_features):
+    labels = default_sim.labels.set_index("user_id")
+    bots = labels[labels["kind"].isin(["periodic", "low_and_slow"])]
+    ev = default_sim.events[default_sim.events["user_id"].isin(bots.index)]
+    # each bot runs its schedule on one stream: the one with most of its events
+    main = ev.groupby(["user_id", "event"], observed=True).size().unstack().idxmax(1)
+    F = default_features
+    period = np.array([F.at[u, f"{main[u]}_period_s"] for u in bots.index])
+    p_miss = np.array([F.at[u, f"{main[u]}_p_miss"] for u in bots.index])
+    rel = np.abs(period / bots["period_s"].to_numpy() - 1)
+    assert np.mean(rel < 0.01) >= 0.9
+    err = np.abs(p_miss - bots["p_miss"].to_numpy())
+    assert np.mean(err < 0.1) >= 0.85
+
+
+def test_drawn_parameters_within_documented_ranges(default_sim):
+    lab = default_sim.labels
+    per = lab[lab["kind"] == "periodic"]
+    slow = lab[lab["kind"] == "low_and_slow"]
+    assert per["period_s"].between(5, 3600).all()
+    assert slow["period_s"].between(900, 10800).all()
+    both = pd.concat([per, slow])
+    assert both["p_miss"].between(0, 0.5).all()
+    assert both["jitter"].between(0.01, 0.1).all()
+    assert per["period_s"].std() > 100  # drawn per bot, not fixed
+
+
+def digest(directory):
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.iterdir())
+    }
+
+
+def test_same_seed_byte_identical_files(tmp_path):
+    cfg = SimConfig(users=800, seed=5)
+    write_logs(simulate(cfg), tmp_path / "a")
+    write_logs(simulate(cfg), tmp_path / "b")
+    write_logs(simulate(SimConfig(users=800, seed=6)), tmp_path / "c")
+    a, b, c = digest(tmp_path / "a"), digest(tmp_path / "b"), digest(tmp_path / "c")
+    assert a == b
+    assert set(a) == {
+        "signup.tsv",
+        "call.tsv",
+        "message.tsv",
+        "search.tsv",
+        "labels.tsv",
+    }
+    assert a["search.tsv"] != c["search.tsv"]
+
+
+def test_each_table_has_its_own_timestamp_form(small_dir):
+    first = {
+        name: (small_dir / f"{name}.tsv").read_text().split("\n")[1].split("\t")[-1]
+        for name in ("signup", "call", "search", "message")
+    }
+    assert len(first["signup"]) == 10  # date only
+    assert first["call"].isdigit() and len(first["call"]) == 13  # epoch ms
+    assert first["search"][10] == " " and "." in first["search"]
+    assert first["message"].endswith("Z") and "T" in first["message"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"users": 0}, "users"), ({"bot_share": 1.5}, "bot_share"), ({"days": 0}, "days")],
+)
+def test_bad_config_names_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SimConfig(**kwargs)
