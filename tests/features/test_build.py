@@ -1,0 +1,139 @@
+"""The feature table: hand-worked users, NaN semantics, partition invariance."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features import timeofday as tod
+from features import volume as vol
+from features.build import COLUMNS, build_features, catalogue_markdown
+from features.grouped import Groups
+
+H = 3_600_000
+D = 86_400_000
+T0 = 1_551_830_400_000  # 2019-03-06T00:00:00Z, a Wednesday
+
+
+def frame(rows):
+    return pd.DataFrame(rows, columns=["user_id", "event", "ts_ms"])
+
+
+def signups(*rows):
+    return pd.DataFrame(rows, columns=["user_id", "country_code", "signup_ms"])
+
+
+def test_tenure_matches_the_notebook_example():
+    sign = pd.Timestamp("2019-03-18", tz="UTC").value // 1_000_000
+    last = pd.Timestamp("2019-04-03 22:05", tz="UTC").value // 1_000_000
+    assert vol.tenure_days(np.array([sign]), np.array([last]))[0] == 17
+
+
+def test_counts_per_window_example():
+    t = T0 + 10 * H + np.array([5, 20, 59, 61]) * 60_000
+    g = Groups(np.zeros(4, np.int64), 1)
+    assert vol.counts_per_window(t, g, H)[0] == 3
+
+
+def test_daily_count_cv_examples():
+    t = np.array([T0, T0 + 1, T0 + D, T0 + D + 1, T0 + 2 * D, T0 + 2 * D + 1])
+    g = Groups(np.zeros(6, np.int64), 1)
+    assert vol.daily_count_cv(t, g)[0] == pytest.approx(0)
+    t2 = np.array([T0, T0 + D, T0 + D + 1, T0 + D + 2])
+    assert vol.daily_count_cv(t2, Groups(np.zeros(4, np.int64), 1))[0] == 0.5
+
+
+def test_local_time_uses_the_country_zone():
+    noon = np.array([T0 + 12 * H] * 3)
+    local = tod.local_time_ms(noon, np.array(["IT", "GB", "??"], dtype=object))
+    np.testing.assert_array_equal((local - T0) // H, [13, 12, 12])
+
+
+def test_hand_made_users():
+    ev = frame(
+        [
+            # user 1 (IT): searches at 02:00 and 03:00 local (01:00, 02:00 UTC)
+            (1, "search", T0 + 1 * H),
+            (1, "search", T0 + 2 * H),
+            (1, "call", T0 + 2 * H + 30_000),
+            # user 2 (GB): one message only
+            (2, "message", T0 + 20 * H),
+        ]
+    )
+    sign = signups((1, "IT", T0 - 2 * D), (2, "GB", T0), (3, "SE", T0))
+    F = build_features(ev, sign)
+    assert list(F.index) == [1, 2, 3] and list(F.columns) == COLUMNS
+    assert F.dtypes.eq(np.float64).all()
+    u1, u2, u3 = F.loc[1], F.loc[2], F.loc[3]
+    assert (u1.n_search, u1.n_call, u1.n_message, u1.n_events) == (2, 1, 0, 3)
+    assert u1.tenure_days == 3  # floor(2.08 days) + 1
+    assert u1.search_per_day == pytest.approx(2 / 3)
+    assert u1.share_call == pytest.approx(1 / 3)
+    assert u1.max_events_hour == 2 and u1.max_events_day == 3
+    assert u1.first_action_delay_s == pytest.approx(2 * 86400 + 3600)
+    assert u1.night_share == 1.0  # 02:00 and 03:00 local
+    assert u1.all_gap_median_s == pytest.approx((3600 + 30) / 2)
+    assert np.isnan(u1.lag_median_s)  # fewer than 5 lags
+    assert u1.followed_share == pytest.approx(0.5)  # 1st search's next call > 1 h
+    # one event: counts are real zeros, gap statistics undefined (NaN)
+    assert u2.n_message == 1 and u2.n_search == 0
+    assert np.isnan(u2.all_gap_cv) and np.isnan(u2.message_period_s)
+    # no events at all: still a row; counts 0, tenure 1, rates 0, shape NaN
+    assert u3.n_events == 0 and u3.tenure_days == 1 and u3.events_per_day == 0
+    assert np.isnan(u3.night_share) and np.isnan(u3.share_search)
+
+
+def test_users_with_events_but_no_signup_get_a_row():
+    ev = frame([(9, "call", T0), (9, "call", T0 + 60_000)])
+    F = build_features(ev, signups((1, "IT", T0)))
+    assert list(F.index) == [1, 9]
+    assert F.loc[9, "tenure_days"] == 1  # measured from the first action
+
+
+def test_input_order_does_not_matter(small_sim):
+    ev = small_sim.events.head(40_000)
+    shuffled = ev.sample(frac=1.0, random_state=1)
+    a = build_features(ev, small_sim.signups)
+    b = build_features(shuffled, small_sim.signups)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_partition_invariance(small_sim, small_features):
+    """Each user's row depends only on that user's events: building features on
+    disjoint sets of users gives the same rows (what partitioned and Spark runs
+    rely on)."""
+    users = small_sim.signups["user_id"].to_numpy()
+    parts = []
+    for k in range(3):
+        mine = users[users % 3 == k]
+        ev = small_sim.events[small_sim.events["user_id"].isin(mine)]
+        sg = small_sim.signups[small_sim.signups["user_id"].isin(mine)]
+        parts.append(build_features(ev, sg))
+    joined = pd.concat(parts).sort_index()
+    pd.testing.assert_frame_equal(joined, small_features, rtol=1e-9, atol=1e-12)
+
+
+def test_no_infinite_values(small_features):
+    values = small_features.to_numpy()
+    assert not np.isinf(values).any()
+
+
+def test_bots_differ_from_people_where_expected(small_sim, small_features):
+    kind = small_sim.labels.set_index("user_id")["kind"].loc[small_features.index]
+    F = small_features
+    med = F.groupby(kind.to_numpy()).median()
+    assert med.loc["periodic", "all_rayleigh_logp"] > 10 * max(
+        med.loc["human", "all_rayleigh_logp"], 0.1
+    )
+    assert med.loc["low_and_slow", "diurnal_r2"] < med.loc["human", "diurnal_r2"]
+    assert med.loc["harvester", "lag_mode_share"] > 0.5 > med.loc[
+        "human", "lag_mode_share"
+    ]
+    assert med.loc["burst_scraper", "max_events_hour"] > 20 * med.loc[
+        "human", "max_events_hour"
+    ]
+
+
+def test_catalogue_lists_every_column():
+    text = catalogue_markdown()
+    for c in COLUMNS:
+        assert f"`{c}`" in text
