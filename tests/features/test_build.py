@@ -125,12 +125,15 @@ def test_bots_differ_from_people_where_expected(small_sim, small_features):
         med.loc["human", "all_rayleigh_logp"], 0.1
     )
     assert med.loc["low_and_slow", "diurnal_r2"] < med.loc["human", "diurnal_r2"]
-    assert med.loc["harvester", "lag_mode_share"] > 0.5 > med.loc[
-        "human", "lag_mode_share"
-    ]
-    assert med.loc["burst_scraper", "max_events_hour"] > 20 * med.loc[
-        "human", "max_events_hour"
-    ]
+    assert (
+        med.loc["harvester", "lag_mode_share"]
+        > 0.5
+        > med.loc["human", "lag_mode_share"]
+    )
+    assert (
+        med.loc["burst_scraper", "max_events_hour"]
+        > 20 * med.loc["human", "max_events_hour"]
+    )
 
 
 def test_catalogue_lists_every_column():
