@@ -35,7 +35,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from models.evaluate import histogram_reference, psi
 
@@ -184,6 +184,11 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         self.budget = budget
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # undefined features are NaN by design
+        return tags
+
     # --- fitting -------------------------------------------------------------------
 
     def fit(self, X, y=None):
@@ -195,7 +200,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         frame = self._as_frame(X, fitting=True)
         if len(frame) < 2:
             raise ValueError(
-                f"CadenceDetector needs at least 2 users to fit, got {len(frame)}"
+                f"CadenceDetector needs at least 2 users to fit (n_samples={len(frame)})"
             )
         self.families_ = self._resolve_families(frame)
         self.columns_ = [c for fam in self.families_.values() for c in fam]
@@ -274,11 +279,14 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
 
     def _as_frame(self, X, fitting: bool = False) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
-            frame = X
+            frame = X.rename(columns=str)
         else:
-            arr = np.asarray(X, dtype=np.float64)
-            if arr.ndim != 2:
-                raise ValueError(f"X must be 2-dimensional, got shape {arr.shape}")
+            arr = check_array(
+                X,
+                dtype=np.float64,
+                ensure_all_finite="allow-nan",
+                ensure_min_samples=2 if fitting else 1,
+            )
             frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if fitting:
             self.n_features_in_ = frame.shape[1]
@@ -286,8 +294,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
                 self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         elif frame.shape[1] != self.n_features_in_ and not isinstance(X, pd.DataFrame):
             raise ValueError(
-                f"X has {frame.shape[1]} features, but CadenceDetector was fitted "
-                f"with {self.n_features_in_}"
+                f"X has {frame.shape[1]} features, but CadenceDetector is expecting "
+                f"{self.n_features_in_} features as input"
             )
         return frame
 
@@ -368,6 +376,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         """threshold − score: negative for suspects (scikit-learn's convention)."""
+        check_is_fitted(self, "detectors_")
         return self.threshold_ - self.score_samples(X)
 
     def predict(self, X) -> np.ndarray:
