@@ -200,7 +200,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         frame = self._as_frame(X, fitting=True)
         if len(frame) < 2:
             raise ValueError(
-                f"CadenceDetector needs at least 2 users to fit (n_samples={len(frame)})"
+                "CadenceDetector needs at least 2 users to fit "
+                f"(n_samples={len(frame)})"
             )
         self.families_ = self._resolve_families(frame)
         self.columns_ = [c for fam in self.families_.values() for c in fam]
