@@ -419,7 +419,7 @@ def compare(
 def comparison_table(runs: pd.DataFrame, labelled: bool) -> pd.DataFrame:
     """The columns that matter from ``mlflow.search_runs``, best run marked."""
     cols = {"params.feature_set": "features", "params.detector_set": "detectors"}
-    metric_cols = ["rule_rule_any_average_precision", "rule_rule_any_recall_at_budget"]
+    metric_cols = ["rule_any_average_precision", "rule_any_recall_at_budget"]
     if labelled:
         metric_cols = [
             "label_average_precision",
@@ -434,7 +434,7 @@ def comparison_table(runs: pd.DataFrame, labelled: bool) -> pd.DataFrame:
         ]
     table = runs[list(cols)].rename(columns=cols)
     for c in metric_cols:
-        table[c.replace("rule_rule_any", "rules")] = runs.get(f"metrics.{c}")
+        table[c.replace("rule_any", "rules")] = runs.get(f"metrics.{c}")
     key = "label_average_precision" if labelled else "rules_average_precision"
     table = table.sort_values(key, ascending=False).reset_index(drop=True)
     table.insert(0, "best", np.where(table.index == 0, "*", ""))
@@ -448,8 +448,8 @@ def print_summary(run_id, detector, metrics, table, k: int) -> None:
         "label_roc_auc",
         "label_recall_at_budget",
         "power_user_in_budget",
-        "rule_rule_any_average_precision",
-        "rule_rule_any_recall_at_budget",
+        "rule_any_average_precision",
+        "rule_any_recall_at_budget",
     ]
     keys += sorted(m for m in metrics if m.startswith("recall_"))
     for key in keys:

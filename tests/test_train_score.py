@@ -1,0 +1,268 @@
+"""End to end: train.py into a temporary sqlite store, read back with MlflowClient,
+then score.py with the logged model reproduces the training scores exactly."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import score
+import train
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    d = tmp_path_factory.mktemp("mlflow")
+    return f"sqlite:///{d / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="module")
+def trained(store, small_dir, tmp_path_factory):
+    import mlflow
+
+    rc = train.main(
+        [
+            "--data",
+            str(small_dir),
+            "--tracking-uri",
+            store,
+            "--experiment",
+            "e2e",
+            "--register",
+            "cadence",
+            "--seed",
+            "1",
+            "-q",
+        ]
+    )
+    assert rc == 0
+    mlflow.set_tracking_uri(store)
+    runs = mlflow.search_runs(experiment_names=["e2e"])
+    assert len(runs) == 1
+    return runs.iloc[0]
+
+
+def test_run_has_params_metrics_artifacts(store, trained):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store)
+    run = client.get_run(trained.run_id)
+    p, m = run.data.params, run.data.metrics
+    assert p["feature_set"] == "all" and p["seed"] == "1" and p["random_state"] == "1"
+    assert p["users"] == "3000" and int(p["events"]) > 100_000
+    assert p["git_commit"] and p["cadence_version"]
+    for key in (
+        "label_average_precision",
+        "label_recall_at_budget",
+        "recall_periodic",
+        "power_user_in_budget",
+        "rule_any_average_precision",
+        "rule_regular_search_roc_auc",
+        "seconds_features",
+        "seconds_fit",
+        "rows_read",
+    ):
+        assert key in m, key
+    assert m["label_average_precision"] > 0.7
+    arts = {a.path for a in client.list_artifacts(trained.run_id)}
+    assert {
+        "score_histogram.png",
+        "top_suspects.csv",
+        "feature_summary.csv",
+        "rule_counts.csv",
+        "load_report.json",
+    } <= arts
+    assert run.data.tags["cadence_model"] == "true"
+
+
+def test_registered_alias_points_at_the_run(store, trained):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store)
+    version = client.get_model_version_by_alias("cadence", "champion")
+    assert version.run_id == trained.run_id
+
+
+def test_histogram_is_a_png(store, trained, tmp_path):
+    import mlflow
+    from PIL import Image
+
+    mlflow.set_tracking_uri(store)
+    path = mlflow.artifacts.download_artifacts(
+        run_id=trained.run_id, artifact_path="score_histogram.png", dst_path=tmp_path
+    )
+    with Image.open(path) as im:
+        assert im.format == "PNG" and im.size[0] > 300
+
+
+def top_suspects(store, run_id, tmp_path):
+    import mlflow
+
+    mlflow.set_tracking_uri(store)
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path="top_suspects.csv", dst_path=tmp_path
+    )
+    return pd.read_csv(path)
+
+
+@pytest.mark.parametrize("uri_form", ["alias", "version", "run", "default", "path"])
+def test_score_reproduces_training(store, trained, small_dir, tmp_path, uri_form):
+    import mlflow
+
+    mlflow.set_tracking_uri(store)
+    out = tmp_path / "scores.parquet"
+    args = [
+        "--data",
+        str(small_dir),
+        "--out",
+        str(out),
+        "--tracking-uri",
+        store,
+        "--experiment",
+        "e2e",
+        "-q",
+    ]
+    if uri_form == "alias":
+        args += ["--model", "models:/cadence@champion"]
+    elif uri_form == "version":
+        args += ["--model", "models:/cadence/1"]
+    elif uri_form == "run":
+        args += ["--model", f"runs:/{trained.run_id}/model"]
+    elif uri_form == "path":
+        local = mlflow.artifacts.download_artifacts(
+            f"runs:/{trained.run_id}/model", dst_path=str(tmp_path / "m")
+        )
+        args += ["--model", local]
+    assert score.main(args) == 0
+    scored = pd.read_parquet(out)
+    ref = top_suspects(store, trained.run_id, tmp_path)
+    assert len(scored) == 3000
+    head = scored.head(len(ref))
+    np.testing.assert_array_equal(head["user_id"], ref["user_id"])
+    np.testing.assert_array_equal(head["score"], ref["score"])
+    np.testing.assert_array_equal(head["reason_1"], ref["reason_1"])
+
+
+def test_pyfunc_predict_returns_the_scores(store, trained, small_dir):
+    import mlflow
+
+    from models.pipeline import prepare
+
+    mlflow.set_tracking_uri(store)
+    model = mlflow.pyfunc.load_model(f"runs:/{trained.run_id}/model")
+    features = prepare(small_dir).features
+    detector = model.unwrap_python_model().detector
+    got = np.asarray(model.predict(features[detector.columns_]))
+    np.testing.assert_array_equal(got, detector.score_samples(features))
+
+
+def test_score_log_to_mlflow_and_budget(store, trained, small_dir, tmp_path):
+    from mlflow import MlflowClient
+
+    out = tmp_path / "s.csv"
+    rc = score.main(
+        [
+            "--data",
+            str(small_dir),
+            "--out",
+            str(out),
+            "--tracking-uri",
+            store,
+            "--experiment",
+            "e2e",
+            "--budget",
+            "0.05",
+            "--log-to-mlflow",
+            "-q",
+        ]
+    )
+    assert rc == 0
+    table = pd.read_csv(out)
+    assert table["suspect"].sum() == 150
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("e2e")
+    runs = client.search_runs([exp.experiment_id], "tags.cadence_kind = 'score'")
+    assert runs and runs[0].data.metrics["suspects"] == 150
+    assert runs[0].data.metrics["psi_score"] < 0.01  # same data as training
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--model", "runs:/0123456789abcdef/model"], "--model"),
+        (["--model", "/no/such/model"], "--model /no/such/model"),
+        (["--out", "/no/such/dir/s.csv"], "--out"),
+        (["--out", "scores.xlsx"], "unknown extension"),
+    ],
+)
+def test_score_errors_name_the_argument(store, trained, small_dir, args, match):
+    base = [
+        "--data",
+        str(small_dir),
+        "--tracking-uri",
+        store,
+        "--experiment",
+        "e2e",
+        "-q",
+    ]
+    if "--out" not in args:
+        base += ["--out", "unused.csv"]
+    with pytest.raises(SystemExit, match=match):
+        score.main(base + args)
+
+
+def test_score_empty_data_dir(store, trained, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit, match="--data"):
+        score.main(
+            [
+                "--data",
+                str(empty),
+                "--out",
+                str(tmp_path / "s.csv"),
+                "--tracking-uri",
+                store,
+                "--experiment",
+                "e2e",
+                "-q",
+            ]
+        )
+
+
+def test_train_errors_name_the_argument(tmp_path):
+    with pytest.raises(SystemExit, match="--data"):
+        train.main(["--data", str(tmp_path / "none"), "-q"])
+    with pytest.raises(SystemExit):
+        train.main(["--budget", "2"])
+
+
+def test_compare_child_runs(small_dir, tmp_path, capsys):
+    import mlflow
+
+    store = f"sqlite:///{tmp_path / 'c.db'}"
+    assert (
+        train.main(
+            [
+                "--data",
+                str(small_dir),
+                "--tracking-uri",
+                store,
+                "--experiment",
+                "cmp",
+                "--compare",
+                "--n-estimators",
+                "50",
+                "-q",
+            ]
+        )
+        == 0
+    )
+    mlflow.set_tracking_uri(store)
+    runs = mlflow.search_runs(experiment_names=["cmp"])
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()]
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(parent) == 1 and len(children) == 9
+    grid = set(zip(children["params.feature_set"], children["params.detector_set"]))
+    assert len(grid) == 9
+    text = capsys.readouterr().out
+    assert "label_average_precision" in text and "*" in text
