@@ -262,7 +262,11 @@ def test_compare_child_runs(small_dir, tmp_path, capsys):
     parent = runs[runs["tags.mlflow.parentRunId"].isna()]
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     assert len(parent) == 1 and len(children) == 9
-    grid = set(zip(children["params.feature_set"], children["params.detector_set"]))
+    grid = set(
+        zip(
+            children["params.feature_set"], children["params.detector_set"], strict=True
+        )
+    )
     assert len(grid) == 9
     text = capsys.readouterr().out
     assert "label_average_precision" in text and "*" in text
