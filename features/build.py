@@ -104,6 +104,12 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ("first_action_delay_s", "s", "first event − signup"),
     ("night_share", "share", "share of events at 00:00–06:00 local time"),
     (
+        "night_logp",
+        "-log10 p",
+        "−log10 P(X ≥ night events), X ~ Bin(events, 0.08): night activity "
+        "weighed by the events behind it",
+    ),
+    (
         "hour_entropy_bits",
         "bits",
         "entropy of the local hour-of-day histogram (max 4.585)",
@@ -131,6 +137,11 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "lag_mode_share",
         "share",
         "share of those lags within ±10% of the modal lag (≥ 5)",
+    ),
+    (
+        "lag_mode_logp",
+        "-log10 p",
+        "−log10 P(X ≥ lags at the mode), X ~ Bin(lags, 0.25) (≥ 5 lags)",
     ),
     ("followed_share", "share", "share of searches followed by a call within 1 h"),
 ]
@@ -210,6 +221,9 @@ def build_features(
     local = tod.local_time_ms(ts, country[code])
     hist = tod.hour_histogram(local, groups)
     out["night_share"] = tod.night_share(hist)
+    out["night_logp"] = gp.excess_logp(
+        hist[:, :6].sum(axis=1), hist.sum(axis=1), tod.NIGHT_P0
+    )
     out["hour_entropy_bits"] = tod.hour_entropy_bits(hist)
     out["diurnal_r"] = np.where(total > 0, tod.diurnal_r(local, groups), np.nan)
     out["diurnal_r2"] = tod.unbiased_r2(out["diurnal_r"], total)
@@ -233,6 +247,7 @@ def build_features(
     out["lag_median_s"] = coupling.lag_median_s
     out["lag_cv"] = coupling.lag_cv
     out["lag_mode_share"] = coupling.lag_mode_share
+    out["lag_mode_logp"] = coupling.lag_mode_logp
     out["followed_share"] = coupling.followed_share
 
     frame = pd.DataFrame(out, index=pd.Index(users, name="user_id"))

@@ -14,6 +14,11 @@ from features.grouped import Groups, divide
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 
+#: Share of a person's events at night (00–06 local) taken as the chance level by
+#: the ``night_logp`` feature: people are mostly asleep then (about 4–8% of
+#: their activity in marketplace logs), a script running around the clock has 25%.
+NIGHT_P0 = 0.08
+
 #: Time zone of each country code; others are read in UTC.
 COUNTRY_TZ: dict[str, str] = {
     "IT": "Europe/Rome",

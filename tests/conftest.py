@@ -3,6 +3,11 @@
 import os
 
 import pytest
+from hypothesis import settings
+
+# property tests draw the same examples on every run: CI is reproducible
+settings.register_profile("cadence", derandomize=True, deadline=None)
+settings.load_profile("cadence")
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
