@@ -21,6 +21,7 @@ kept, duplicate or bad (with reasons and the first line numbers of each).
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -189,22 +190,38 @@ def read_table(path: Path) -> tuple[pa.Table, list[int]]:
     if path.name.endswith(".parquet"):
         return pq.read_table(path), []
     delimiter = "\t" if ".tsv" in path.name else ","
+    encoding = "utf8" if _is_utf8(path) else "latin-1"
+    if encoding != "utf8":
+        # Bytes that are not UTF-8: read each byte as one character; such values
+        # then fail to parse and are reported as bad rows, never dropped unseen.
+        log.warning("%s: not valid UTF-8; undecodable values become bad rows", path)
     try:
-        table, skipped = _read_csv(path, delimiter, threads=True, encoding="utf8")
+        table, skipped = _read_csv(path, delimiter, threads=True, encoding=encoding)
         if skipped:  # the threaded reader cannot tell line numbers: read again
-            table, skipped = _read_csv(path, delimiter, threads=False, encoding="utf8")
+            table, skipped = _read_csv(
+                path, delimiter, threads=False, encoding=encoding
+            )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             raise LoadError(
                 f"{path}: the file is empty (expected a header line)"
             ) from exc
-        if "UTF8" not in str(exc).upper():
-            raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
-        # Bytes that are not UTF-8: read each byte as one character; such values
-        # then fail to parse and are reported as bad rows, never dropped unseen.
-        log.warning("%s: not valid UTF-8; undecodable values become bad rows", path)
-        table, skipped = _read_csv(path, delimiter, threads=False, encoding="latin-1")
+        raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
     return table, skipped
+
+
+def _is_utf8(path: Path, chunk: int = 1 << 24) -> bool:
+    """Whether the (possibly compressed) file decodes as UTF-8, read in chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with pa.input_stream(str(path), compression="detect") as stream:
+        while True:
+            block = stream.read(chunk)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError:
+                return False
+            if not block:
+                return True
 
 
 def _read_csv(
