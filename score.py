@@ -25,9 +25,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from models.cli import fraction, parse_now, read_labels, setup_logging  # noqa: E402
 from models.pipeline import OUTPUT_FORMATS, prepare, score_table, write_frame  # noqa: E402
 
 log = logging.getLogger("cadence.score")
@@ -38,13 +38,6 @@ DEFAULT_EXPERIMENT = "cadence"
 MODEL_TAG = "cadence_model"
 #: PSI above which a population counts as moved.
 DRIFT_PSI = 0.25
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment name")
     p.add_argument(
         "--budget",
-        type=_fraction,
+        type=fraction,
         help="mark the top share of these users as suspects "
         "(default: the model's fitted threshold)",
     )
@@ -88,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-to-mlflow",
         action="store_true",
         help="record this scoring run (counts, drift, output) in the experiment",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE.html",
+        help="also write a self-contained HTML report (top suspects with plots)",
+    )
+    p.add_argument(
+        "--report-top", type=int, default=20, help="suspects shown in the report (20)"
     )
     p.add_argument("--now", help="the present for the load's sanity window (UTC)")
     p.add_argument("--strict", action="store_true", help="fail on the first bad row")
@@ -146,15 +148,6 @@ def load_detector(uri: str):
     return model, inner.detector
 
 
-def parse_now(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
-    except ValueError as exc:
-        raise SystemExit(f"--now {text!r}: not a date/time: {exc}") from exc
-
-
 def check_output(path: Path) -> None:
     """Fail before any work when the output cannot be written."""
     if path.suffix.lower() not in OUTPUT_FORMATS:
@@ -173,19 +166,22 @@ def check_output(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    setup_logging(args.quiet)
     import mlflow
 
     check_output(args.out)
+    if args.report is not None:
+        if args.report.suffix.lower() not in (".html", ".htm"):
+            raise SystemExit(f"--report {args.report}: must end in .html")
+        report_dir = args.report.parent if str(args.report.parent) else Path(".")
+        if not report_dir.is_dir():
+            raise SystemExit(f"--report {args.report}: directory does not exist")
     if not args.data.is_dir():
         raise SystemExit(f"--data {args.data}: no such directory")
     mlflow.set_tracking_uri(args.tracking_uri)
     seconds: dict[str, float] = {}
-    bar = tqdm(total=5, desc="score", unit="stage", disable=args.quiet or None)
+    stages = 6 if args.report is not None else 5
+    bar = tqdm(total=stages, desc="score", unit="stage", disable=args.quiet or None)
 
     t0 = time.perf_counter()
     uri = args.model or newest_model_uri(args.experiment)
@@ -223,6 +219,26 @@ def main(argv: list[str] | None = None) -> int:
     write_frame(table, args.out)
     seconds["write"] = time.perf_counter() - t0
     bar.update()
+    if args.report is not None:
+        from models.report import build_report
+
+        t0 = time.perf_counter()
+        labels_path = args.data / "labels.tsv"
+        build_report(
+            args.report,
+            table,
+            features,
+            prepared.logs.events,
+            prepared.logs.signups,
+            float(table.loc[table["suspect"], "score"].min())
+            if table["suspect"].any()
+            else float(detector.threshold_),
+            labels=read_labels(labels_path) if labels_path.is_file() else None,
+            top_n=args.report_top,
+            title=f"cadence — {args.data}",
+        )
+        seconds["report"] = time.perf_counter() - t0
+        bar.update()
     bar.close()
 
     report = prepared.logs.report
@@ -252,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  {row.rank:>4}  user {row.user_id:<10} score {row.score:6.2f}  "
             f"{row.reason_1}"
         )
+    if args.report is not None:
+        print(f"report: {args.report}")
     print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
 
     if args.log_to_mlflow:

@@ -26,6 +26,13 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from features.simulate import SimConfig, simulate, write_logs  # noqa: E402
+from models.cli import (  # noqa: E402
+    fraction,
+    parse_now,
+    positive_int,
+    read_labels,
+    setup_logging,
+)
 from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec  # noqa: E402
 from models.evaluate import label_metrics, rule_metrics  # noqa: E402
 from models.pipeline import Prepared, prepare, score_table  # noqa: E402
@@ -45,24 +52,10 @@ COMPARE_FEATURES: tuple[str, ...] = ("volume", "volume+gaps", "all")
 COMPARE_DETECTORS: tuple[str, ...] = ("iforest", "lof", "ensemble")
 
 
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
 def _max_samples(text: str) -> int | str:
     if text == "auto":
         return text
-    return _positive_int(text)
+    return positive_int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,9 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="ensemble",
         help="iforest, lof, or both (ensemble, default)",
     )
-    m.add_argument(
-        "--n-estimators", type=_positive_int, default=200, help="trees (200)"
-    )
+    m.add_argument("--n-estimators", type=positive_int, default=200, help="trees (200)")
     m.add_argument(
         "--max-samples",
         type=_max_samples,
@@ -123,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows per tree: 'auto' (256) or a count",
     )
     m.add_argument(
-        "--lof-neighbors", type=_positive_int, default=35, help="LOF neighbours (35)"
+        "--lof-neighbors", type=positive_int, default=35, help="LOF neighbours (35)"
     )
     m.add_argument(
         "--lof-weight", type=float, default=0.25, help="LOF weight in the combination"
@@ -141,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument(
         "--budget",
-        type=_fraction,
+        type=fraction,
         default=0.02,
         help="share of users marked as suspects (0.02)",
     )
@@ -154,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit feature sets × detectors as child runs and print a comparison",
     )
     p.add_argument("--top", type=int, default=10, help="suspects printed (10)")
+    p.add_argument(
+        "--report-top",
+        type=int,
+        default=20,
+        help="suspects in the logged HTML report (20; 0 = no report)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="warnings only")
     return p
 
@@ -184,31 +181,6 @@ def ensure_sample(data: Path, seed: int = SimConfig.seed) -> None:
     data.mkdir(parents=True, exist_ok=True)
     sim = simulate(SimConfig(seed=seed))
     write_logs(sim, data)
-
-
-def read_labels(path: Path) -> pd.DataFrame:
-    """Read a labels file (user_id, is_bot, kind); errors name ``--labels``."""
-    try:
-        labels = pd.read_csv(path, sep=None, engine="python")
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"--labels {path}: cannot be read: {exc}") from exc
-    missing = {"user_id", "is_bot", "kind"} - set(labels.columns)
-    if missing:
-        raise SystemExit(
-            f"--labels {path}: missing column(s) {', '.join(sorted(missing))}"
-        )
-    labels["user_id"] = labels["user_id"].astype(np.int64)
-    labels["is_bot"] = labels["is_bot"].astype(str).str.lower().isin(["1", "true"])
-    return labels.set_index("user_id")
-
-
-def parse_now(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(pd.Timestamp(text, tz="UTC").value // 1_000_000)
-    except ValueError as exc:
-        raise SystemExit(f"--now {text!r}: not a date/time: {exc}") from exc
 
 
 def evaluate(
@@ -341,6 +313,20 @@ def fit_and_log(
             summary = prepared.features.describe().T
             summary["missing_share"] = prepared.features.isna().mean()
             summary.to_csv(tmp / "feature_summary.csv", index_label="feature")
+            if args.report_top > 0:
+                from models.report import build_report
+
+                build_report(
+                    tmp / "report.html",
+                    table,
+                    prepared.features,
+                    prepared.logs.events,
+                    prepared.logs.signups,
+                    detector.threshold_,
+                    labels=labels,
+                    top_n=args.report_top,
+                    title=f"cadence training run — {data}",
+                )
             counts = prepared.flags.sum().astype(int).rename("users")
             counts.to_csv(tmp / "rule_counts.csv", index_label="rule")
             mlflow.log_artifacts(str(tmp))
@@ -468,11 +454,7 @@ def print_summary(run_id, detector, metrics, table, k: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        datefmt="%H:%M:%S",
-    )
+    setup_logging(args.quiet)
     import mlflow
 
     data = args.data

@@ -1,0 +1,71 @@
+"""The HTML report: builds on a small simulated set, images decode, suspects match."""
+
+import base64
+import io
+import re
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from models.ensemble import CadenceDetector
+from models.pipeline import score_table
+from models.report import build_report, rule_agreement
+from models.rules import rule_flags
+
+
+@pytest.fixture(scope="module")
+def report(small_sim, small_features, tmp_path_factory):
+    model = CadenceDetector(n_estimators=50).fit(small_features)
+    flags = rule_flags(small_sim.events, small_sim.signups, small_features)
+    table = score_table(model, small_features, flags)
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    labels = small_sim.labels.set_index("user_id")
+    build_report(
+        path,
+        table,
+        small_features,
+        small_sim.events,
+        small_sim.signups,
+        model.threshold_,
+        labels=labels,
+        top_n=8,
+        typical_n=2,
+    )
+    return path.read_text(), table
+
+
+def test_every_image_decodes(report):
+    text, _ = report
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    # histogram, precision-recall, 8 suspects, 2 typical users
+    assert len(images) == 12
+    for b64 in images:
+        with Image.open(io.BytesIO(base64.b64decode(b64))) as im:
+            im.verify()
+    assert "http://" not in text and "https://" not in text  # opens offline
+
+
+def test_top_suspects_match_the_scores(report):
+    text, table = report
+    shown = [
+        int(u) for u in re.findall(r'class="card suspect" data-user="(\d+)"', text)
+    ]
+    assert shown == table["user_id"].head(8).tolist()
+    typical = re.findall(r'class="card typical" data-user="(\d+)"', text)
+    assert len(typical) == 2 and not set(map(int, typical)) & set(shown)
+    assert "Against labels" in text and "Agreement with the analysis" in text
+
+
+def test_rule_agreement_counts():
+    table = pd.DataFrame(
+        {
+            "suspect": [True, True, False, False],
+            "regular_search": [True, False, True, False],
+            "rule_any": [True, False, True, True],
+        }
+    )
+    agree = rule_agreement(table).set_index("rule")
+    assert agree.loc["regular_search", "flagged"] == 2
+    assert agree.loc["regular_search", "also suspects"] == 1
+    assert agree.loc["rule_any", "share"] == pytest.approx(1 / 3)
