@@ -313,7 +313,7 @@ def fit_and_log(
             summary = prepared.features.describe().T
             summary["missing_share"] = prepared.features.isna().mean()
             summary.to_csv(tmp / "feature_summary.csv", index_label="feature")
-            if args.report_top > 0:
+            if log_model and args.report_top > 0:
                 from models.report import build_report
 
                 build_report(
