@@ -192,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     from features.io import LoadError
 
     try:
-        prepared = prepare(args.data, now_ms=parse_now(args.now), strict=args.strict)
+        prepared = prepare(
+            args.data,
+            now_ms=parse_now(args.now),
+            strict=args.strict,
+            progress=not args.quiet,
+        )
     except (LoadError, ValueError) as exc:
         raise SystemExit(f"--data {args.data}: {exc}") from exc
     seconds.update(prepared.seconds)

@@ -95,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     m = p.add_argument_group("model")
     m.add_argument("--seed", type=int, default=0, help="random seed (0)")
     m.add_argument(
+        "--train-sample",
+        type=positive_int,
+        metavar="N",
+        help="fit on a random sample of N users (seeded); every user is still "
+        "scored and evaluated (default: fit on all)",
+    )
+    m.add_argument(
         "--features",
         choices=sorted(FEATURE_SETS),
         default="all",
@@ -248,6 +255,7 @@ def run_params(
             "users": len(prepared.features),
             "events": len(prepared.logs.events),
             "seed": args.seed,
+            "train_sample": args.train_sample or len(prepared.features),
             "cadence_version": package_version(),
             "git_commit": git_commit(),
         }
@@ -271,7 +279,11 @@ def fit_and_log(
     import mlflow
 
     t0 = time.perf_counter()
-    detector = detector_from_args(args, features, detectors).fit(prepared.features)
+    fit_on = prepared.features
+    if args.train_sample and args.train_sample < len(fit_on):
+        fit_on = fit_on.sample(n=args.train_sample, random_state=args.seed)
+        fit_on = fit_on.sort_index()
+    detector = detector_from_args(args, features, detectors).fit(fit_on)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     scores = detector.score_samples(prepared.features)
@@ -471,7 +483,12 @@ def main(argv: list[str] | None = None) -> int:
     from features.io import LoadError
 
     try:
-        prepared = prepare(data, now_ms=parse_now(args.now), strict=args.strict)
+        prepared = prepare(
+            data,
+            now_ms=parse_now(args.now),
+            strict=args.strict,
+            progress=not args.quiet,
+        )
     except (LoadError, ValueError) as exc:
         raise SystemExit(f"--data {data}: {exc}") from exc
     for line in prepared.logs.report.summary_lines():

@@ -15,7 +15,7 @@ import pandas as pd
 from features import gaps as gp
 from features import timeofday as tod
 from features import volume as vol
-from features.grouped import Groups, divide, grouped_quantile
+from features.grouped import Groups, divide, grouped_quantile, user_ranges
 
 STREAMS: tuple[str, ...] = ("all", "search", "call", "message")
 EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
@@ -252,6 +252,45 @@ def build_features(
 
     frame = pd.DataFrame(out, index=pd.Index(users, name="user_id"))
     return frame[COLUMNS].astype(np.float64)
+
+
+def build_features_in_parts(
+    events: pd.DataFrame,
+    signups: pd.DataFrame,
+    *,
+    max_events: int = 4_000_000,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """:func:`build_features` over contiguous ranges of users, for bounded memory.
+
+    Every statistic depends only on one user's events, so the concatenated
+    parts equal one call on everything (tested). ``events`` must be sorted by
+    ``user_id`` (as :func:`features.io.load_logs` returns them); ranges hold
+    about ``max_events`` events each. ``progress`` shows a bar per range.
+    """
+    uid = events["user_id"].to_numpy(np.int64)
+    if uid.size > 1 and (np.diff(uid) < 0).any():
+        raise ValueError("events must be sorted by user_id")
+    sign_uid = signups["user_id"].to_numpy(np.int64)
+    users = np.union1d(sign_uid, uid)
+    parts = user_ranges(uid, users, max_events)
+    if len(parts) == 1:
+        return build_features(events, signups)
+    from tqdm import tqdm
+
+    sign_order = np.argsort(sign_uid, kind="stable")
+    sign_sorted = sign_uid[sign_order]
+    out = []
+    for u_lo, u_hi, e_lo, e_hi in tqdm(
+        parts, desc="features", unit="part", disable=not progress
+    ):
+        lo, hi = users[u_lo], users[u_hi - 1]
+        s_lo = np.searchsorted(sign_sorted, lo, side="left")
+        s_hi = np.searchsorted(sign_sorted, hi, side="right")
+        out.append(
+            build_features(events.iloc[e_lo:e_hi], signups.iloc[sign_order[s_lo:s_hi]])
+        )
+    return pd.concat(out)
 
 
 def _event_codes(event: pd.Series) -> np.ndarray:

@@ -125,3 +125,46 @@ def grouped_quantile(
 def pairs_within(codes: np.ndarray) -> np.ndarray:
     """True at position i when element i+1 belongs to the same group as i."""
     return codes[1:] == codes[:-1]
+
+
+def user_ranges(
+    event_users: np.ndarray, users: np.ndarray, max_events: int
+) -> list[tuple[int, int, int, int]]:
+    """Split sorted users into contiguous ranges of at most ~``max_events`` events.
+
+    Parameters
+    ----------
+    event_users : user id of each event, sorted ascending.
+    users : every user id (sorted, unique), including users without events.
+    max_events : target events per range (a single user with more gets a range
+        of their own).
+
+    Returns
+    -------
+    list of (user_lo, user_hi, event_lo, event_hi)
+        Index ranges into ``users`` and ``event_users``; together they cover
+        both arrays exactly once, and no user is split between ranges.
+    """
+    n_ev, n_us = event_users.size, users.size
+    if n_ev <= max_events:
+        return [(0, n_us, 0, n_ev)]
+    cuts_ev = [0]
+    pos = max_events
+    while pos < n_ev:
+        # cut at the first event of the user at ``pos`` (or the next user)
+        start = int(np.searchsorted(event_users, event_users[pos], side="left"))
+        if start <= cuts_ev[-1]:
+            start = int(np.searchsorted(event_users, event_users[pos], side="right"))
+        if start >= n_ev:
+            break
+        cuts_ev.append(start)
+        pos = start + max_events
+    cuts_ev.append(n_ev)
+    cuts_us = [0]
+    for c in cuts_ev[1:-1]:
+        cuts_us.append(int(np.searchsorted(users, event_users[c], side="left")))
+    cuts_us.append(n_us)
+    return [
+        (cuts_us[i], cuts_us[i + 1], cuts_ev[i], cuts_ev[i + 1])
+        for i in range(len(cuts_ev) - 1)
+    ]

@@ -440,11 +440,29 @@ def _read_one(
             pc.utf8_upper(pc.utf8_trim_whitespace(pc.cast(country, pa.string()))), ""
         )
         frame["country_code"] = np.asarray(country.to_numpy(zero_copy_only=False))[keep]
-    dup = frame.duplicated().to_numpy()
+    if name == "signup":
+        dup = frame.duplicated().to_numpy()
+    else:
+        dup = _duplicated(frame["user_id"].to_numpy(), frame["ts_ms"].to_numpy())
     report.duplicates = int(dup.sum())
     frame = frame.loc[~dup]
     report.rows_kept = len(frame)
     return frame, report
+
+
+def _duplicated(user: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """True for each (user, ts) pair seen earlier in the arrays (not the first).
+
+    Sort-based, so memory stays a few arrays of the input's length (a hash
+    table of 100 M rows would not).
+    """
+    order = np.lexsort((ts, user))
+    same = (np.diff(user[order]) == 0) & (np.diff(ts[order]) == 0)
+    dup = np.zeros(user.size, dtype=bool)
+    # within a run of equal pairs the stable sort keeps file order: the first
+    # occurrence stays, the later ones are the duplicates
+    dup[order[1:][same]] = True
+    return dup
 
 
 def _blank_rows(table: pa.Table) -> np.ndarray:

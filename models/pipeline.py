@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.build import build_features
+from features.build import build_features_in_parts
 from features.io import Logs, load_logs
 from models.ensemble import CadenceDetector
 from models.rules import RULES, rule_flags
@@ -37,7 +37,12 @@ class Prepared:
 
 
 def prepare(
-    data_dir: str | Path, *, now_ms: int | None = None, strict: bool = False
+    data_dir: str | Path,
+    *,
+    now_ms: int | None = None,
+    strict: bool = False,
+    max_events: int = 4_000_000,
+    progress: bool = False,
 ) -> Prepared:
     """Load a data directory, build the feature table and the rule flags.
 
@@ -50,6 +55,11 @@ def prepare(
         Default: the wall clock. Features do not depend on it.
     strict
         Raise on the first bad row instead of counting it.
+    max_events
+        Features and rules are built on ranges of users holding about this many
+        events each, so memory stays bounded (results do not depend on it).
+    progress
+        Show a progress bar over those ranges.
     """
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
     seconds = {}
@@ -64,7 +74,9 @@ def prepare(
         seconds["load"],
     )
     t0 = time.perf_counter()
-    features = build_features(logs.events, logs.signups)
+    features = build_features_in_parts(
+        logs.events, logs.signups, max_events=max_events, progress=progress
+    )
     seconds["features"] = time.perf_counter() - t0
     log.info(
         "features: %d users × %d columns (%.1f s)",
@@ -72,7 +84,7 @@ def prepare(
         seconds["features"],
     )
     t0 = time.perf_counter()
-    flags = rule_flags(logs.events, logs.signups, features)
+    flags = rule_flags(logs.events, logs.signups, features, max_events=max_events)
     seconds["rules"] = time.perf_counter() - t0
     log.info(
         "rules: %d users flagged by any rule (%.1f s)",

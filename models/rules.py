@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.grouped import Groups, divide
+from features.grouped import Groups, divide, user_ranges
 
 EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
 RATE_COLUMNS: tuple[str, ...] = ("search_per_day", "call_per_day", "message_per_day")
@@ -55,6 +55,7 @@ def rule_flags(
     batch_size: int | None = None,
     high_search_rate: float = 100.0,
     high_search_count: int = 45,
+    max_events: int = 4_000_000,
 ) -> pd.DataFrame:
     """All rule flags for the users of ``features``.
 
@@ -76,6 +77,9 @@ def rule_flags(
         :func:`tail_jump`.
     high_search_rate, high_search_count
         Which users the constant-gap and progression rules look at.
+    max_events
+        The per-user rules run on ranges of users with about this many events,
+        so memory stays bounded on large logs (results do not depend on it).
 
     Returns
     -------
@@ -85,6 +89,57 @@ def rule_flags(
     """
     users = features.index.to_numpy(np.int64)
     uid = events["user_id"].to_numpy(np.int64)
+    if uid.size > 1 and (np.diff(uid) < 0).any():
+        order = np.argsort(uid, kind="stable")
+        events, uid = events.iloc[order], uid[order]
+    parts = []
+    # per-user rules on contiguous ranges of users: bounded memory at any size
+    for u_lo, u_hi, e_lo, e_hi in user_ranges(uid, users, max_events):
+        parts.append(
+            _event_flags(
+                events.iloc[e_lo:e_hi],
+                users[u_lo:u_hi],
+                floor_times=floor_times,
+                resolution_s=resolution_s,
+                regular_tol=regular_tol,
+                regular_max_std_s=regular_max_std_s,
+                regular_min_gaps=regular_min_gaps,
+                high_search_rate=high_search_rate,
+                high_search_count=high_search_count,
+            )
+        )
+    flags = pd.concat(parts)
+    out = pd.DataFrame(index=features.index)
+    for name in EVENT_TYPES:
+        out[f"regular_{name}"] = flags[f"regular_{name}"].to_numpy()
+    rates = features[list(RATE_COLUMNS)].round(2)
+    out["extreme_rate"] = extreme_rate(
+        rates, ("search_per_day", "call_per_day"), top_unique
+    )
+    out["tail_jump"] = tail_jump(rates, RATE_COLUMNS, jump_factor, jump_tail)
+    master = features[["n_search", "tenure_days"]].join(rates)
+    for name, flag in quantile_rules(master, batch_size).items():
+        out[name] = flag
+    out["constant_gap"] = flags["constant_gap"].to_numpy()
+    out["progression"] = flags["progression"].to_numpy()
+    out["rule_any"] = out[list(RULES)].any(axis=1)
+    return out.astype(bool)
+
+
+def _event_flags(
+    events: pd.DataFrame,
+    users: np.ndarray,
+    *,
+    floor_times: bool,
+    resolution_s: float,
+    regular_tol: float,
+    regular_max_std_s: float,
+    regular_min_gaps: int,
+    high_search_rate: float,
+    high_search_count: int,
+) -> pd.DataFrame:
+    """The rules that need each user's event times, for the users ``users``."""
+    uid = events["user_id"].to_numpy(np.int64)
     known = np.isin(uid, users)
     code = np.searchsorted(users, uid[known])
     ts = events["ts_ms"].to_numpy(np.int64)[known]
@@ -92,8 +147,7 @@ def rule_flags(
     t_s = np.floor(ts / 1000.0) if floor_times else ts / 1000.0
     order = np.lexsort((t_s, code))
     code, t_s, kind = code[order], t_s[order], kind[order]
-
-    out = pd.DataFrame(index=features.index)
+    out = {}
     for j, name in enumerate(EVENT_TYPES):
         keep = kind == j
         out[f"regular_{name}"] = regular_pattern(
@@ -104,22 +158,13 @@ def rule_flags(
             min_gaps=regular_min_gaps,
             resolution_s=resolution_s,
         )
-    rates = features[list(RATE_COLUMNS)].round(2)
-    out["extreme_rate"] = extreme_rate(
-        rates, ("search_per_day", "call_per_day"), top_unique
-    )
-    out["tail_jump"] = tail_jump(rates, RATE_COLUMNS, jump_factor, jump_tail)
-    master = features[["n_search", "tenure_days"]].join(rates)
-    for name, flag in quantile_rules(master, batch_size).items():
-        out[name] = flag
     keep = kind == 0
     s_groups = Groups(code[keep], users.size)
     high = high_search_users(t_s[keep], s_groups, high_search_rate, high_search_count)
     constant, progression = gap_patterns(t_s[keep], s_groups, resolution_s)
     out["constant_gap"] = high & constant
     out["progression"] = high & progression
-    out["rule_any"] = out[list(RULES)].any(axis=1)
-    return out.astype(bool)
+    return pd.DataFrame(out, index=users)
 
 
 def _gaps(t_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:

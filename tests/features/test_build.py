@@ -140,3 +140,39 @@ def test_catalogue_lists_every_column():
     text = catalogue_markdown()
     for c in COLUMNS:
         assert f"`{c}`" in text
+
+
+def test_built_in_parts_equals_built_at_once(small_sim, small_features):
+    from features.build import build_features_in_parts
+
+    parts = build_features_in_parts(
+        small_sim.events, small_sim.signups, max_events=25_000
+    )
+    pd.testing.assert_frame_equal(parts, small_features, rtol=1e-9, atol=1e-12)
+
+
+def test_user_ranges_cover_everything_once():
+    from features.grouped import user_ranges
+
+    rng = np.random.default_rng(0)
+    ev_users = np.sort(rng.integers(0, 300, 5000))
+    users = np.arange(-5, 310)  # some users without events, before and after
+    ranges = user_ranges(ev_users, users, max_events=700)
+    assert len(ranges) > 5
+    assert ranges[0][0] == 0 and ranges[0][2] == 0
+    assert ranges[-1][1] == users.size and ranges[-1][3] == ev_users.size
+    for (a, b, c, d), (a2, _, c2, _) in zip(ranges, ranges[1:], strict=False):
+        assert b == a2 and d == c2
+        # no user is split: the last event before a cut belongs to another user
+        assert ev_users[d - 1] != ev_users[d]
+        # users and events of a range agree
+        assert users[a] <= ev_users[c] and ev_users[d - 1] <= users[b - 1]
+
+
+def test_big_single_user_gets_its_own_range():
+    from features.grouped import user_ranges
+
+    ev_users = np.r_[np.zeros(10), np.ones(1000), np.full(10, 2)].astype(np.int64)
+    ranges = user_ranges(ev_users, np.arange(3), max_events=100)
+    sizes = [d - c for _, _, c, d in ranges]
+    assert sum(sizes) == 1020 and 1000 in sizes

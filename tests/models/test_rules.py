@@ -190,3 +190,11 @@ def test_floor_times_reproduces_the_notebook(small_sim, small_features):
     )
     assert a.shape == b.shape
     assert (a["regular_search"] != b["regular_search"]).mean() < 0.01
+
+
+def test_rules_in_ranges_equal_rules_at_once(small_sim, small_features):
+    a = R.rule_flags(small_sim.events, small_sim.signups, small_features)
+    b = R.rule_flags(
+        small_sim.events, small_sim.signups, small_features, max_events=20_000
+    )
+    pd.testing.assert_frame_equal(a, b)
