@@ -25,10 +25,17 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from models.cli import fraction, parse_now, read_labels, setup_logging  # noqa: E402
-from models.pipeline import OUTPUT_FORMATS, prepare, score_table, write_frame  # noqa: E402
+from models.pipeline import (  # noqa: E402
+    OUTPUT_FORMATS,
+    prepare,
+    prepare_spark,
+    score_table,
+    write_frame,
+)  # noqa: E402
 
 log = logging.getLogger("cadence.score")
 
@@ -47,11 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--data",
-        type=Path,
-        default=Path("data/sample"),
-        help="data directory with signup, call, message, search logs "
-        "(default: ./data/sample)",
+        default="data/sample",
+        help="data directory with signup, call, message, search logs; with "
+        "--engine spark any Spark path (default: ./data/sample)",
     )
+    p.add_argument(
+        "--engine",
+        choices=("pandas", "spark"),
+        default="pandas",
+        help="features with pandas (default) or Spark, scores by spark_udf",
+    )
+    p.add_argument("--spark-master", default="local[2]", help="Spark master")
     p.add_argument(
         "--model",
         help="runs:/<id>/model, models:/<name>@<alias>, models:/<name>/<version> "
@@ -164,6 +177,17 @@ def check_output(path: Path) -> None:
         raise SystemExit(f"--out {path}: is a directory")
 
 
+def _spark_scores(args, uri: str, features: pd.DataFrame, columns) -> np.ndarray:
+    """Scores by ``mlflow.pyfunc.spark_udf`` over the features, in feature order."""
+    from models.spark import spark_scores, spark_session
+
+    spark = spark_session(args.spark_master)
+    sdf = spark.createDataFrame(features[columns].reset_index())
+    target = uri if ":/" in uri else str(Path(uri).resolve())
+    got = spark_scores(spark, sdf, target, list(columns)).toPandas()
+    return got.set_index("user_id")["score"].reindex(features.index).to_numpy()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.quiet)
@@ -176,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         report_dir = args.report.parent if str(args.report.parent) else Path(".")
         if not report_dir.is_dir():
             raise SystemExit(f"--report {args.report}: directory does not exist")
-    if not args.data.is_dir():
+    remote = "://" in args.data
+    if remote and args.engine != "spark":
+        raise SystemExit(f"--data {args.data}: remote paths need --engine spark")
+    if not remote and not Path(args.data).is_dir():
         raise SystemExit(f"--data {args.data}: no such directory")
     mlflow.set_tracking_uri(args.tracking_uri)
     seconds: dict[str, float] = {}
@@ -192,12 +219,17 @@ def main(argv: list[str] | None = None) -> int:
     from features.io import LoadError
 
     try:
-        prepared = prepare(
-            args.data,
-            now_ms=parse_now(args.now),
-            strict=args.strict,
-            progress=not args.quiet,
-        )
+        if args.engine == "spark":
+            prepared = prepare_spark(
+                args.data, now_ms=parse_now(args.now), master=args.spark_master
+            )
+        else:
+            prepared = prepare(
+                args.data,
+                now_ms=parse_now(args.now),
+                strict=args.strict,
+                progress=not args.quiet,
+            )
     except (LoadError, ValueError) as exc:
         raise SystemExit(f"--data {args.data}: {exc}") from exc
     seconds.update(prepared.seconds)
@@ -212,7 +244,12 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     t0 = time.perf_counter()
-    scores = np.asarray(model.predict(features[detector.columns_]), dtype=np.float64)
+    if args.engine == "spark":
+        scores = _spark_scores(args, uri, features, detector.columns_)
+    else:
+        scores = np.asarray(
+            model.predict(features[detector.columns_]), dtype=np.float64
+        )
     table = score_table(
         detector, features, prepared.flags, scores=scores, budget=args.budget
     )
@@ -224,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     write_frame(table, args.out)
     seconds["write"] = time.perf_counter() - t0
     bar.update()
-    if args.report is not None:
+    if args.report is not None and prepared.logs is None:
+        log.warning("--report needs the pandas engine (the events); skipped")
+    elif args.report is not None:
         from models.report import build_report
 
         t0 = time.perf_counter()
-        labels_path = args.data / "labels.tsv"
+        labels_path = Path("/nonexistent") if remote else Path(args.data) / "labels.tsv"
         build_report(
             args.report,
             table,
@@ -246,17 +285,18 @@ def main(argv: list[str] | None = None) -> int:
         bar.update()
     bar.close()
 
-    report = prepared.logs.report
+    counts = prepared.load_counts()
     n_suspects = int(table["suspect"].sum())
     print(f"model: {uri}")
     print(f"scored {len(table):,} users → {args.out}  ({n_suspects:,} suspects)")
     print(
-        f"input: {report.rows_read:,} rows read, {report.duplicates:,} duplicates "
-        f"removed, {report.bad_rows:,} bad rows excluded"
+        f"input: {counts['rows_read']:,} rows read, {counts['rows_duplicate']:,} "
+        f"duplicates removed, {counts['rows_bad']:,} bad rows excluded"
     )
-    for line in report.summary_lines():
-        if "bad" in line and report.bad_rows:
-            print(f"  {line}")
+    if prepared.logs is not None and counts["rows_bad"]:
+        for line in prepared.logs.report.summary_lines():
+            if "bad" in line:
+                print(f"  {line}")
     moved = {k: v for k, v in drift.items() if v > DRIFT_PSI}
     if moved:
         worst = sorted(moved.items(), key=lambda kv: -kv[1])[:5]
@@ -278,20 +318,22 @@ def main(argv: list[str] | None = None) -> int:
     print("stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
 
     if args.log_to_mlflow:
-        _log_scoring_run(args, uri, table, drift, report, seconds)
+        _log_scoring_run(args, uri, table, drift, prepared, seconds)
     return 0
 
 
-def _log_scoring_run(args, uri, table, drift, report, seconds) -> None:
+def _log_scoring_run(args, uri, table, drift, prepared, seconds) -> None:
     import mlflow
 
     mlflow.set_experiment(args.experiment)
-    with mlflow.start_run(run_name=f"score {args.data.name}") as run:
+    with mlflow.start_run(
+        run_name=f"score {args.data.rstrip('/').split('/')[-1]}"
+    ) as run:
         mlflow.set_tag("cadence_kind", "score")
         mlflow.log_params(
             {
                 "model_uri": uri,
-                "data": str(args.data.resolve()),
+                "data": args.data,
                 "out": str(args.out.resolve()),
                 "budget": args.budget if args.budget is not None else "model",
             }
@@ -300,15 +342,13 @@ def _log_scoring_run(args, uri, table, drift, report, seconds) -> None:
             {
                 "users": len(table),
                 "suspects": int(table["suspect"].sum()),
-                "rows_read": report.rows_read,
-                "rows_duplicate": report.duplicates,
-                "rows_bad": report.bad_rows,
+                **prepared.load_counts(),
                 "psi_score": drift["score"],
                 "psi_max_feature": max(v for k, v in drift.items() if k != "score"),
                 **{f"seconds_{k}": v for k, v in seconds.items()},
             }
         )
-        mlflow.log_dict(report.to_dict(), "load_report.json")
+        mlflow.log_dict(prepared.load_report(), "load_report.json")
         mlflow.log_dict(drift, "drift_psi.json")
         with tempfile.TemporaryDirectory() as tmp:
             top = Path(tmp) / "top_suspects.csv"

@@ -35,7 +35,7 @@ from models.cli import (  # noqa: E402
 )
 from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec  # noqa: E402
 from models.evaluate import label_metrics, rule_metrics  # noqa: E402
-from models.pipeline import Prepared, prepare, score_table  # noqa: E402
+from models.pipeline import Prepared, prepare, prepare_spark, score_table  # noqa: E402
 
 log = logging.getLogger("cadence.train")
 
@@ -66,9 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     io = p.add_argument_group("data and tracking")
     io.add_argument(
         "--data",
-        type=Path,
-        help="data directory with signup, call, message, search logs "
+        help="data directory with signup, call, message, search logs; with "
+        "--engine spark any Spark path (hdfs://, s3a://) "
         "(default: simulate a sample into ./data/sample)",
+    )
+    io.add_argument(
+        "--engine",
+        choices=("pandas", "spark"),
+        default="pandas",
+        help="build features with pandas (default) or Spark (needs cadence[spark])",
+    )
+    io.add_argument(
+        "--spark-master", default="local[2]", help="Spark master (local[2])"
     )
     io.add_argument(
         "--labels",
@@ -251,9 +260,10 @@ def run_params(
             "detector_set": detectors,
             "lof_weight": args.lof_weight,
             "model_columns": len(detector.columns_),
-            "data": str(data.resolve()),
+            "data": str(data.resolve()) if isinstance(data, Path) else str(data),
             "users": len(prepared.features),
-            "events": len(prepared.logs.events),
+            "events": int(prepared.features["n_events"].sum()),
+            "engine": args.engine,
             "seed": args.seed,
             "train_sample": args.train_sample or len(prepared.features),
             "cadence_version": package_version(),
@@ -296,13 +306,10 @@ def fit_and_log(
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if np.isfinite(v)})
         timings = {**prepared.seconds, "fit": fit_s, "score": score_s}
         mlflow.log_metrics({f"seconds_{k}": v for k, v in timings.items()})
-        report = prepared.logs.report
-        mlflow.log_dict(report.to_dict(), "load_report.json")
+        mlflow.log_dict(prepared.load_report(), "load_report.json")
         mlflow.log_metrics(
             {
-                "rows_read": report.rows_read,
-                "rows_duplicate": report.duplicates,
-                "rows_bad": report.bad_rows,
+                **prepared.load_counts(),
                 "suspects": int((scores >= detector.threshold_).sum()),
             }
         )
@@ -325,7 +332,7 @@ def fit_and_log(
             summary = prepared.features.describe().T
             summary["missing_share"] = prepared.features.isna().mean()
             summary.to_csv(tmp / "feature_summary.csv", index_label="feature")
-            if log_model and args.report_top > 0:
+            if log_model and args.report_top > 0 and prepared.logs is not None:
                 from models.report import build_report
 
                 build_report(
@@ -387,7 +394,7 @@ def compare(
     with mlflow.start_run(run_name=args.run_name or "compare") as parent:
         mlflow.log_params(
             {
-                "data": str(data.resolve()),
+                "data": str(data.resolve()) if isinstance(data, Path) else str(data),
                 "seed": args.seed,
                 "grid": "features × detectors",
             }
@@ -469,13 +476,18 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.quiet)
     import mlflow
 
-    data = args.data
+    remote = args.data is not None and "://" in args.data
+    if remote and args.engine != "spark":
+        raise SystemExit(f"--data {args.data}: remote paths need --engine spark")
+    data = Path(args.data) if args.data and not remote else args.data
     if data is None:
         data = DEFAULT_DATA
         ensure_sample(data)
-    elif not data.is_dir():
+    elif not remote and not data.is_dir():
         raise SystemExit(f"--data {data}: no such directory")
-    labels_path = args.labels or (data / "labels.tsv")
+    labels_path = args.labels or (
+        Path("/nonexistent") if remote else data / "labels.tsv"
+    )
     if args.labels is not None and not args.labels.is_file():
         raise SystemExit(f"--labels {args.labels}: no such file")
     labels = read_labels(labels_path) if labels_path.is_file() else None
@@ -483,16 +495,22 @@ def main(argv: list[str] | None = None) -> int:
     from features.io import LoadError
 
     try:
-        prepared = prepare(
-            data,
-            now_ms=parse_now(args.now),
-            strict=args.strict,
-            progress=not args.quiet,
-        )
+        if args.engine == "spark":
+            prepared = prepare_spark(
+                str(data), now_ms=parse_now(args.now), master=args.spark_master
+            )
+        else:
+            prepared = prepare(
+                data,
+                now_ms=parse_now(args.now),
+                strict=args.strict,
+                progress=not args.quiet,
+            )
     except (LoadError, ValueError) as exc:
         raise SystemExit(f"--data {data}: {exc}") from exc
-    for line in prepared.logs.report.summary_lines():
-        log.info("load: %s", line)
+    if prepared.logs is not None:
+        for line in prepared.logs.report.summary_lines():
+            log.info("load: %s", line)
     if len(prepared.features) < 2:
         raise SystemExit(f"--data {data}: needs at least 2 users to train")
 

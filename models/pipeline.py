@@ -30,10 +30,44 @@ OUTPUT_FORMATS: tuple[str, ...] = (".csv", ".tsv", ".parquet")
 class Prepared:
     """Everything derived from one data directory before a model sees it."""
 
-    logs: Logs
+    logs: Logs | None
     features: pd.DataFrame
     flags: pd.DataFrame
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Spark path only: excluded rows per log and reason (no line numbers there)
+    bad_rows: pd.DataFrame | None = None
+
+    def load_counts(self) -> dict[str, int]:
+        """Rows read, duplicates and bad rows, whichever engine loaded them."""
+        if self.logs is not None:
+            r = self.logs.report
+            return {
+                "rows_read": r.rows_read,
+                "rows_duplicate": r.duplicates,
+                "rows_bad": r.bad_rows,
+            }
+        bad = self.bad_rows if self.bad_rows is not None else pd.DataFrame()
+        dup = (
+            int(bad.loc[bad["reason"] == "duplicate", "rows"].sum()) if len(bad) else 0
+        )
+        other = int(bad["rows"].sum()) - dup if len(bad) else 0
+        kept = int(self.features["n_events"].sum()) + len(self.features)
+        return {
+            "rows_read": kept + dup + other,
+            "rows_duplicate": dup,
+            "rows_bad": other,
+        }
+
+    def load_report(self) -> dict:
+        """The load report as a JSON-ready dict."""
+        if self.logs is not None:
+            return self.logs.report.to_dict()
+        bad = self.bad_rows if self.bad_rows is not None else pd.DataFrame()
+        return {
+            **self.load_counts(),
+            "engine": "spark",
+            "excluded": bad.to_dict(orient="records"),
+        }
 
 
 def prepare(
@@ -92,6 +126,46 @@ def prepare(
         seconds["rules"],
     )
     return Prepared(logs=logs, features=features, flags=flags, seconds=seconds)
+
+
+def prepare_spark(
+    root: str,
+    *,
+    now_ms: int | None = None,
+    master: str = "local[2]",
+    buckets: int = 64,
+) -> Prepared:
+    """Features by the Spark path (``models/spark.py``), collected to pandas.
+
+    Rule flags need every event on the driver, so the Spark path leaves them
+    empty (no weak-label metrics); counts of excluded rows are kept.
+    """
+    from models.spark import spark_bad_rows, spark_features, spark_session
+
+    now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    seconds = {}
+    t0 = time.perf_counter()
+    spark = spark_session(master)
+    seconds["spark_start"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    features = (
+        spark_features(spark, root, now_ms=now_ms, buckets=buckets)
+        .toPandas()
+        .set_index("user_id")
+        .sort_index()
+    )
+    seconds["features"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bad = spark_bad_rows(spark, root, now_ms=now_ms, buckets=buckets)
+    bad = bad.rename(columns={"sum(rows)": "rows"})
+    seconds["bad_rows"] = time.perf_counter() - t0
+    log.info(
+        "spark: %d users × %d features (%.1f s)", *features.shape, seconds["features"]
+    )
+    flags = pd.DataFrame(index=features.index)
+    return Prepared(
+        logs=None, features=features, flags=flags, seconds=seconds, bad_rows=bad
+    )
 
 
 def score_table(
