@@ -29,14 +29,14 @@ Bots (``bot_share`` of users, kinds in equal numbers)
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
+from features.atomic import atomic_output
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -482,21 +482,13 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a frame as a tab-separated file, atomically (temp file + rename)."""
     path = Path(path)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        with pa.OSFile(tmp, "wb") as sink:
-            sink.write(("\t".join(table.column_names) + "\n").encode())
-            pacsv.write_csv(
-                table,
-                sink,
-                write_options=pacsv.WriteOptions(
-                    include_header=False, delimiter="\t", quoting_style="none"
-                ),
-            )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, pa.OSFile(str(tmp), "wb") as sink:
+        sink.write(("\t".join(table.column_names) + "\n").encode())
+        pacsv.write_csv(
+            table,
+            sink,
+            write_options=pacsv.WriteOptions(
+                include_header=False, delimiter="\t", quoting_style="none"
+            ),
+        )
     return path

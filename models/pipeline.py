@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.atomic import atomic_output
 from features.build import build_features_in_parts
 from features.io import Logs, load_logs
 from models.ensemble import CadenceDetector
@@ -242,18 +242,9 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
         raise ValueError(f"output {path}: directory {directory} does not exist")
     if not os.access(directory, os.W_OK):
         raise ValueError(f"output {path}: directory {directory} is not writable")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
         if suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, sep="," if suffix == ".csv" else "\t", index=False)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

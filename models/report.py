@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from features.atomic import atomic_output  # noqa: E402
 from features.timeofday import local_time_ms  # noqa: E402
 from models.evaluate import recall_by_kind, top_mask  # noqa: E402
 from models.rules import RULES  # noqa: E402
@@ -327,14 +326,6 @@ def _page(title: str, body: str) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
