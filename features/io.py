@@ -303,6 +303,9 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
         return _epoch_to_ms(nums)
     text = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
     text = pc.fill_null(text, "")
+    fast = _uniform_column(text)
+    if fast is not None:
+        return fast
     numeric = pc.match_substring_regex(text, _NUMERIC).to_numpy(zero_copy_only=False)
     isoish = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
     zoned = (
@@ -323,6 +326,29 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
             idx = np.flatnonzero(mask)
             out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
     return out
+
+
+def _uniform_column(text: pa.Array) -> np.ndarray | None:
+    """Fast path for a column written in one form (most exports): epoch integers,
+    or ISO strings that Arrow's own parser takes whole. None when the column mixes
+    forms or has a bad value; the value-by-value path then decides."""
+    if len(text) == 0:
+        return None
+    try:
+        ints = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+        return _epoch_to_ms(ints.astype(np.float64))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    first = text[0].as_py()
+    if not first[:4].isdigit() or first[4:5] != "-":
+        return None
+    zoned = first.endswith(("Z", "z")) or (len(first) > 19 and first[-6] in "+-")
+    typ = pa.timestamp("us", tz="UTC") if zoned else pa.timestamp("us")
+    try:
+        us = pc.cast(pc.cast(text, typ), pa.int64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return np.floor_divide(us, 1000).astype(np.float64)
 
 
 def _epoch_to_ms(nums: np.ndarray) -> np.ndarray:
@@ -528,7 +554,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             report.missing_logs.append(name)
             continue
         frame, report.files[name] = _read_one(paths[name], name, now_ms, strict)
-        frame["event"] = name
+        frame["event"] = np.int8(EVENT_TYPES.index(name))
         frames.append(frame)
     sign, report.files["signup"] = _read_one(paths["signup"], "signup", now_ms, strict)
 
@@ -536,15 +562,19 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         events = pd.concat(frames, ignore_index=True)
     else:
         events = pd.DataFrame({"user_id": [], "ts_ms": [], "event": []})
+    user = events["user_id"].to_numpy(np.int64)
+    ts = events["ts_ms"].to_numpy(np.int64)
+    code = events["event"].to_numpy(np.int8)
+    order = np.lexsort((ts, user))
     events = pd.DataFrame(
         {
-            "user_id": events["user_id"].to_numpy(np.int64),
-            "event": pd.Categorical(events["event"], categories=list(EVENT_TYPES)),
-            "ts_ms": events["ts_ms"].to_numpy(np.int64),
+            "user_id": user[order],
+            "event": pd.Categorical.from_codes(
+                code[order], categories=list(EVENT_TYPES)
+            ),
+            "ts_ms": ts[order],
         }
     )
-    order = np.lexsort((events["ts_ms"].to_numpy(), events["user_id"].to_numpy()))
-    events = events.iloc[order].reset_index(drop=True)
 
     sign = sign.sort_values(["user_id", "ts_ms"], kind="stable")
     first = ~sign["user_id"].duplicated()
