@@ -130,13 +130,14 @@ def test_fit_period_survives_missed_beats():
     assert fit.p_miss[0] == pytest.approx(0.5, abs=0.05)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_fit_recovers_drawn_schedule(seed):
+    # T from seconds to an hour, p_miss across [0, 0.5], jitter up to 10%, n = 300
     rng = np.random.default_rng(seed)
     period = float(np.exp(rng.uniform(np.log(5), np.log(3600))))
-    p_miss = rng.uniform(0, 0.45)
-    jitter = rng.uniform(0.01, 0.08)
-    m = rng.geometric(1 - p_miss, 600)
+    p_miss = [0.0, 0.5][seed] if seed < 2 else rng.uniform(0, 0.5)
+    jitter = 0.10 if seed in (1, 2) else rng.uniform(0.01, 0.10)
+    m = rng.geometric(1 - p_miss, 300)
     g = m * period + rng.normal(0, jitter * period, m.size)
     t, grp = one_user(np.r_[0, np.cumsum(g)])
     *_, fit = fit_all(t, grp)
