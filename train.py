@@ -300,6 +300,7 @@ def fit_and_log(
     score_s = time.perf_counter() - t0
     metrics = evaluate(scores, prepared, labels, args.budget)
     with mlflow.start_run(run_name=run_name, nested=nested) as run:
+        mlflow.set_tag("cadence_kind", "train")
         mlflow.log_params(
             run_params(args, detector, prepared, data, features, detectors)
         )
@@ -530,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         features=args.features,
         detectors=args.detectors,
         log_model=True,
-        run_name=args.run_name,
+        run_name=args.run_name or f"train {args.features} · {args.detectors}",
     )
     print_summary(run_id, detector, metrics, table, args.top)
     print(
