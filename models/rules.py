@@ -145,8 +145,9 @@ def _event_flags(
     ts = events["ts_ms"].to_numpy(np.int64)[known]
     kind = pd.Categorical(events["event"], categories=list(EVENT_TYPES)).codes[known]
     t_s = np.floor(ts / 1000.0) if floor_times else ts / 1000.0
-    order = np.lexsort((t_s, code))
-    code, t_s, kind = code[order], t_s[order], kind[order]
+    if not _sorted_by(code, t_s):  # logs from load_logs already are
+        order = np.lexsort((t_s, code))
+        code, t_s, kind = code[order], t_s[order], kind[order]
     out = {}
     for j, name in enumerate(EVENT_TYPES):
         keep = kind == j
@@ -167,6 +168,14 @@ def _event_flags(
     return pd.DataFrame(out, index=users)
 
 
+def _sorted_by(code: np.ndarray, t: np.ndarray) -> bool:
+    """Whether (code, t) pairs are already in ascending order."""
+    if code.size < 2:
+        return True
+    dc = np.diff(code)
+    return bool(np.all((dc > 0) | ((dc == 0) & (np.diff(t) >= 0))))
+
+
 def _gaps(t_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:
     same = groups.codes[1:] == groups.codes[:-1]
     return np.diff(t_s)[same], groups.codes[1:][same]
@@ -177,7 +186,13 @@ def exact_mode(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.nan)
     if values.size == 0:
         return out
-    order = np.lexsort((values, codes))
+    whole = np.isfinite(values).all() and (values == np.round(values)).all()
+    if whole and values.min() >= 0 and values.max() < 2**31:
+        # one integer sort key (user, value) instead of a two-key lexsort
+        key = codes.astype(np.int64) << 31 | values.astype(np.int64)
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((values, codes))
     v, c = values[order], codes[order]
     new = np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])]
     starts = np.flatnonzero(new)
