@@ -180,8 +180,10 @@ def build_features(
     users = np.union1d(signups["user_id"].to_numpy(np.int64), uid)
     n = users.size
     code = np.searchsorted(users, uid)
-    order = np.lexsort((ts, code))
-    code, ts, kind = code[order], ts[order], kind[order]
+    dc = np.diff(code)
+    if not np.all((dc > 0) | ((dc == 0) & (np.diff(ts) >= 0))):
+        order = np.lexsort((ts, code))  # logs from load_logs arrive sorted
+        code, ts, kind = code[order], ts[order], kind[order]
     groups = Groups(code, n)
 
     sign = np.full(n, np.nan)
