@@ -302,7 +302,9 @@ def _user_cards(rows, features, per_user, country, cls) -> list[str]:
 
 
 def _table_html(frame: pd.DataFrame, caption: str | None) -> str:
-    body = frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0)
+    body = frame.to_html(
+        index=False, float_format=lambda v: f"{v:.3f}", border=0, na_rep="—"
+    )
     cap = f"<p class='cap'>{html.escape(caption)}</p>" if caption else ""
     return f"<div>{cap}{body}</div>"
 
