@@ -178,36 +178,92 @@ def find_log(directory: Path, name: str) -> Path | None:
     return hits[0] if hits else None
 
 
-def read_table(path: Path) -> tuple[pa.Table, list[int]]:
-    """Read one log file with every column as strings (parquet keeps its types).
+def iter_batches(path: Path, columns: tuple[str, ...]):
+    """Stream one log file as record batches of its ``columns``, all strings
+    (parquet keeps its types and is read column-wise).
 
-    Returns
-    -------
-    table, skipped_lines
-        The rows that have the header's number of fields, and the line numbers
-        (1 = header) of the rows that do not, which the reader skipped.
+    Yields ``(batch, skipped)`` where ``skipped`` is the growing, sorted list of
+    the line numbers (1 = header) of rows with the wrong number of fields, which
+    the reader skipped; every row read is either in a batch or in that list.
+    Memory stays one batch (about 64 MB of text) however large the file.
     """
+    skipped: list[int] = []
     if path.name.endswith(".parquet"):
-        return pq.read_table(path), []
+        pf = pq.ParquetFile(path)
+        names = [c.strip().lstrip("\ufeff") for c in pf.schema_arrow.names]
+        _check_columns(path, names, columns)
+        wanted = [pf.schema_arrow.names[names.index(c)] for c in columns]
+        for batch in pf.iter_batches(batch_size=1 << 20, columns=wanted):
+            yield batch.rename_columns(list(columns)), skipped
+        return
     delimiter = "\t" if ".tsv" in path.name else ","
     encoding = "utf8" if _is_utf8(path) else "latin-1"
     if encoding != "utf8":
         # Bytes that are not UTF-8: read each byte as one character; such values
         # then fail to parse and are reported as bad rows, never dropped unseen.
         log.warning("%s: not valid UTF-8; undecodable values become bad rows", path)
+
+    def skip(row: pacsv.InvalidRow) -> str:
+        skipped.append(row.number if row.number is not None else -1)
+        return "skip"
+
+    header = _header_names(path, delimiter, encoding)
     try:
-        table, skipped = _read_csv(path, delimiter, threads=True, encoding=encoding)
-        if skipped:  # the threaded reader cannot tell line numbers: read again
-            table, skipped = _read_csv(
-                path, delimiter, threads=False, encoding=encoding
-            )
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=1 << 26, encoding=encoding
+            ),
+            # blank lines are rows too, so the report's line numbers stay the
+            # file's; every column as strings: inferred types would fail the whole
+            # file on the first malformed value past the inference block
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=skip, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header},
+                strings_can_be_null=False,
+            ),
+        )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             raise LoadError(
                 f"{path}: the file is empty (expected a header line)"
             ) from exc
         raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
-    return table, skipped
+    names = [c.strip().lstrip("\ufeff") for c in reader.schema.names]
+    _check_columns(path, names, columns)
+    index = [names.index(c) for c in columns]
+    try:
+        for batch in reader:
+            cols = [pc.cast(batch.column(k), pa.string()) for k in index]
+            yield pa.RecordBatch.from_arrays(cols, names=list(columns)), skipped
+    except pa.ArrowInvalid as exc:
+        raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
+
+
+def _check_columns(path: Path, names: list[str], columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise LoadError(
+            f"{path}: missing column(s) {', '.join(missing)}; this log needs "
+            f"{', '.join(columns)} (found: {', '.join(names)})"
+        )
+
+
+def _line_numbers(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
+    """File line numbers of reader rows ``rows`` (0-based among the rows the
+    reader kept), given the sorted line numbers it ``skipped``; header = line 1."""
+    rows = np.asarray(rows, dtype=np.int64)
+    lines = rows + 2
+    if not skipped:
+        return lines
+    s = np.asarray(skipped, dtype=np.int64)
+    while True:  # a line moves down by the skipped lines at or before it
+        moved = rows + 2 + np.searchsorted(s, lines, side="right")
+        if np.array_equal(moved, lines):
+            return lines
+        lines = moved
 
 
 def _is_utf8(path: Path, chunk: int = 1 << 24) -> bool:
@@ -222,37 +278,6 @@ def _is_utf8(path: Path, chunk: int = 1 << 24) -> bool:
                 return False
             if not block:
                 return True
-
-
-def _read_csv(
-    path: Path, delimiter: str, *, threads: bool, encoding: str
-) -> tuple[pa.Table, list[int]]:
-    skipped: list[int] = []
-
-    def skip(row: pacsv.InvalidRow) -> str:
-        skipped.append(row.number if row.number is not None else -1)
-        return "skip"
-
-    table = pacsv.read_csv(
-        path,
-        read_options=pacsv.ReadOptions(
-            use_threads=threads, block_size=1 << 24, encoding=encoding
-        ),
-        # blank lines are rows too: reported (wrong number of fields), and the
-        # line numbers of the report stay the file's
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter, invalid_row_handler=skip, ignore_empty_lines=False
-        ),
-        # every column as strings: inferred types would fail the whole file on
-        # the first malformed value past the inference block
-        convert_options=pacsv.ConvertOptions(
-            column_types={
-                name: pa.string() for name in _header_names(path, delimiter, encoding)
-            },
-            strings_can_be_null=False,
-        ),
-    )
-    return table, sorted(skipped)
 
 
 def _header_names(path: Path, delimiter: str, encoding: str) -> list[str]:
@@ -398,80 +423,94 @@ def parse_user_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _record_bad(
-    report: FileReport, mask: np.ndarray, reason: str, strict: bool, lines: np.ndarray
+    report: FileReport, mask: np.ndarray, reason: str, strict: bool, lines
 ) -> None:
+    """Count the rows of ``mask`` under ``reason``; keep the first line numbers.
+
+    ``lines`` maps row positions of the current batch to file line numbers.
+    """
     count = int(mask.sum())
     if count == 0:
         return
-    first = lines[np.flatnonzero(mask)[:MAX_EXAMPLES]].tolist()
-    if strict:
-        raise BadRowError(f"{report.path}: line {first[0]}: {reason}")
+    have = report.bad_lines.get(reason, [])
+    if strict or len(have) < MAX_EXAMPLES:
+        first = lines(np.flatnonzero(mask)[: MAX_EXAMPLES - len(have)]).tolist()
+        if strict:
+            raise BadRowError(f"{report.path}: line {first[0]}: {reason}")
+        report.bad_lines[reason] = have + first
     report.bad_reasons[reason] = report.bad_reasons.get(reason, 0) + count
-    report.bad_lines[reason] = first
     report.bad_rows += count
 
 
 def _read_one(
     path: Path, name: str, now_ms: int, strict: bool
 ) -> tuple[pd.DataFrame, FileReport]:
-    """Read, parse and clean one log; return its clean rows and its report."""
-    table, invalid = read_table(path)
+    """Read, parse and clean one log, batch by batch; return its clean rows
+    (user_id, ts_ms and, for signups, country_code) and its report."""
     report = FileReport(path=str(path))
-    table = table.rename_columns(
-        [c.strip().lstrip("\ufeff") for c in table.column_names]
-    )
-    missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.column_names]
-    if missing:
-        raise LoadError(
-            f"{path}: missing column(s) {', '.join(missing)}; the {name} log needs "
-            f"{', '.join(REQUIRED_COLUMNS[name])} "
-            f"(found: {', '.join(table.column_names)})"
-        )
-    n = table.num_rows
-    report.rows_read = n + len(invalid)
-    if invalid:
-        if strict:
-            raise BadRowError(f"{path}: line {invalid[0]}: wrong number of fields")
-        report.bad_reasons["wrong number of fields"] = len(invalid)
-        report.bad_lines["wrong number of fields"] = invalid[:MAX_EXAMPLES]
-        report.bad_rows += len(invalid)
-    # line numbers of the rows the reader kept: header is line 1
-    lines = np.arange(n, dtype=np.int64) + 2
-    if invalid:
-        skipped = np.asarray(invalid, dtype=np.int64)
-        lines = _surviving_lines(n, skipped)
-
     ts_col = f"{name}_ts"
-    user = parse_user_ids(table.column("user_id"))
-    ts = parse_timestamps_ms(table.column(ts_col))
-    blank = _blank_rows(table)
-    _record_bad(report, blank, "blank line", strict, lines)
-    bad_user = ~blank & np.isnan(user)
-    _record_bad(report, bad_user, "user_id is not an integer", strict, lines)
-    bad_ts = ~blank & ~bad_user & np.isnan(ts)
-    _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
-    ok = ~blank & ~bad_user & ~bad_ts
-    early = ok & (ts < MIN_TS_MS)
-    _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines)
-    late = ok & (ts > now_ms)
-    _record_bad(report, late, f"{ts_col} after now", strict, lines)
-    keep = ok & ~early & ~late
+    users, stamps, countries = [], [], []
+    seen = 0
+    skipped: list[int] = []
+    for batch, skipped in iter_batches(path, REQUIRED_COLUMNS[name]):
+        if strict and skipped:
+            raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
+
+        def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
+            return _line_numbers(offset + idx, skipped)
+
+        user = parse_user_ids(batch.column("user_id"))
+        ts = parse_timestamps_ms(batch.column(ts_col))
+        blank = _blank_rows(batch)
+        _record_bad(report, blank, "blank line", strict, lines)
+        bad_user = ~blank & np.isnan(user)
+        _record_bad(report, bad_user, "user_id is not an integer", strict, lines)
+        bad_ts = ~blank & ~bad_user & np.isnan(ts)
+        _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
+        ok = ~blank & ~bad_user & ~bad_ts
+        early = ok & (ts < MIN_TS_MS)
+        _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines)
+        late = ok & (ts > now_ms)
+        _record_bad(report, late, f"{ts_col} after now", strict, lines)
+        keep = ok & ~early & ~late
+        users.append(user[keep].astype(np.int64))
+        stamps.append(ts[keep].astype(np.int64))
+        if name == "signup":
+            country = pc.fill_null(
+                pc.utf8_upper(
+                    pc.utf8_trim_whitespace(
+                        pc.cast(batch.column("country_code"), pa.string())
+                    )
+                ),
+                "",
+            )
+            countries.append(np.asarray(country.to_numpy(zero_copy_only=False))[keep])
+        seen += batch.num_rows
+    if strict and skipped:
+        raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
+    if skipped:
+        report.bad_reasons["wrong number of fields"] = len(skipped)
+        report.bad_lines["wrong number of fields"] = skipped[:MAX_EXAMPLES]
+        report.bad_rows += len(skipped)
+    report.rows_read = seen + len(skipped)
 
     frame = pd.DataFrame(
-        {"user_id": user[keep].astype(np.int64), "ts_ms": ts[keep].astype(np.int64)}
+        {
+            "user_id": np.concatenate(users) if users else np.zeros(0, np.int64),
+            "ts_ms": np.concatenate(stamps) if stamps else np.zeros(0, np.int64),
+        }
     )
+    del users, stamps
     if name == "signup":
-        country = table.column("country_code").combine_chunks()
-        country = pc.fill_null(
-            pc.utf8_upper(pc.utf8_trim_whitespace(pc.cast(country, pa.string()))), ""
+        frame["country_code"] = (
+            np.concatenate(countries) if countries else np.zeros(0, dtype=object)
         )
-        frame["country_code"] = np.asarray(country.to_numpy(zero_copy_only=False))[keep]
-    if name == "signup":
         dup = frame.duplicated().to_numpy()
     else:
         dup = _duplicated(frame["user_id"].to_numpy(), frame["ts_ms"].to_numpy())
     report.duplicates = int(dup.sum())
-    frame = frame.loc[~dup]
+    if report.duplicates:
+        frame = frame.loc[~dup]
     report.rows_kept = len(frame)
     return frame, report
 
@@ -491,7 +530,7 @@ def _duplicated(user: np.ndarray, ts: np.ndarray) -> np.ndarray:
     return dup
 
 
-def _blank_rows(table: pa.Table) -> np.ndarray:
+def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:
     """Rows whose every field is empty (blank lines of a text file)."""
     blank = np.ones(table.num_rows, dtype=bool)
     for column in table.columns:
@@ -500,13 +539,6 @@ def _blank_rows(table: pa.Table) -> np.ndarray:
         text = pc.fill_null(pc.utf8_trim_whitespace(column), "")
         blank &= pc.equal(text, "").to_numpy(zero_copy_only=False)
     return blank
-
-
-def _surviving_lines(n: int, skipped: np.ndarray) -> np.ndarray:
-    """Line numbers of the ``n`` rows kept when the rows ``skipped`` were dropped."""
-    total = n + len(skipped)
-    all_lines = np.arange(total, dtype=np.int64) + 2
-    return np.setdiff1d(all_lines, skipped, assume_unique=True)[:n]
 
 
 def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
