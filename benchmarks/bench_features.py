@@ -3,8 +3,10 @@
 Usage: python benchmarks/bench_features.py [--users 26000 260000] [--repeat 3]
 
 Prints, per size: events, seconds for one ``np.lexsort`` of (time, user) — the
-sort every per-user computation needs — seconds for ``build_features`` (best of
-``--repeat``), their ratio, events/s and peak RSS. Target: within 5× the sort.
+sort every per-user computation needs — seconds for ``build_features`` in one
+call (best of ``--repeat``), their ratio, seconds for ``build_features_in_parts``
+(ranges of ~4 M events, as train.py and score.py run it), events/s and peak RSS.
+Target: within 5× the sort.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import _common  # noqa: F401  (puts the project on sys.path)
 import numpy as np
 from _common import peak_rss_mb, print_table
 
-from features.build import build_features
+from features.build import build_features, build_features_in_parts
 from features.simulate import SimConfig, simulate
 
 
@@ -31,7 +33,7 @@ def main() -> None:
         ev = sim.events
         uid = ev["user_id"].to_numpy(np.int64)
         ts = ev["ts_ms"].to_numpy(np.int64)
-        sort_s, feat_s = [], []
+        sort_s, feat_s, part_s = [], [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
             np.lexsort((ts, uid))
@@ -39,6 +41,9 @@ def main() -> None:
             t0 = time.perf_counter()
             build_features(ev, sim.signups)
             feat_s.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            build_features_in_parts(ev, sim.signups)  # as train.py and score.py do
+            part_s.append(time.perf_counter() - t0)
         rows.append(
             {
                 "users": n,
@@ -46,6 +51,7 @@ def main() -> None:
                 "lexsort_s": min(sort_s),
                 "features_s": min(feat_s),
                 "ratio": min(feat_s) / min(sort_s),
+                "in_parts_s": min(part_s),
                 "events_per_s": len(ev) / min(feat_s),
                 "peak_rss_mb": peak_rss_mb(),
             }
