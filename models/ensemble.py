@@ -25,7 +25,10 @@ How the score is made (everything fitted on training data and kept in the model)
    training users, on every detector alike.
 5. *Combine.* A weighted maximum (``combine="max"``, default) or weighted mean of
    the normalised scores. The maximum lets one family's strong evidence through;
-   the LOF carries a smaller weight because comparison runs found it weak.
+   the LOF carries a smaller weight because comparison runs found it weak. Forest
+   scores saturate for extreme users, so the maximum ties at the top; 1% of the
+   sum of the positive weighted scores (``tie_break``) orders those ties by how
+   many families agree.
 """
 
 from __future__ import annotations
@@ -164,6 +167,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         Share of users marked as suspects by :meth:`predict`.
     normalise_at : float
         Training quantile that a detector's normalised score maps to 1.
+    tie_break : float
+        With ``combine="max"``, this share of the sum of the positive weighted
+        scores is added, so that among users at the same maximum the one with
+        evidence from more families ranks higher.
     random_state : int
         Seed of every random step.
     """
@@ -181,6 +188,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         directional: bool = True,
         budget: float = 0.02,
         normalise_at: float = 0.99,
+        tie_break: float = 0.01,
         random_state: int = 0,
     ):
         self.families = families
@@ -194,6 +202,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         self.directional = directional
         self.budget = budget
         self.normalise_at = normalise_at
+        self.tie_break = tie_break
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -370,7 +379,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         w = np.array([self.weights_[n] for n in normalised])
         S = np.column_stack(list(normalised.values()))
         if self.combine == "max":
-            return (S * w).max(axis=1)
+            W = S * w
+            # saturated forests tie at the top; corroboration by other families
+            # (their positive evidence, scaled down) orders the ties
+            return W.max(axis=1) + self.tie_break * np.maximum(W, 0.0).sum(axis=1)
         return (S * w).sum(axis=1) / w.sum()
 
     def detector_scores(self, X) -> pd.DataFrame:

@@ -37,12 +37,12 @@ def test_normalised_detector_scores(fitted, small_features):
     np.testing.assert_allclose(det.quantile(0.99), 1, atol=1e-6)
 
 
-def test_combination_is_the_weighted_max(fitted, small_features):
+def test_combination_is_the_weighted_max_plus_tie_break(fitted, small_features):
     det = fitted.detector_scores(small_features)
     w = pd.Series(fitted.weights_)[det.columns]
-    np.testing.assert_allclose(
-        fitted.score_samples(small_features), (det * w).max(axis=1).to_numpy()
-    )
+    W = det * w
+    want = W.max(axis=1) + fitted.tie_break * W.clip(lower=0).sum(axis=1)
+    np.testing.assert_allclose(fitted.score_samples(small_features), want.to_numpy())
 
 
 def test_predict_marks_the_budget(fitted, small_features):
