@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"top {args.top}:")
     for row in table.head(args.top).itertuples():
         print(
-            f"  {row.rank:>4}  user {row.user_id:<10} score {row.score:6.2f}  "
+            f"  {row.rank:>4}  user {row.user_id:<10} score {row.score:6.3f}  "
             f"{row.reason_1}"
         )
     if args.report is not None:

@@ -467,7 +467,7 @@ def print_summary(run_id, detector, metrics, table, k: int) -> None:
     print(f"top {k} suspects:")
     for row in table.head(k).itertuples():
         print(
-            f"  {row.rank:>3}  user {row.user_id:<10} score {row.score:7.2f}  "
+            f"  {row.rank:>3}  user {row.user_id:<10} score {row.score:7.3f}  "
             f"{row.reason_1}"
         )
 
