@@ -41,6 +41,8 @@ def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.n
     --------
     Events at 10:05, 10:20, 10:59, 11:01 → most in an hour = 3.
     """
+    if groups.size == 0:
+        return np.zeros(groups.n)
     bucket = np.floor_divide(ts_ms, window_ms)
     # runs of equal (user, bucket) are contiguous because times are sorted
     new = np.r_[
@@ -75,11 +77,11 @@ def daily_count_cv(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     --------
     Counts 2, 2, 2 on three days → 0; counts 1 and 3 → 0.5.
     """
+    if groups.size == 0:
+        return np.full(groups.n, np.nan)
     day = np.floor_divide(ts_ms, DAY_MS)
     new = np.r_[True, (groups.codes[1:] != groups.codes[:-1]) | (day[1:] != day[:-1])]
     starts = np.flatnonzero(new)
-    if starts.size == 0:
-        return np.full(groups.n, np.nan)
     per_day = np.diff(np.r_[starts, groups.size]).astype(np.float64)
     days = Groups(groups.codes[starts], groups.n)
     mean = days.mean(per_day)

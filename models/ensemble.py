@@ -33,6 +33,8 @@ How the score is made (everything fitted on training data and kept in the model)
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -41,6 +43,8 @@ from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from models.evaluate import histogram_reference, psi
+
+log = logging.getLogger(__name__)
 
 #: Feature families of the default model, each column with the sign of the side
 #: that points at automation (+1: high values, −1: low values).
@@ -256,12 +260,22 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             # have zero reachability distance and make LOF's densities infinite.
             # Fitting on distinct rows keeps the densities finite.
             fit_rows = np.unique(D[rows], axis=0)
+        if "lof" in self.detectors and len(fit_rows) < 2:
+            log.warning(
+                "LOF skipped: the training rows hold fewer than 2 distinct points"
+            )
+        elif "lof" in self.detectors:
             lof = LocalOutlierFactor(
                 n_neighbors=max(1, min(self.lof_neighbors, len(fit_rows) - 1)),
                 novelty=True,
             )
             all_idx = list(range(len(self.columns_)))
             self.detectors_["lof"] = (lof.fit(fit_rows), all_idx)
+        if not self.detectors_:
+            raise ValueError(
+                "no detector could be fitted: the LOF needs at least 2 distinct "
+                "users (all training rows are identical)"
+            )
         raw_scores = self._raw_scores(D)
         self.normalisers_ = {}
         for name, s in raw_scores.items():
@@ -273,7 +287,14 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             name: float(weights.get(name, 1.0)) for name in self.detectors_
         }
         train = self._combine(self._normalise(raw_scores))
-        self.threshold_ = float(np.quantile(train, 1.0 - self.budget))
+        # a suspect must score above a typical user: when scores tie (e.g. many
+        # users without evidence), the budget quantile may equal the median
+        self.threshold_ = float(
+            max(
+                np.quantile(train, 1.0 - self.budget),
+                np.nextafter(np.median(train), np.inf),
+            )
+        )
         self.offset_ = -self.threshold_
         self.reference_ = np.nanquantile(raw, np.linspace(0, 1, 1001), axis=0)
         # deciles of the training score and of each column, for drift checks
@@ -441,6 +462,22 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         index = frame.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(out, columns=self.columns_, index=index)
 
+    def _shares_beyond(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each value, the % of training users strictly below and strictly
+        above it (from the 1001 stored quantiles; ties count on neither side)."""
+        m = self.reference_.shape[0] - 1
+        below = np.full(raw.shape, np.nan)
+        above = np.full(raw.shape, np.nan)
+        for j in range(raw.shape[1]):
+            ref = self.reference_[:, j]
+            ok = np.isfinite(raw[:, j])
+            if np.isnan(ref).all() or not ok.any():
+                continue
+            v = raw[ok, j]
+            below[ok, j] = 100.0 * np.searchsorted(ref, v, side="left") / m
+            above[ok, j] = 100.0 * (m - np.searchsorted(ref, v, side="right") + 1) / m
+        return np.clip(below, 0, 100), np.clip(above, 0, 100)
+
     def explain(self, X, k: int = 3) -> pd.DataFrame:
         """The ``k`` columns that make each row most unusual, as readable text.
 
@@ -450,10 +487,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         i.e. the row sits on the benign side of every column).
         """
         frame = self._as_frame(X)
-        pct = self.percentiles(frame).to_numpy()
+        below, above = self._shares_beyond(self._prepare(frame))
         sign = np.array([self.directions_[c] for c in self.columns_], dtype=np.float64)
         strength = np.where(
-            sign > 0, pct, np.where(sign < 0, 100 - pct, np.abs(pct - 50) * 2)
+            sign > 0, below, np.where(sign < 0, above, np.maximum(below, above))
         )
         strength = np.nan_to_num(strength, nan=-1.0)
         top = np.argsort(-strength, axis=1, kind="stable")[:, :k]

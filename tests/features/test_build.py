@@ -176,3 +176,15 @@ def test_big_single_user_gets_its_own_range():
     ranges = user_ranges(ev_users, np.arange(3), max_events=100)
     sizes = [d - c for _, _, c, d in ranges]
     assert sum(sizes) == 1020 and 1000 in sizes
+
+
+def test_no_events_at_all():
+    ev = frame([])
+    ev["event"] = pd.Categorical(ev["event"], ["search", "call", "message"])
+    F = build_features(
+        ev.astype({"user_id": "int64", "ts_ms": "int64"}),
+        signups((1, "IT", T0), (2, "GB", T0)),
+    )
+    assert list(F.index) == [1, 2]
+    assert (F["n_events"] == 0).all() and (F["max_events_hour"] == 0).all()
+    assert F["all_gap_cv"].isna().all() and F["night_share"].isna().all()

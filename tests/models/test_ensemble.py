@@ -148,3 +148,13 @@ def test_sklearn_estimator_checks():
             "check_outliers_train": "score direction is higher = more anomalous"
         },
     )
+
+
+def test_identical_users_are_not_suspects_and_have_no_reasons():
+    X = pd.DataFrame({"a": np.zeros(50), "b": np.ones(50)})
+    model = CadenceDetector(families={"f": {"a": 1, "b": -1}}).fit(X)
+    assert (model.predict(X) == 1).all()
+    assert (model.explain(X) == "").all().all()
+    # LOF needs two distinct rows; with the forest it is skipped, alone it fails
+    with pytest.raises(ValueError, match="distinct"):
+        CadenceDetector(families={"f": {"a": 1}}, detectors=("lof",)).fit(X)
