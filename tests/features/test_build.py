@@ -188,3 +188,12 @@ def test_no_events_at_all():
     assert list(F.index) == [1, 2]
     assert (F["n_events"] == 0).all() and (F["max_events_hour"] == 0).all()
     assert F["all_gap_cv"].isna().all() and F["night_share"].isna().all()
+
+
+def test_docs_catalogue_is_up_to_date():
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "features.md"
+    assert doc.read_text().strip() == catalogue_markdown().strip(), (
+        "regenerate: python -m features.build > docs/features.md"
+    )
