@@ -326,11 +326,11 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         nums = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
         return _epoch_to_ms(nums)
-    text = pc.utf8_trim_whitespace(pc.cast(arr, pa.string()))
-    text = pc.fill_null(text, "")
-    fast = _uniform_column(text)
+    text = pc.fill_null(pc.cast(arr, pa.string()), "")
+    fast = _uniform_column(text)  # untrimmed: a clean export needs no trimming
     if fast is not None:
         return fast
+    text = pc.utf8_trim_whitespace(text)
     numeric = pc.match_substring_regex(text, _NUMERIC).to_numpy(zero_copy_only=False)
     isoish = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
     zoned = (
@@ -403,23 +403,54 @@ def _iso_to_ms(text: pa.Array, typ: pa.DataType) -> np.ndarray:
         return np.where(parsed.isna().to_numpy(), np.nan, ms.astype(np.float64))
 
 
-def parse_user_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Parse user ids to int64-valued floats; NaN where not a whole number."""
+def parse_user_ids(
+    values: pa.Array | pa.ChunkedArray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse user ids as 64-bit integers.
+
+    Returns
+    -------
+    ids, ok
+        int64 ids (0 where not parsed) and whether each value is a whole number
+        that fits in int64 (with optional sign and surrounding spaces). Ids stay
+        exact integers throughout: 64-bit ids such as 1234567890123456789 would
+        not survive a trip through float64.
+    """
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        return np.where(np.isfinite(out) & (out == np.round(out)), out, np.nan)
+    n = len(arr)
+    if pa.types.is_integer(arr.type):
+        ok = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+        ids = pc.fill_null(pc.cast(arr, pa.int64()), 0).to_numpy(zero_copy_only=False)
+        return ids.astype(np.int64), ok
+    if pa.types.is_floating(arr.type):
+        f = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        ok = np.isfinite(f) & (f == np.round(f)) & (np.abs(f) < 2.0**53)
+        return np.where(ok, f, 0).astype(np.int64), ok
+    if arr.null_count == 0:
+        try:  # a clean column of integers casts whole
+            ids = pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+            return ids.astype(np.int64), np.ones(n, dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
     text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())), "")
-    ok = pc.match_substring_regex(text, r"^[+-]?[0-9]{1,18}$").to_numpy(
+    text = pc.replace_substring_regex(text, r"^\+", "")
+    ok = pc.match_substring_regex(text, r"^-?[0-9]{1,19}$").to_numpy(
         zero_copy_only=False
     )
-    out = np.full(len(arr), np.nan)
-    if ok.any():
-        idx = np.flatnonzero(ok)
-        out[idx] = pc.cast(text.take(pa.array(idx)), pa.int64()).to_numpy(
-            zero_copy_only=False
-        )
-    return out
+    ids = np.zeros(n, dtype=np.int64)
+    idx = np.flatnonzero(ok)
+    if idx.size:
+        part = text.take(pa.array(idx))
+        try:
+            ids[idx] = pc.cast(part, pa.int64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # 19 digits beyond int64: value by value
+            for i, v in zip(idx, part.to_pylist(), strict=True):
+                x = int(v)
+                if -(2**63) <= x < 2**63:
+                    ids[i] = x
+                else:
+                    ok[i] = False
+    return ids, ok
 
 
 def _record_bad(
@@ -459,11 +490,11 @@ def _read_one(
         def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
             return _line_numbers(offset + idx, skipped)
 
-        user = parse_user_ids(batch.column("user_id"))
+        user, user_ok = parse_user_ids(batch.column("user_id"))
         ts = parse_timestamps_ms(batch.column(ts_col))
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
-        bad_user = ~blank & np.isnan(user)
+        bad_user = ~blank & ~user_ok
         _record_bad(report, bad_user, "user_id is not an integer", strict, lines)
         bad_ts = ~blank & ~bad_user & np.isnan(ts)
         _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
@@ -506,28 +537,12 @@ def _read_one(
             np.concatenate(countries) if countries else np.zeros(0, dtype=object)
         )
         dup = frame.duplicated().to_numpy()
-    else:
-        dup = _duplicated(frame["user_id"].to_numpy(), frame["ts_ms"].to_numpy())
-    report.duplicates = int(dup.sum())
-    if report.duplicates:
-        frame = frame.loc[~dup]
+        report.duplicates = int(dup.sum())
+        if report.duplicates:
+            frame = frame.loc[~dup]
+    # event logs: duplicates are removed (and counted) by load_logs, in one sort
     report.rows_kept = len(frame)
     return frame, report
-
-
-def _duplicated(user: np.ndarray, ts: np.ndarray) -> np.ndarray:
-    """True for each (user, ts) pair seen earlier in the arrays (not the first).
-
-    Sort-based, so memory stays a few arrays of the input's length (a hash
-    table of 100 M rows would not).
-    """
-    order = np.lexsort((ts, user))
-    same = (np.diff(user[order]) == 0) & (np.diff(ts[order]) == 0)
-    dup = np.zeros(user.size, dtype=bool)
-    # within a run of equal pairs the stable sort keeps file order: the first
-    # occurrence stays, the later ones are the duplicates
-    dup[order[1:][same]] = True
-    return dup
 
 
 def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:
@@ -601,9 +616,21 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         [np.full(len(f), k, np.int8) for k, f in frames] or [np.zeros(0, np.int8)]
     )
     del frames
-    order = np.lexsort((ts, user))
+    order = np.lexsort((code, ts, user))
     user, ts, code = user[order], ts[order], code[order]
     del order
+    # exact duplicates (same log, user and ms) are now adjacent: keep the first
+    dup = np.zeros(user.size, dtype=bool)
+    if user.size > 1:
+        dup[1:] = (np.diff(user) == 0) & (np.diff(ts) == 0) & (np.diff(code) == 0)
+    if dup.any():
+        per_log = np.bincount(code[dup], minlength=len(EVENT_TYPES))
+        for k, name in enumerate(EVENT_TYPES):
+            if name in report.files:
+                report.files[name].duplicates = int(per_log[k])
+                report.files[name].rows_kept -= int(per_log[k])
+        user, ts, code = user[~dup], ts[~dup], code[~dup]
+    del dup
     events = pd.DataFrame(
         {
             "user_id": user,

@@ -113,11 +113,11 @@ def _clean(pdf: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns the clean rows (user_id, event, ts_ms, country_code) and the counts
     of excluded rows by (event, reason).
     """
-    user = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
+    user, user_ok = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
     ts = parse_timestamps_ms(pa.array(pdf["ts"].fillna("").astype(str)))
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
-    reason[np.isnan(user)] = "user_id is not an integer"
+    reason[~user_ok] = "user_id is not an integer"
     ok = reason == ""
     with np.errstate(invalid="ignore"):
         reason[ok & (ts < MIN_TS_MS)] = "timestamp before 2000-01-01"

@@ -75,9 +75,19 @@ def test_unparseable_timestamps_are_nan(text):
 
 
 def test_user_ids():
-    out = parse_user_ids(pa.array(["12", " 7 ", "x", "1.5", "", "-3"]))
-    np.testing.assert_array_equal(out[[0, 1, 5]], [12, 7, -3])
-    assert np.isnan(out[[2, 3, 4]]).all()
+    ids, ok = parse_user_ids(pa.array(["12", " 7 ", "x", "1.5", "", "-3", "+4"]))
+    np.testing.assert_array_equal(ok, [1, 1, 0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(ids[ok], [12, 7, -3, 4])
+
+
+def test_64_bit_user_ids_stay_exact():
+    big = ["1234567890123456789", "1234567890123456788", "9223372036854775807"]
+    ids, ok = parse_user_ids(pa.array(big))
+    assert ok.all() and ids.tolist() == [int(v) for v in big]
+    # mixed with a bad value (the value-by-value path), and one beyond int64
+    ids, ok = parse_user_ids(pa.array([*big, "x", "9223372036854775808"]))
+    assert ok.tolist() == [True, True, True, False, False]
+    assert ids[:3].tolist() == [int(v) for v in big]
 
 
 def test_clean_directory_loads_everything(tmp_path):
