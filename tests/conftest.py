@@ -51,3 +51,18 @@ def small_dir(small_sim, tmp_path_factory):
     out = tmp_path_factory.mktemp("small_data")
     write_logs(small_sim, out)
     return out
+
+
+@pytest.fixture
+def train_into(tmp_path):
+    """Run train.py on a data directory into a fresh sqlite store; return its URI."""
+
+    def run(data, *extra: str, db: str = "mlflow.db") -> str:
+        import train
+
+        store = f"sqlite:///{tmp_path / db}"
+        args = ["--data", str(data), "--tracking-uri", store, "-q", *extra]
+        assert train.main(args) == 0
+        return store
+
+    return run

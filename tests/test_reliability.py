@@ -322,24 +322,10 @@ def test_bit_identical_scores_across_processes():
 # --- no partial output ----------------------------------------------------------
 
 
-def test_killed_scoring_never_leaves_a_partial_file(small_dir, tmp_path):
+def test_killed_scoring_never_leaves_a_partial_file(small_dir, tmp_path, train_into):
     """score.py killed at several moments: the output is the previous file or the
     complete new one, never a truncated one."""
-    store = f"sqlite:///{tmp_path / 'k.db'}"
-    assert (
-        train.main(
-            [
-                "--data",
-                str(small_dir),
-                "--tracking-uri",
-                store,
-                "--n-estimators",
-                "30",
-                "-q",
-            ]
-        )
-        == 0
-    )
+    store = train_into(small_dir, "--n-estimators", "30", db="k.db")
     out = tmp_path / "scores.csv"
     out.write_text("previous\n")
     cmd = [

@@ -15,7 +15,6 @@ if shutil.which("java") is None:
     pytest.skip("Spark needs Java (17) on the PATH", allow_module_level=True)
 
 import score  # noqa: E402
-import train  # noqa: E402
 from models.pipeline import prepare  # noqa: E402
 
 NOW = 2_000_000_000_000
@@ -58,23 +57,9 @@ def test_spark_features_equal_pandas_features(spark, dirty_dir):
     assert bad["sum(rows)"].sum() - dup == want.logs.report.bad_rows
 
 
-def test_spark_scores_equal_pandas_scores(spark, small_dir, tmp_path):
-    store = f"sqlite:///{tmp_path / 's.db'}"
-    assert (
-        train.main(
-            [
-                "--data",
-                str(small_dir),
-                "--tracking-uri",
-                store,
-                "--n-estimators",
-                "50",
-                "--report-top",
-                "0",
-                "-q",
-            ]
-        )
-        == 0
+def test_spark_scores_equal_pandas_scores(spark, small_dir, tmp_path, train_into):
+    store = train_into(
+        small_dir, "--n-estimators", "50", "--report-top", "0", db="s.db"
     )
     outs = {}
     for engine in ("pandas", "spark"):
@@ -102,25 +87,11 @@ def test_spark_scores_equal_pandas_scores(spark, small_dir, tmp_path):
     np.testing.assert_array_equal(a["reason_1"], b["reason_1"])
 
 
-def test_train_with_the_spark_engine(small_dir, tmp_path):
+def test_train_with_the_spark_engine(small_dir, tmp_path, train_into):
     import mlflow
 
-    store = f"sqlite:///{tmp_path / 't.db'}"
-    assert (
-        train.main(
-            [
-                "--data",
-                str(small_dir),
-                "--tracking-uri",
-                store,
-                "--engine",
-                "spark",
-                "--n-estimators",
-                "50",
-                "-q",
-            ]
-        )
-        == 0
+    store = train_into(
+        small_dir, "--engine", "spark", "--n-estimators", "50", db="t.db"
     )
     mlflow.set_tracking_uri(store)
     run = mlflow.search_runs(experiment_names=["cadence"]).iloc[0]

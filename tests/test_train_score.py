@@ -236,26 +236,11 @@ def test_train_errors_name_the_argument(tmp_path):
         train.main(["--budget", "2"])
 
 
-def test_compare_child_runs(small_dir, tmp_path, capsys):
+def test_compare_child_runs(small_dir, tmp_path, capsys, train_into):
     import mlflow
 
-    store = f"sqlite:///{tmp_path / 'c.db'}"
-    assert (
-        train.main(
-            [
-                "--data",
-                str(small_dir),
-                "--tracking-uri",
-                store,
-                "--experiment",
-                "cmp",
-                "--compare",
-                "--n-estimators",
-                "50",
-                "-q",
-            ]
-        )
-        == 0
+    store = train_into(
+        small_dir, "--experiment", "cmp", "--compare", "--n-estimators", "50", db="c.db"
     )
     mlflow.set_tracking_uri(store)
     runs = mlflow.search_runs(experiment_names=["cmp"])
