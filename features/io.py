@@ -285,7 +285,9 @@ def _header_names(path: Path, delimiter: str, encoding: str) -> list[str]:
     with pa.input_stream(str(path), compression="detect") as stream:
         head = stream.read(1 << 16)
     line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    return line.decode(encoding, errors="replace").split(delimiter)
+    # Arrow drops a UTF-8 byte-order mark from the first name: so must we, or
+    # the first column's type would not be forced to string
+    return line.decode(encoding, errors="replace").lstrip("\ufeff").split(delimiter)
 
 
 def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:

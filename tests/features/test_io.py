@@ -246,3 +246,14 @@ def test_bad_value_after_the_first_read_block_is_a_bad_row(tmp_path):
     assert f.rows_kept == n and f.bad_rows == 2
     assert f.bad_lines["user_id is not an integer"] == [n + 2]
     assert f.bad_lines["call_ts is not a timestamp"] == [n + 3]
+
+
+def test_header_names_match_the_reader_with_a_bom(tmp_path):
+    # the names that force every column to a string must be the reader's own
+    import pyarrow.csv as pacsv
+
+    from features.io import _header_names
+
+    path = write(tmp_path / "s.tsv", "\ufeffuser_id\tsearch_ts\n1\t2019-03-05\n")
+    reader = pacsv.open_csv(path, parse_options=pacsv.ParseOptions(delimiter="\t"))
+    assert _header_names(path, "\t", "utf8") == reader.schema.names
