@@ -15,7 +15,13 @@ import pandas as pd
 from features import gaps as gp
 from features import timeofday as tod
 from features import volume as vol
-from features.grouped import Groups, divide, grouped_quantile, user_ranges
+from features.grouped import (
+    Groups,
+    divide,
+    grouped_quantile,
+    sorted_by,
+    user_ranges,
+)
 
 STREAMS: tuple[str, ...] = ("all", "search", "call", "message")
 EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
@@ -180,8 +186,7 @@ def build_features(
     users = np.union1d(signups["user_id"].to_numpy(np.int64), uid)
     n = users.size
     code = np.searchsorted(users, uid)
-    dc = np.diff(code)
-    if not np.all((dc > 0) | ((dc == 0) & (np.diff(ts) >= 0))):
+    if not sorted_by(code, ts):
         order = np.lexsort((ts, code))  # logs from load_logs arrive sorted
         code, ts, kind = code[order], ts[order], kind[order]
     groups = Groups(code, n)
@@ -224,7 +229,7 @@ def build_features(
     hist = tod.hour_histogram(local, groups)
     out["night_share"] = tod.night_share(hist)
     out["night_logp"] = gp.excess_logp(
-        hist[:, :6].sum(axis=1), hist.sum(axis=1), tod.NIGHT_P0
+        tod.night_count(hist), hist.sum(axis=1), tod.NIGHT_P0
     )
     out["hour_entropy_bits"] = tod.hour_entropy_bits(hist)
     out["diurnal_r"] = np.where(total > 0, tod.diurnal_r(local, groups), np.nan)

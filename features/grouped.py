@@ -94,6 +94,14 @@ def divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+def sorted_by(codes: np.ndarray, x: np.ndarray) -> bool:
+    """Whether (code, x) pairs are already in ascending order (codes first)."""
+    if codes.size < 2:
+        return True
+    dc = np.diff(codes)
+    return bool(np.all((dc > 0) | ((dc == 0) & (np.diff(x) >= 0))))
+
+
 def sort_within(x: np.ndarray, groups: Groups) -> np.ndarray:
     """Order that sorts ``x`` ascending within each group (groups stay in order)."""
     return np.lexsort((np.asarray(x, dtype=np.float64), groups.codes))

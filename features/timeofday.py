@@ -81,6 +81,11 @@ def hour_histogram(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
     return flat.reshape(groups.n, 24).astype(np.float64)
 
 
+def night_count(hist: np.ndarray, start_h: int = 0, end_h: int = 6) -> np.ndarray:
+    """Number of a user's events in local hours [start_h, end_h)."""
+    return hist[:, start_h:end_h].sum(axis=1)
+
+
 def night_share(hist: np.ndarray, start_h: int = 0, end_h: int = 6) -> np.ndarray:
     """Share of a user's events in local hours [start_h, end_h) (NaN if none).
 
@@ -88,7 +93,7 @@ def night_share(hist: np.ndarray, start_h: int = 0, end_h: int = 6) -> np.ndarra
     --------
     Events at 01:00, 03:00, 20:00, 21:00 → 0.5.
     """
-    return divide(hist[:, start_h:end_h].sum(axis=1), hist.sum(axis=1))
+    return divide(night_count(hist, start_h, end_h), hist.sum(axis=1))
 
 
 def hour_entropy_bits(hist: np.ndarray) -> np.ndarray:

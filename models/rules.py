@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.grouped import Groups, divide, user_ranges
+from features.grouped import Groups, divide, sorted_by, user_ranges
 
 EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
 RATE_COLUMNS: tuple[str, ...] = ("search_per_day", "call_per_day", "message_per_day")
@@ -145,7 +145,7 @@ def _event_flags(
     ts = events["ts_ms"].to_numpy(np.int64)[known]
     kind = pd.Categorical(events["event"], categories=list(EVENT_TYPES)).codes[known]
     t_s = np.floor(ts / 1000.0) if floor_times else ts / 1000.0
-    if not _sorted_by(code, t_s):  # logs from load_logs already are
+    if not sorted_by(code, t_s):  # logs from load_logs already are
         order = np.lexsort((t_s, code))
         code, t_s, kind = code[order], t_s[order], kind[order]
     out = {}
@@ -166,14 +166,6 @@ def _event_flags(
     out["constant_gap"] = high & constant
     out["progression"] = high & progression
     return pd.DataFrame(out, index=users)
-
-
-def _sorted_by(code: np.ndarray, t: np.ndarray) -> bool:
-    """Whether (code, t) pairs are already in ascending order."""
-    if code.size < 2:
-        return True
-    dc = np.diff(code)
-    return bool(np.all((dc > 0) | ((dc == 0) & (np.diff(t) >= 0))))
 
 
 def _gaps(t_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, np.ndarray]:
