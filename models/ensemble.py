@@ -446,22 +446,6 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             out[c] = psi(self.drift_reference_[c], raw[:, j])
         return out
 
-    def percentiles(self, X) -> pd.DataFrame:
-        """Each model column's training percentile (0–100) for each row."""
-        check_is_fitted(self, "reference_")
-        frame = self._as_frame(X)
-        raw = self._prepare(frame)
-        grid = np.linspace(0, 100, self.reference_.shape[0])
-        out = np.full(raw.shape, np.nan)
-        for j in range(raw.shape[1]):
-            ref = self.reference_[:, j]
-            if np.isnan(ref).all():
-                continue
-            ok = np.isfinite(raw[:, j])
-            out[ok, j] = np.interp(raw[ok, j], ref, grid)
-        index = frame.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(out, columns=self.columns_, index=index)
-
     def _shares_beyond(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each value, the % of training users strictly below and strictly
         above it (from the 1001 stored quantiles; ties count on neither side)."""
@@ -486,6 +470,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         Returns columns ``reason_1`` … ``reason_k`` (empty when nothing stands out,
         i.e. the row sits on the benign side of every column).
         """
+        check_is_fitted(self, "reference_")
         frame = self._as_frame(X)
         below, above = self._shares_beyond(self._prepare(frame))
         sign = np.array([self.directions_[c] for c in self.columns_], dtype=np.float64)
