@@ -28,19 +28,25 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from models.cli import fraction, parse_now, read_labels, setup_logging  # noqa: E402
+from models.cli import (  # noqa: E402
+    add_data_args,
+    add_tracking_args,
+    check_data,
+    fraction,
+    load_data,
+    local_file,
+    read_labels,
+    setup_logging,
+)
 from models.pipeline import (  # noqa: E402
     OUTPUT_FORMATS,
-    prepare,
-    prepare_spark,
+    output_problem,
     score_table,
     write_frame,
 )  # noqa: E402
 
 log = logging.getLogger("cadence.score")
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-DEFAULT_EXPERIMENT = "cadence"
 #: Tag set on training runs that log a model (score.py's default model search).
 MODEL_TAG = "cadence_model"
 #: PSI above which a population counts as moved.
@@ -52,19 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cadence-score",
         description="Score every user of a data directory with a trained model.",
     )
-    p.add_argument(
-        "--data",
-        default="data/sample",
-        help="data directory with signup, call, message, search logs; with "
-        "--engine spark any Spark path (default: ./data/sample)",
-    )
-    p.add_argument(
-        "--engine",
-        choices=("pandas", "spark"),
-        default="pandas",
-        help="features with pandas (default) or Spark, scores by spark_udf",
-    )
-    p.add_argument("--spark-master", default="local[2]", help="Spark master")
+    add_data_args(p, default="data/sample", default_help="./data/sample")
     p.add_argument(
         "--model",
         help="runs:/<id>/model, models:/<name>@<alias>, models:/<name>/<version> "
@@ -77,13 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"output file, format by extension ({', '.join(OUTPUT_FORMATS)}); "
         "default scores.csv",
     )
-    p.add_argument(
-        "--tracking-uri",
-        default=os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
-        help=f"MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
-        f"{DEFAULT_TRACKING_URI})",
-    )
-    p.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment name")
+    add_tracking_args(p)
     p.add_argument(
         "--budget",
         type=fraction,
@@ -104,8 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--report-top", type=int, default=20, help="suspects shown in the report (20)"
     )
-    p.add_argument("--now", help="the present for the load's sanity window (UTC)")
-    p.add_argument("--strict", action="store_true", help="fail on the first bad row")
     p.add_argument("--top", type=int, default=10, help="suspects printed (10)")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings only")
     return p
@@ -163,18 +149,9 @@ def load_detector(uri: str):
 
 def check_output(path: Path) -> None:
     """Fail before any work when the output cannot be written."""
-    if path.suffix.lower() not in OUTPUT_FORMATS:
-        raise SystemExit(
-            f"--out {path}: unknown extension {path.suffix!r}; use "
-            + ", ".join(OUTPUT_FORMATS)
-        )
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise SystemExit(f"--out {path}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise SystemExit(f"--out {path}: directory {directory} is not writable")
-    if path.is_dir():
-        raise SystemExit(f"--out {path}: is a directory")
+    problem = output_problem(path)
+    if problem:
+        raise SystemExit(f"--out {path}: {problem}")
 
 
 def _spark_scores(args, uri: str, features: pd.DataFrame, columns) -> np.ndarray:
@@ -200,11 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         report_dir = args.report.parent if str(args.report.parent) else Path(".")
         if not report_dir.is_dir():
             raise SystemExit(f"--report {args.report}: directory does not exist")
-    remote = "://" in args.data
-    if remote and args.engine != "spark":
-        raise SystemExit(f"--data {args.data}: remote paths need --engine spark")
-    if not remote and not Path(args.data).is_dir():
-        raise SystemExit(f"--data {args.data}: no such directory")
+    data = check_data(args.data, args.engine)
     mlflow.set_tracking_uri(args.tracking_uri)
     seconds: dict[str, float] = {}
     stages = 6 if args.report is not None else 5
@@ -216,22 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds["load_model"] = time.perf_counter() - t0
     bar.update()
 
-    from features.io import LoadError
-
-    try:
-        if args.engine == "spark":
-            prepared = prepare_spark(
-                args.data, now_ms=parse_now(args.now), master=args.spark_master
-            )
-        else:
-            prepared = prepare(
-                args.data,
-                now_ms=parse_now(args.now),
-                strict=args.strict,
-                progress=not args.quiet,
-            )
-    except (LoadError, ValueError) as exc:
-        raise SystemExit(f"--data {args.data}: {exc}") from exc
+    prepared = load_data(args, data)
     seconds.update(prepared.seconds)
     bar.update(2)
     features = prepared.features
@@ -267,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         from models.report import build_report
 
         t0 = time.perf_counter()
-        labels_path = Path("/nonexistent") if remote else Path(args.data) / "labels.tsv"
+        labels_path = local_file(data, "labels.tsv")
         build_report(
             args.report,
             table,
@@ -277,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             float(table.loc[table["suspect"], "score"].min())
             if table["suspect"].any()
             else float(detector.threshold_),
-            labels=read_labels(labels_path) if labels_path.is_file() else None,
+            labels=read_labels(labels_path) if labels_path is not None else None,
             top_n=args.report_top,
             title=f"cadence — {args.data}",
         )

@@ -27,21 +27,23 @@ import pandas as pd  # noqa: E402
 
 from features.simulate import SimConfig, simulate, write_logs  # noqa: E402
 from models.cli import (  # noqa: E402
+    add_data_args,
+    add_tracking_args,
+    check_data,
     fraction,
-    parse_now,
+    load_data,
+    local_file,
     positive_int,
     read_labels,
     setup_logging,
 )
 from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec  # noqa: E402
 from models.evaluate import label_metrics, rule_metrics  # noqa: E402
-from models.pipeline import Prepared, prepare, prepare_spark, score_table  # noqa: E402
+from models.pipeline import Prepared, score_table  # noqa: E402
 
 log = logging.getLogger("cadence.train")
 
 DEFAULT_DATA = Path("data/sample")
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-DEFAULT_EXPERIMENT = "cadence"
 DETECTOR_CHOICES = {
     "iforest": ("iforest",),
     "lof": ("lof",),
@@ -64,43 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a cadence detector on a data directory; track it in MLflow.",
     )
     io = p.add_argument_group("data and tracking")
-    io.add_argument(
-        "--data",
-        help="data directory with signup, call, message, search logs; with "
-        "--engine spark any Spark path (hdfs://, s3a://) "
-        "(default: simulate a sample into ./data/sample)",
-    )
-    io.add_argument(
-        "--engine",
-        choices=("pandas", "spark"),
-        default="pandas",
-        help="build features with pandas (default) or Spark (needs cadence[spark])",
-    )
-    io.add_argument(
-        "--spark-master", default="local[2]", help="Spark master (local[2])"
-    )
+    add_data_args(io, default=None, default_help="simulate a sample into ./data/sample")
     io.add_argument(
         "--labels",
         type=Path,
         help="labels file (user_id, is_bot, kind) for evaluation only "
         "(default: DATA/labels.tsv when present)",
     )
-    io.add_argument(
-        "--tracking-uri",
-        default=os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
-        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
-        f"{DEFAULT_TRACKING_URI})",
-    )
-    io.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment name")
+    add_tracking_args(io)
     io.add_argument("--run-name", help="MLflow run name")
-    io.add_argument(
-        "--now",
-        help="the present for the load's sanity window (ISO date/time, UTC; "
-        "default: the clock); later timestamps are bad rows",
-    )
-    io.add_argument(
-        "--strict", action="store_true", help="fail on the first malformed row"
-    )
     m = p.add_argument_group("model")
     m.add_argument("--seed", type=int, default=0, help="random seed (0)")
     m.add_argument(
@@ -477,38 +451,16 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.quiet)
     import mlflow
 
-    remote = args.data is not None and "://" in args.data
-    if remote and args.engine != "spark":
-        raise SystemExit(f"--data {args.data}: remote paths need --engine spark")
-    data = Path(args.data) if args.data and not remote else args.data
-    if data is None:
+    if args.data is None:
         data = DEFAULT_DATA
         ensure_sample(data)
-    elif not remote and not data.is_dir():
-        raise SystemExit(f"--data {data}: no such directory")
-    labels_path = args.labels or (
-        Path("/nonexistent") if remote else data / "labels.tsv"
-    )
+    else:
+        data = check_data(args.data, args.engine)
     if args.labels is not None and not args.labels.is_file():
         raise SystemExit(f"--labels {args.labels}: no such file")
-    labels = read_labels(labels_path) if labels_path.is_file() else None
-
-    from features.io import LoadError
-
-    try:
-        if args.engine == "spark":
-            prepared = prepare_spark(
-                str(data), now_ms=parse_now(args.now), master=args.spark_master
-            )
-        else:
-            prepared = prepare(
-                data,
-                now_ms=parse_now(args.now),
-                strict=args.strict,
-                progress=not args.quiet,
-            )
-    except (LoadError, ValueError) as exc:
-        raise SystemExit(f"--data {data}: {exc}") from exc
+    labels_path = args.labels or local_file(data, "labels.tsv")
+    labels = read_labels(labels_path) if labels_path is not None else None
+    prepared = load_data(args, data)
     if prepared.logs is not None:
         for line in prepared.logs.report.summary_lines():
             log.info("load: %s", line)

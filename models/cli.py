@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,85 @@ def setup_logging(quiet: bool) -> None:
         format="%(asctime)s %(levelname)s %(message)s",
         datefmt="%H:%M:%S",
     )
+
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+DEFAULT_EXPERIMENT = "cadence"
+
+
+def add_tracking_args(group) -> None:
+    """``--tracking-uri`` and ``--experiment``, as both scripts take them."""
+    group.add_argument(
+        "--tracking-uri",
+        default=os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI),
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or "
+        f"{DEFAULT_TRACKING_URI})",
+    )
+    group.add_argument(
+        "--experiment", default=DEFAULT_EXPERIMENT, help="experiment name"
+    )
+
+
+def add_data_args(group, *, default: str | None, default_help: str) -> None:
+    """``--data``, ``--engine``, ``--spark-master``, ``--now`` and ``--strict``."""
+    group.add_argument(
+        "--data",
+        default=default,
+        help="data directory with signup, call, message, search logs; with "
+        f"--engine spark any Spark path (hdfs://, s3a://) (default: {default_help})",
+    )
+    group.add_argument(
+        "--engine",
+        choices=("pandas", "spark"),
+        default="pandas",
+        help="features with pandas (default) or Spark (needs cadence[spark])",
+    )
+    group.add_argument(
+        "--spark-master", default="local[2]", help="Spark master (local[2])"
+    )
+    group.add_argument(
+        "--now",
+        help="the present for the load's sanity window (ISO date/time, UTC; "
+        "default: the clock); later timestamps are bad rows",
+    )
+    group.add_argument(
+        "--strict", action="store_true", help="fail on the first malformed row"
+    )
+
+
+def check_data(data: str, engine: str) -> Path | str:
+    """``--data`` as a local directory (Path) or a Spark URI (str)."""
+    if "://" in data:
+        if engine != "spark":
+            raise SystemExit(f"--data {data}: remote paths need --engine spark")
+        return data
+    if not Path(data).is_dir():
+        raise SystemExit(f"--data {data}: no such directory")
+    return Path(data)
+
+
+def local_file(data: Path | str, name: str) -> Path | None:
+    """``data/name`` when ``data`` is a local directory holding that file."""
+    if isinstance(data, Path) and (data / name).is_file():
+        return data / name
+    return None
+
+
+def load_data(args: argparse.Namespace, data: Path | str):
+    """Logs → features and rule flags, by ``--engine``; errors name ``--data``."""
+    from features.io import LoadError
+    from models.pipeline import prepare, prepare_spark
+
+    try:
+        if args.engine == "spark":
+            return prepare_spark(
+                str(data), now_ms=parse_now(args.now), master=args.spark_master
+            )
+        return prepare(
+            data,
+            now_ms=parse_now(args.now),
+            strict=args.strict,
+            progress=not args.quiet,
+        )
+    except (LoadError, ValueError) as exc:
+        raise SystemExit(f"--data {data}: {exc}") from exc

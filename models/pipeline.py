@@ -223,6 +223,22 @@ def score_table(
     return table.iloc[order].reset_index(drop=True)
 
 
+def output_problem(path: Path) -> str | None:
+    """Why ``path`` cannot take a scores file, or None when it can."""
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        return (
+            f"unknown extension {path.suffix!r}; use one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        return f"directory {directory} does not exist"
+    if not os.access(directory, os.W_OK):
+        return f"directory {directory} is not writable"
+    if path.is_dir():
+        return "is a directory"
+    return None
+
+
 def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as .csv, .tsv or .parquet (by extension), atomically.
 
@@ -231,17 +247,10 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     none, never a partial one.
     """
     path = Path(path)
+    problem = output_problem(path)
+    if problem:
+        raise ValueError(f"output {path}: {problem}")
     suffix = path.suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise ValueError(
-            f"output {path}: unknown extension {path.suffix!r}; "
-            f"use one of {', '.join(OUTPUT_FORMATS)}"
-        )
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise ValueError(f"output {path}: directory {directory} does not exist")
-    if not os.access(directory, os.W_OK):
-        raise ValueError(f"output {path}: directory {directory} is not writable")
     with atomic_output(path) as tmp:
         if suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
