@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from models.cli import (  # noqa: E402
+from models.cli import (
     add_data_args,
     add_tracking_args,
     check_data,
@@ -38,12 +34,12 @@ from models.cli import (  # noqa: E402
     read_labels,
     setup_logging,
 )
-from models.pipeline import (  # noqa: E402
+from models.pipeline import (
     OUTPUT_FORMATS,
     output_problem,
     score_table,
     write_frame,
-)  # noqa: E402
+)
 
 log = logging.getLogger("cadence.score")
 

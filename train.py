@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+import numpy as np
+import pandas as pd
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from features.simulate import SimConfig, simulate, write_logs  # noqa: E402
-from models.cli import (  # noqa: E402
+from features.simulate import SimConfig, simulate, write_logs
+from models.cli import (
     add_data_args,
     add_tracking_args,
     check_data,
@@ -37,9 +33,9 @@ from models.cli import (  # noqa: E402
     read_labels,
     setup_logging,
 )
-from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec  # noqa: E402
-from models.evaluate import label_metrics, rule_metrics  # noqa: E402
-from models.pipeline import Prepared, score_table  # noqa: E402
+from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec
+from models.evaluate import label_metrics, rule_metrics
+from models.pipeline import Prepared, score_table
 
 log = logging.getLogger("cadence.train")
 

@@ -10,6 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# The CLIs run offline: no usage telemetry (MLflow 3 sends it by default) and no
+# per-file progress bars from artifact downloads. Set before MLflow is imported
+# (train.py and score.py import it lazily, after this module); users may override.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
 
 def fraction(text: str) -> float:
     """argparse type: a number in (0, 1)."""
