@@ -20,6 +20,8 @@ from features.grouped import (
     divide,
     grouped_quantile,
     sorted_by,
+    sorted_within,
+    user_codes,
     user_ranges,
 )
 
@@ -183,9 +185,8 @@ def build_features(
     if now_ms is not None and ts.size and ts.max() > now_ms:
         raise ValueError(f"events: {int((ts > now_ms).sum())} events are after now_ms")
     kind = _event_codes(events["event"])
-    users = np.union1d(signups["user_id"].to_numpy(np.int64), uid)
+    users, code = user_codes(uid, signups["user_id"].to_numpy(np.int64))
     n = users.size
-    code = np.searchsorted(users, uid)
     if not sorted_by(code, ts):
         order = np.lexsort((ts, code))  # logs from load_logs arrive sorted
         code, ts, kind = code[order], ts[order], kind[order]
@@ -225,7 +226,7 @@ def build_features(
     out["max_events_day"] = vol.counts_per_window(ts, groups, vol.DAY_MS)
     out["first_action_delay_s"] = (first - sign) / 1000.0
 
-    local = tod.local_time_ms(ts, country[code])
+    local = tod.local_time_ms(ts, country, groups)
     hist = tod.hour_histogram(local, groups)
     out["night_share"] = tod.night_share(hist)
     out["night_logp"] = gp.excess_logp(
@@ -237,19 +238,15 @@ def build_features(
     out["weekend_share"] = tod.weekend_share(local, groups)
     out["daily_count_cv"] = vol.daily_count_cv(ts, groups)
 
-    t_s = ts / 1000.0
+    per_stream = {"all": (ts, groups)}
+    for j, name in enumerate(EVENT_TYPES):
+        keep = kind == j
+        per_stream[name] = (ts[keep], groups.subset(keep))
     for stream in STREAMS:
-        keep = (
-            np.ones(ts.size, bool)
-            if stream == "all"
-            else kind == EVENT_TYPES.index(stream)
-        )
-        out.update(_gap_columns(stream, t_s[keep], groups.subset(keep)))
+        out.update(_gap_columns(stream, *per_stream[stream]))
 
-    s_keep = kind == 0
-    c_keep = kind == 1
     coupling = gp.search_to_call_lag(
-        t_s[s_keep], groups.subset(s_keep), t_s[c_keep], groups.subset(c_keep)
+        *per_stream["search"], *per_stream["call"], unit_s=1e-3
     )
     out["lag_median_s"] = coupling.lag_median_s
     out["lag_cv"] = coupling.lag_cv
@@ -309,18 +306,20 @@ def _event_codes(event: pd.Series) -> np.ndarray:
     return codes
 
 
-def _gap_columns(stream: str, t_s: np.ndarray, groups: Groups) -> dict[str, np.ndarray]:
-    g, gg = gp.gaps_of(t_s, groups)
-    order = gp.sort_gaps(g, gg)
+def _gap_columns(stream: str, ts_ms: np.ndarray, groups: Groups) -> dict[str, np.ndarray]:
+    g_ms, gg = gp.gaps_of(ts_ms, groups)
+    # every statistic below is blind to the order of a user's gaps, so sort them
+    # once (whole ms pack into one integer key) for the mode and the quantiles
+    g = sorted_within(g_ms, gg) / 1000.0
     mom = gp.gap_moments(g, gg)
-    mode = gp.modal_gap(g, gg, order=order)
+    mode = gp.modal_gap(g, gg, presorted=True)
     fit = gp.fit_period(g, gg, mode.mode_s)
     logp = -np.log10(np.clip(fit.rayleigh_p_sidak, 1e-300, 1.0))
     return {
         f"{stream}_n_gaps": mom.n_gaps,
-        f"{stream}_gap_median_s": grouped_quantile(g, gg, 0.5, order=order),
+        f"{stream}_gap_median_s": grouped_quantile(g, gg, 0.5, presorted=True),
         f"{stream}_gap_cv": mom.cv,
-        f"{stream}_gap_log_iqr": _log_iqr(g, gg, order),
+        f"{stream}_gap_log_iqr": _log_iqr(g, gg),
         f"{stream}_burstiness": mom.burstiness,
         f"{stream}_mode_s": mode.mode_s,
         f"{stream}_mode_share": mode.mode_share,
@@ -338,10 +337,11 @@ def _gap_columns(stream: str, t_s: np.ndarray, groups: Groups) -> dict[str, np.n
     }
 
 
-def _log_iqr(g: np.ndarray, groups: Groups, order: np.ndarray) -> np.ndarray:
-    """ln(q75 / q25) of each user's gaps (gaps under 1 ms count as 1 ms; ≥ 4 gaps)."""
-    q75 = grouped_quantile(g, groups, 0.75, order=order)
-    q25 = grouped_quantile(g, groups, 0.25, order=order)
+def _log_iqr(g: np.ndarray, groups: Groups) -> np.ndarray:
+    """ln(q75 / q25) of each user's gaps, ascending within users (gaps under 1 ms
+    count as 1 ms; ≥ 4 gaps)."""
+    q75 = grouped_quantile(g, groups, 0.75, presorted=True)
+    q25 = grouped_quantile(g, groups, 0.25, presorted=True)
     out = np.log(np.maximum(q75, gp.MIN_GAP_S) / np.maximum(q25, gp.MIN_GAP_S))
     return np.where(groups.count() >= 4, out, np.nan)
 

@@ -17,7 +17,14 @@ import dataclasses
 
 import numpy as np
 
-from features.grouped import Groups, divide, grouped_quantile
+from features.grouped import (
+    Groups,
+    divide,
+    grouped_quantile,
+    mean_resultant,
+    searchsorted_sorted,
+    sorted_within,
+)
 
 #: Gaps below this are treated as this when a logarithm is taken (1 ms).
 MIN_GAP_S = 1e-3
@@ -28,7 +35,8 @@ def gaps_of(times_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, Groups]:
 
     Parameters
     ----------
-    times_s : event times in seconds, sorted within each user.
+    times_s : event times in seconds, sorted within each user (or integer times
+        in any unit: integer gaps come back as integers, in that unit).
     groups : the user of each event (sorted).
 
     Returns
@@ -42,9 +50,10 @@ def gaps_of(times_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, Groups]:
     Times 5, 10, 15, 25, 30 of one user give gaps 5, 5, 10, 5.
     """
     same = groups.codes[1:] == groups.codes[:-1]
-    return np.diff(np.asarray(times_s, dtype=np.float64))[same], Groups(
-        groups.codes[1:][same], groups.n
-    )
+    t = np.asarray(times_s)
+    if not np.issubdtype(t.dtype, np.integer):
+        t = t.astype(np.float64, copy=False)
+    return np.diff(t)[same], Groups(groups.codes[1:][same], groups.n)
 
 
 @dataclasses.dataclass
@@ -104,7 +113,7 @@ def sort_gaps(gaps_s: np.ndarray, groups: Groups) -> np.ndarray:
     relative 1e-8 (gaps closer than that, or under 1 µs, may tie).
     """
     g = np.maximum(np.asarray(gaps_s, dtype=np.float64), 1e-6)
-    return np.argsort(groups.codes * 64.0 + (np.log(g) + 16.0), kind="stable")
+    return np.argsort(_log_key(g, groups), kind="stable")
 
 
 def modal_gap(
@@ -112,6 +121,7 @@ def modal_gap(
     groups: Groups,
     tol: float = 0.1,
     order: np.ndarray | None = None,
+    presorted: bool = False,
 ) -> ModalGap:
     """The gap with the most company, and how much company it has.
 
@@ -121,7 +131,8 @@ def modal_gap(
     number of gaps; ``mean_over_mode`` is mean gap / mode (the notebook's "mean
     within 10% of the mode" test, as a number: a script that never misses has
     ≈ 1). Gaps under 1 ms count as 1 ms. Needs one gap. ``order`` may pass a
-    precomputed :func:`sort_gaps`.
+    precomputed :func:`sort_gaps`; ``presorted`` says the gaps are already
+    ascending within each user.
 
     Examples
     --------
@@ -131,14 +142,17 @@ def modal_gap(
     out = ModalGap(*(np.full(groups.n, np.nan) for _ in range(3)))
     if g.size == 0:
         return out
-    if order is None:
-        order = sort_gaps(gaps_s, groups)
-    gs = g[order]
+    if presorted:
+        gs = g
+    else:
+        gs = g[sort_gaps(gaps_s, groups) if order is None else order]
     cs = groups.codes  # sorting within users leaves the user codes in place
-    base = cs * 64.0 + 16.0
-    key = base + np.log(gs)
-    lo = np.searchsorted(key, base + np.log(gs * (1 - tol)) - 1e-9, side="left")
-    hi = np.searchsorted(key, base + np.log(gs * (1 + tol)) + 1e-9, side="right")
+    key = _log_key(gs, groups)
+    # the window edges, widened by a few ulps of the key so that gaps exactly
+    # on an edge stay inside however large the user codes make the key
+    slack = max(1e-9, 4 * float(np.spacing(key[-1])))
+    lo = searchsorted_sorted(key, key + (np.log1p(-tol) - slack), side="left")
+    hi = searchsorted_sorted(key, key + (np.log1p(tol) + slack), side="right")
     company = (hi - lo).astype(np.float64)
     most = groups.max(company)
     # first (smallest) gap of each user whose company equals the user's most
@@ -155,13 +169,22 @@ def modal_gap(
     return out
 
 
+def _log_key(gaps_s: np.ndarray, groups: Groups) -> np.ndarray:
+    """user·64 + 16 + ln(gap): ascending when the gaps are ascending within users.
+
+    ln-gaps of 1 µs … 30 years span less than 64, so users stay apart.
+    """
+    return groups.codes * 64.0 + (np.log(gaps_s) + 16.0)
+
+
 def rayleigh_r(values: np.ndarray, period: np.ndarray, groups: Groups) -> np.ndarray:
     """Mean resultant length of each user's values folded at the user's period.
 
     Phases φ = 2π·(x mod T)/T (the mod is implicit in cos and sin);
     R = |mean e^{iφ}| ∈ [0, 1]: 1 when every value is a whole number of periods,
-    ≈ 0 when the phases are uniform. NaN where the period is not finite and
-    positive or the user has no values.
+    ≈ 0 when the phases are uniform (accurate to about 1e-7, see
+    :func:`~features.grouped.mean_resultant`). NaN where the period is not finite
+    and positive or the user has no values.
 
     Examples
     --------
@@ -169,11 +192,8 @@ def rayleigh_r(values: np.ndarray, period: np.ndarray, groups: Groups) -> np.nda
     """
     t = np.asarray(period, dtype=np.float64)[groups.codes]
     ok = np.isfinite(t) & (t > 0)
-    phase = 2 * np.pi * values / np.where(ok, t, 1.0)
-    sub = groups.subset(ok)
-    c = sub.mean(np.cos(phase[ok]))
-    s = sub.mean(np.sin(phase[ok]))
-    return np.hypot(c, s)
+    x = np.asarray(values, dtype=np.float64)
+    return mean_resultant(x[ok] / t[ok], groups.subset(ok))
 
 
 def excess_logp(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndarray:
@@ -264,7 +284,7 @@ def fit_period(
     2. Only *in-run* gaps are used: those up to ``max_multiple`` modal gaps
        (longer ones are breaks between runs, not misses). Each candidate is
        scored by the Rayleigh R of the in-run gaps folded at it; the best R wins,
-       the larger period on ties.
+       the larger period on ties (R within 1e-6).
     3. T is refined by least squares on g = m·T with m = max(1, round(g/T)), twice.
     4. At T, over the in-run gaps: Rayleigh R, Z = nR²
        and p (:func:`rayleigh_pvalue`); Šidák-corrected for K candidates,
@@ -294,41 +314,36 @@ def fit_period(
     in_run = g <= max_multiple * mode[groups.codes]
     run = groups.subset(in_run)
     gr = g[in_run]
-    theta = 2 * np.pi * gr / mode[run.codes]
-    c1, s1 = np.cos(theta), np.sin(theta)
+    cycles = gr / mode[run.codes]  # each gap in modal gaps
     best_r = np.full(groups.n, -1.0)
     period = np.full(groups.n, np.nan)
     tried = np.zeros(groups.n)
-    # cos kθ and sin kθ by the recurrence x_{k+1} = 2·cos θ·x_k − x_{k−1}
-    c_prev, s_prev, c_k, s_k = np.ones_like(c1), np.zeros_like(s1), c1, s1
-    for k in range(1, max(divisors) + 1):
-        if k > 1:
-            c_prev, c_k = c_k, 2 * c1 * c_k - c_prev
-            s_prev, s_k = s_k, 2 * c1 * s_k - s_prev
-        if k not in divisors:
-            continue
+    for k in divisors:
         cand = mode / k
         valid = np.isfinite(cand) & (cand >= min_period_s) & (cand <= max_period_s)
-        r = np.hypot(run.mean(c_k), run.mean(s_k))
-        better = valid & np.isfinite(r) & (r > best_r + 1e-9)
+        r = mean_resultant(k * cycles, run)
+        # R is good to ~1e-7 (float32 phases): nearer than 1e-6 is a tie
+        better = valid & np.isfinite(r) & (r > best_r + 1e-6)
         best_r = np.where(better, r, best_r)
         period = np.where(better, cand, period)
         tried += valid
     for _ in range(2):  # least squares on g = m·T, m = max(1, round(g/T))
-        m = np.maximum(1.0, np.round(gr / period[run.codes]))
+        m = np.maximum(1.0, np.rint(gr / period[run.codes]))
         period = divide(run.sum(m * gr), run.sum(m * m))
-    pe = period[run.codes]
-    m = np.maximum(1.0, np.round(gr / pe))
+    u = gr / period[run.codes]
+    m = np.maximum(1.0, np.rint(u))
     n_run = np.where(np.isfinite(period), run.count(), np.nan)
-    r = rayleigh_r(gr, period, run)
+    resid = u - m  # the gap's offset from m periods, in periods
+    r = mean_resultant(u, run)
     p = rayleigh_pvalue(r, n_run)
     k_tried = np.maximum(tried, 1)
     p_sidak = -np.expm1(k_tried * np.log1p(-np.minimum(p, 1 - 1e-16)))
-    resid = gr / pe - m
     rmean = run.mean(resid)
-    jitter = np.sqrt(run.mean((resid - rmean[run.codes]) ** 2))
+    dev = resid - rmean[run.codes]
+    jitter = np.sqrt(run.mean(dev * dev))
     gmean = run.mean(gr)
-    q = divide(run.mean((gr - gmean[run.codes]) ** 3), gmean**3)
+    dev = gr - gmean[run.codes]
+    q = divide(run.mean(dev * dev * dev), gmean**3)
     p_hit = np.clip((3.0 - np.sqrt(np.maximum(1.0 + 4.0 * q, 0.0))) / 2.0, 0.0, 1.0)
     none = ~np.isfinite(period)
     out = PeriodFit(
@@ -360,24 +375,27 @@ class Coupling:
 
 
 def search_to_call_lag(
-    search_s: np.ndarray,
+    search_t: np.ndarray,
     search_groups: Groups,
-    call_s: np.ndarray,
+    call_t: np.ndarray,
     call_groups: Groups,
     *,
+    unit_s: float = 1.0,
     max_lag_s: float = 3600.0,
     min_lags: int = 5,
     lag_p0: float = 0.25,
 ) -> Coupling:
     """The lag from each search to the same user's next call.
 
-    A lag counts when the next call comes within ``max_lag_s``. Per user: the
-    median lag, the CV of the lags (std/mean; a harvester that calls a fixed time
-    after each search has CV near 0, people far more), and the share of searches
-    followed by a call; and the *lag mode share*, the share of lags within ±10% of
-    the modal lag (:func:`modal_gap` applied to the lags): robust where the CV is
-    not, since one search without its call makes one long lag. The *lag mode
-    −log p* weighs that share by the number of lags behind it
+    Times are in units of ``unit_s`` seconds (seconds by default; ms since the
+    epoch with ``unit_s=0.001``, whose whole-number lags sort faster); lags come
+    back in seconds. A lag counts when the next call comes within ``max_lag_s``.
+    Per user: the median lag, the CV of the lags (std/mean; a harvester that
+    calls a fixed time after each search has CV near 0, people far more), and the
+    share of searches followed by a call; and the *lag mode share*, the share of
+    lags within ±10% of the modal lag (:func:`modal_gap` applied to the lags):
+    robust where the CV is not, since one search without its call makes one long
+    lag. The *lag mode −log p* weighs that share by the number of lags behind it
     (:func:`excess_logp` with a chance share ``lag_p0``). Median, CV and mode
     share need ``min_lags`` lags; the followed share needs one search.
 
@@ -387,28 +405,32 @@ def search_to_call_lag(
     10 s, CV 0, lag mode share 1, followed share 1.
     """
     n = search_groups.n
-    if call_s.size == 0 or search_s.size == 0:
+    if call_t.size == 0 or search_t.size == 0:
         nan = np.full(n, np.nan)
         share = np.where(search_groups.count() > 0, 0.0, np.nan)
         return Coupling(nan, nan.copy(), nan.copy(), nan.copy(), share)
-    t0 = min(search_s.min(), call_s.min())
-    scale = max(search_s.max(), call_s.max()) - t0 + 2 * max_lag_s + 1.0
-    ckey = call_groups.codes * scale + (call_s - t0)
-    skey = search_groups.codes * scale + (search_s - t0)
-    idx = np.searchsorted(ckey, skey, side="left")
+    max_lag = max_lag_s / unit_s
+    t0 = min(search_t.min(), call_t.min())
+    scale = float(max(search_t.max(), call_t.max()) - t0) + 2 * max_lag + 1.0
+    ckey = call_groups.codes * scale + (call_t - t0)
+    skey = search_groups.codes * scale + (search_t - t0)
+    idx = searchsorted_sorted(ckey, skey, side="left")
     has = idx < ckey.size
     idx_c = np.minimum(idx, ckey.size - 1)
     same = has & (call_groups.codes[idx_c] == search_groups.codes)
-    lag = call_s[idx_c] - search_s
-    ok = same & (lag <= max_lag_s)
+    lag = call_t[idx_c] - search_t
+    ok = same & (lag <= max_lag)
     sub = search_groups.subset(ok)
-    lags = lag[ok]
+    # each statistic below is blind to the order of a user's lags: sort them
+    # once for the median and the mode
+    lags = sorted_within(lag[ok], sub) * unit_s
     count = sub.count()
-    median = grouped_quantile(lags, sub, 0.5)
+    median = grouped_quantile(lags, sub, 0.5, presorted=True)
     mean = sub.mean(lags)
-    std = np.sqrt(sub.mean((lags - mean[sub.codes]) ** 2))
+    dev = lags - mean[sub.codes]
+    std = np.sqrt(sub.mean(dev * dev))
     enough = count >= min_lags
-    mode = modal_gap(lags, sub)
+    mode = modal_gap(lags, sub, presorted=True)
     return Coupling(
         lag_median_s=np.where(enough, median, np.nan),
         lag_cv=np.where(enough, divide(std, mean), np.nan),

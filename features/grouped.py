@@ -47,8 +47,16 @@ class Groups:
         return cached.copy()
 
     def sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum of ``x`` over each group (0 for an empty group)."""
-        return np.bincount(self.codes, weights=x, minlength=self.n)
+        """Sum of ``x`` over each group, in float64 (0 for an empty group).
+
+        One ``np.add.reduceat`` over the contiguous runs of each group: about
+        ten times faster than a weighted ``np.bincount``.
+        """
+        out = np.zeros(self.n)
+        first, who = self._runs()
+        if first.size:
+            out[who] = np.add.reduceat(np.asarray(x), first, dtype=np.float64)
+        return out
 
     def mean(self, x: np.ndarray) -> np.ndarray:
         """Mean of ``x`` over each group (NaN for an empty group)."""
@@ -56,10 +64,20 @@ class Groups:
 
     def max(self, x: np.ndarray, empty: float = np.nan) -> np.ndarray:
         """Maximum of ``x`` over each group (``empty`` for an empty group)."""
-        out = np.full(self.n, -np.inf)
-        _reduce_max(out, self.codes, np.asarray(x, dtype=np.float64))
-        out[self.count() == 0] = empty
+        out = np.full(self.n, empty)
+        first, who = self._runs()
+        if first.size:
+            out[who] = np.maximum.reduceat(np.asarray(x, dtype=np.float64), first)
         return out
+
+    def _runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Index of the first element of each non-empty group, and its code (cached)."""
+        cached = self.__dict__.get("_first")
+        if cached is None:
+            first = np.flatnonzero(self.first_mask())
+            cached = (first, self.codes[first])
+            object.__setattr__(self, "_first", cached)
+        return cached
 
     def starts(self) -> np.ndarray:
         """Index of each group's first element (``size`` for an empty group)."""
@@ -76,12 +94,17 @@ class Groups:
         return Groups(self.codes[keep], self.n)
 
 
-def _reduce_max(out: np.ndarray, codes: np.ndarray, x: np.ndarray) -> None:
-    # maximum.reduceat over the starts of the non-empty groups
-    if codes.size == 0:
-        return
-    first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    out[codes[first]] = np.maximum.reduceat(x, first)
+def mean_resultant(cycles: np.ndarray, groups: Groups) -> np.ndarray:
+    """Mean resultant length R = |mean e^{2πi·c}| of each group's phases.
+
+    ``cycles`` are phases in turns (any real; only the fractional part counts).
+    They are reduced to [−½, ½] in float64 and cos and sin are taken in float32,
+    which numpy vectorises (about 20× faster than float64 here); R is accurate to
+    about 1e-7, far below what separates a schedule from a person.
+    """
+    c = np.asarray(cycles, dtype=np.float64)
+    theta = (2 * np.pi * (c - np.rint(c))).astype(np.float32)
+    return np.hypot(groups.mean(np.cos(theta)), groups.mean(np.sin(theta)))
 
 
 def divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -107,16 +130,65 @@ def sort_within(x: np.ndarray, groups: Groups) -> np.ndarray:
     return np.lexsort((np.asarray(x, dtype=np.float64), groups.codes))
 
 
+#: Bits of a packed (group, value) key left to the value in :func:`sorted_within`.
+_VALUE_BITS = 40
+
+
+def sorted_within(x: np.ndarray, groups: Groups) -> np.ndarray:
+    """The values of ``x`` sorted ascending within each group (groups stay in order).
+
+    Non-negative integers below 2⁴⁰ (gaps in ms: up to 34 years) with fewer than
+    2²³ groups are packed into one int64 key, group·2⁴⁰ + value, and sorted as
+    one array: several times faster than a two-key sort. Anything else falls
+    back to :func:`sort_within`.
+    """
+    x = np.asarray(x)
+    packable = (
+        np.issubdtype(x.dtype, np.integer)
+        and groups.n < 2 ** (63 - _VALUE_BITS)
+        and (x.size == 0 or (x.min() >= 0 and x.max() < 2**_VALUE_BITS))
+    )
+    if not packable:
+        return x[sort_within(x, groups)]
+    key = (groups.codes << _VALUE_BITS) | x.astype(np.int64)
+    key.sort(kind="stable")  # timsort: the groups are already runs in order
+    return key & (2**_VALUE_BITS - 1)
+
+
+def searchsorted_sorted(a: np.ndarray, v: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(a, v, side)`` for ascending ``v``, by one linear merge.
+
+    A binary search per value misses the cache on large arrays; merging the two
+    sorted arrays with a stable sort (timsort finds the two runs) is about twice
+    as fast. ``a`` and ``v`` must both be ascending.
+    """
+    a, v = np.asarray(a), np.asarray(v)
+    if side == "left":  # v before equal values of a: count a < v
+        order = np.argsort(np.concatenate((v, a)), kind="stable")
+        at = np.flatnonzero(order < v.size)
+    elif side == "right":  # equal values of a before v: count a <= v
+        order = np.argsort(np.concatenate((a, v)), kind="stable")
+        at = np.flatnonzero(order >= a.size)
+    else:
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    return at - np.arange(v.size)
+
+
 def grouped_quantile(
-    x: np.ndarray, groups: Groups, q: float, order: np.ndarray | None = None
+    x: np.ndarray,
+    groups: Groups,
+    q: float,
+    order: np.ndarray | None = None,
+    presorted: bool = False,
 ) -> np.ndarray:
     """Quantile ``q`` of ``x`` in each group (linear interpolation; NaN if empty).
 
-    ``order`` may pass a precomputed :func:`sort_within` of ``x``.
+    ``order`` may pass a precomputed :func:`sort_within` of ``x``; ``presorted``
+    says ``x`` is already ascending within each group.
     """
-    if order is None:
-        order = sort_within(x, groups)
-    xs = np.asarray(x, dtype=np.float64)[order]
+    xs = np.asarray(x, dtype=np.float64)
+    if not presorted:
+        xs = xs[sort_within(x, groups) if order is None else order]
     count = groups.count().astype(np.int64)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     out = np.full(groups.n, np.nan)
@@ -133,6 +205,23 @@ def grouped_quantile(
 def pairs_within(codes: np.ndarray) -> np.ndarray:
     """True at position i when element i+1 belongs to the same group as i."""
     return codes[1:] == codes[:-1]
+
+
+def user_codes(ids: np.ndarray, more_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every distinct id of ``ids`` and ``more_ids`` (sorted), and the code of each
+    element of ``ids`` (its index among them).
+
+    When ``ids`` is sorted (as logs from :func:`features.io.load_logs` are), only
+    its runs are looked up, not every element.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.size and np.all(ids[1:] >= ids[:-1]):
+        first = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        users = np.union1d(more_ids, ids[first])
+        run_code = np.searchsorted(users, ids[first])
+        return users, np.repeat(run_code, np.diff(np.r_[first, ids.size]))
+    users = np.union1d(more_ids, ids)
+    return users, np.searchsorted(users, ids)
 
 
 def user_ranges(

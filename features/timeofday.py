@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.grouped import Groups, divide
+from features.grouped import Groups, divide, mean_resultant
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -48,13 +48,18 @@ COUNTRY_TZ: dict[str, str] = {
 }
 
 
-def local_time_ms(ts_ms: np.ndarray, country: np.ndarray) -> np.ndarray:
+def local_time_ms(
+    ts_ms: np.ndarray, country: np.ndarray, groups: Groups | None = None
+) -> np.ndarray:
     """Wall-clock time (as ms since the epoch) in each event's country.
 
     Parameters
     ----------
     ts_ms : event times, ms since the epoch, UTC.
-    country : country code of each event's user ('' or unknown → UTC).
+    country : country code of each event ('' or unknown → UTC); with ``groups``,
+        of each user instead (one entry per group), which spares a per-event
+        array of strings.
+    groups : the user of each event, when ``country`` is per user.
 
     Examples
     --------
@@ -62,15 +67,16 @@ def local_time_ms(ts_ms: np.ndarray, country: np.ndarray) -> np.ndarray:
     """
     ts_ms = np.asarray(ts_ms, dtype=np.int64)
     out = ts_ms.copy()
-    country = np.asarray(country, dtype=object)
-    for code in pd.unique(country):
-        tz = COUNTRY_TZ.get(str(code))
+    codes, names = pd.factorize(np.asarray(country, dtype=object))
+    if groups is not None:
+        codes = codes[groups.codes]
+    for j, name in enumerate(names):
+        tz = COUNTRY_TZ.get(str(name))
         if tz is None:
             continue
-        mask = country == code
+        mask = codes == j
         idx = pd.DatetimeIndex(ts_ms[mask].astype("datetime64[ms]"), tz="UTC")
-        local = idx.tz_convert(tz).tz_localize(None)
-        out[mask] = local.as_unit("ms").asi8
+        out[mask] = idx.tz_convert(tz).tz_localize(None).as_unit("ms").asi8
     return out
 
 
@@ -120,8 +126,7 @@ def diurnal_r(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
     --------
     Events at 06:00 and 18:00 → R = 0 (opposite phases).
     """
-    phase = 2 * np.pi * np.mod(local_ms, DAY_MS) / DAY_MS
-    return np.hypot(groups.mean(np.cos(phase)), groups.mean(np.sin(phase)))
+    return mean_resultant(np.mod(local_ms, DAY_MS) / DAY_MS, groups)
 
 
 def unbiased_r2(r: np.ndarray, n: np.ndarray) -> np.ndarray:
