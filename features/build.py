@@ -306,7 +306,9 @@ def _event_codes(event: pd.Series) -> np.ndarray:
     return codes
 
 
-def _gap_columns(stream: str, ts_ms: np.ndarray, groups: Groups) -> dict[str, np.ndarray]:
+def _gap_columns(
+    stream: str, ts_ms: np.ndarray, groups: Groups
+) -> dict[str, np.ndarray]:
     g_ms, gg = gp.gaps_of(ts_ms, groups)
     # every statistic below is blind to the order of a user's gaps, so sort them
     # once (whole ms pack into one integer key) for the mode and the quantiles
