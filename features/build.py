@@ -16,7 +16,9 @@ from features import gaps as gp
 from features import timeofday as tod
 from features import volume as vol
 from features.grouped import (
+    RANGE_EVENTS,
     Groups,
+    distinct_sorted,
     divide,
     grouped_quantile,
     sorted_by,
@@ -262,7 +264,7 @@ def build_features_in_parts(
     events: pd.DataFrame,
     signups: pd.DataFrame,
     *,
-    max_events: int = 4_000_000,
+    max_events: int = RANGE_EVENTS,
     progress: bool = False,
 ) -> pd.DataFrame:
     """:func:`build_features` over contiguous ranges of users, for bounded memory.
@@ -276,7 +278,7 @@ def build_features_in_parts(
     if uid.size > 1 and (np.diff(uid) < 0).any():
         raise ValueError("events must be sorted by user_id")
     sign_uid = signups["user_id"].to_numpy(np.int64)
-    users = np.union1d(sign_uid, uid)
+    users = np.union1d(sign_uid, distinct_sorted(uid))
     parts = user_ranges(uid, users, max_events)
     if len(parts) == 1:
         return build_features(events, signups)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.atomic import atomic_output
 from features.build import build_features_in_parts
+from features.grouped import RANGE_EVENTS
 from features.io import Logs, load_logs
 from models.ensemble import CadenceDetector
 from models.rules import RULES, rule_flags
@@ -75,7 +76,7 @@ def prepare(
     *,
     now_ms: int | None = None,
     strict: bool = False,
-    max_events: int = 4_000_000,
+    max_events: int = RANGE_EVENTS,
     progress: bool = False,
 ) -> Prepared:
     """Load a data directory, build the feature table and the rule flags.

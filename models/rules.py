@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.grouped import Groups, divide, sorted_by, user_ranges
+from features.grouped import RANGE_EVENTS, Groups, divide, sorted_by, user_ranges
 
 EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
 RATE_COLUMNS: tuple[str, ...] = ("search_per_day", "call_per_day", "message_per_day")
@@ -55,7 +55,7 @@ def rule_flags(
     batch_size: int | None = None,
     high_search_rate: float = 100.0,
     high_search_count: int = 45,
-    max_events: int = 4_000_000,
+    max_events: int = RANGE_EVENTS,
 ) -> pd.DataFrame:
     """All rule flags for the users of ``features``.
 
