@@ -215,19 +215,18 @@ def main(argv: list[str] | None = None) -> int:
     write_frame(table, args.out)
     seconds["write"] = time.perf_counter() - t0
     bar.update()
-    if args.report is not None and prepared.logs is None:
-        log.warning("--report needs the pandas engine (the events); skipped")
-    elif args.report is not None:
-        from models.report import build_report
+    if args.report is not None:
+        from models.report import build_report, report_users
 
         t0 = time.perf_counter()
         labels_path = local_file(data, "labels.tsv")
+        events, signups = prepared.user_logs(report_users(table, args.report_top))
         build_report(
             args.report,
             table,
             features,
-            prepared.logs.events,
-            prepared.logs.signups,
+            events,
+            signups,
             float(table.loc[table["suspect"], "score"].min())
             if table["suspect"].any()
             else float(detector.threshold_),

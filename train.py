@@ -303,15 +303,18 @@ def fit_and_log(
             summary = prepared.features.describe().T
             summary["missing_share"] = prepared.features.isna().mean()
             summary.to_csv(tmp / "feature_summary.csv", index_label="feature")
-            if log_model and args.report_top > 0 and prepared.logs is not None:
-                from models.report import build_report
+            if log_model and args.report_top > 0:
+                from models.report import build_report, report_users
 
+                events, signups = prepared.user_logs(
+                    report_users(table, args.report_top)
+                )
                 build_report(
                     tmp / "report.html",
                     table,
                     prepared.features,
-                    prepared.logs.events,
-                    prepared.logs.signups,
+                    events,
+                    signups,
                     detector.threshold_,
                     labels=labels,
                     top_n=args.report_top,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from features.atomic import atomic_output
-from features.build import build_features_in_parts
+from features.build import COLUMNS, build_features_in_parts
 from features.grouped import RANGE_EVENTS
 from features.io import Logs, load_logs
 from models.ensemble import CadenceDetector
-from models.rules import RULES, rule_flags
+from models.rules import EVENT_RULES, RULES, rule_flags, with_population_rules
 
 log = logging.getLogger("cadence")
 
@@ -37,6 +38,21 @@ class Prepared:
     seconds: dict[str, float] = field(default_factory=dict)
     #: Spark path only: excluded rows per log and reason (no line numbers there)
     bad_rows: pd.DataFrame | None = None
+    #: Spark path only: fetches the clean logs of a few users (for the report)
+    fetch_user_logs: Callable[[list], tuple[pd.DataFrame, pd.DataFrame]] | None = None
+
+    def user_logs(self, user_ids: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The clean events and signups of ``user_ids``, whichever engine loaded
+        the data (the Spark path reads just those users' rows again)."""
+        if self.logs is not None:
+            ev, sg = self.logs.events, self.logs.signups
+            return (
+                ev[ev["user_id"].isin(user_ids)],
+                sg[sg["user_id"].isin(user_ids)],
+            )
+        if self.fetch_user_logs is None:
+            raise ValueError("these features came without their logs")
+        return self.fetch_user_logs(user_ids)
 
     def load_counts(self) -> dict[str, int]:
         """Rows read, duplicates and bad rows, whichever engine loaded them."""
@@ -136,12 +152,15 @@ def prepare_spark(
     master: str = "local[2]",
     buckets: int = 64,
 ) -> Prepared:
-    """Features by the Spark path (``models/spark.py``), collected to pandas.
-
-    Rule flags need every event on the driver, so the Spark path leaves them
-    empty (no weak-label metrics); counts of excluded rows are kept.
+    """Features and rule flags by the Spark path (``models/spark.py``), collected
+    to pandas; counts of excluded rows are kept (no line numbers).
     """
-    from models.spark import spark_bad_rows, spark_features, spark_session
+    from models.spark import (
+        spark_bad_rows,
+        spark_features,
+        spark_session,
+        spark_user_logs,
+    )
 
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
     seconds = {}
@@ -149,13 +168,17 @@ def prepare_spark(
     spark = spark_session(master)
     seconds["spark_start"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    features = (
+    table = (
         spark_features(spark, root, now_ms=now_ms, buckets=buckets)
         .toPandas()
         .set_index("user_id")
         .sort_index()
     )
+    features = table[COLUMNS]
     seconds["features"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    flags = with_population_rules(table[list(EVENT_RULES)], features)
+    seconds["rules"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     bad = spark_bad_rows(spark, root, now_ms=now_ms, buckets=buckets)
     bad = bad.rename(columns={"sum(rows)": "rows"})
@@ -163,9 +186,13 @@ def prepare_spark(
     log.info(
         "spark: %d users × %d features (%.1f s)", *features.shape, seconds["features"]
     )
-    flags = pd.DataFrame(index=features.index)
     return Prepared(
-        logs=None, features=features, flags=flags, seconds=seconds, bad_rows=bad
+        logs=None,
+        features=features,
+        flags=flags,
+        seconds=seconds,
+        bad_rows=bad,
+        fetch_user_logs=lambda ids: spark_user_logs(spark, root, ids, now_ms=now_ms),
     )
 
 

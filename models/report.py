@@ -216,7 +216,8 @@ def build_report(
     ----------
     table : the score table of :func:`models.pipeline.score_table` (sorted).
     features : the feature table (index user_id).
-    events, signups : the clean logs (for the per-user plots).
+    events, signups : the clean logs (for the per-user plots); those of the
+        users of :func:`report_users` are enough.
     threshold : the score at which users become suspects.
     labels : optional ground truth (index user_id; ``is_bot``, ``kind``).
     """
@@ -262,15 +263,10 @@ def build_report(
             f"<p>{len(missed):,} suspects are caught by no rule; the highest:</p>",
             _table_html(missed.head(10)[["user_id", "score", "reason_1"]], None),
         ]
-    wanted = set(table["user_id"].head(top_n))
-    mid = (
-        table.iloc[[int(n * q) for q in np.linspace(0.4, 0.6, typical_n)]]
-        if n
-        else (table.head(0))
-    )
-    wanted |= set(mid["user_id"])
+    mid = _typical_rows(table, typical_n)
+    wanted = report_users(table, top_n, typical_n)
     country = signups.set_index("user_id")["country_code"]
-    mine = events[events["user_id"].isin(list(wanted))]
+    mine = events[events["user_id"].isin(wanted)]
     per_user = dict(tuple(mine.groupby("user_id", sort=False, observed=True)))
     parts.append(f"<h2>Top {min(top_n, n)} suspects</h2>")
     parts += _user_cards(table.head(top_n), features, per_user, country, "suspect")
@@ -278,6 +274,21 @@ def build_report(
     parts += _user_cards(mid, features, per_user, country, "typical")
     document = _page(title, "\n".join(parts))
     return _write_atomic(Path(path), document)
+
+
+def report_users(table: pd.DataFrame, top_n: int = 20, typical_n: int = 3) -> list:
+    """The users :func:`build_report` draws: the top ``top_n`` of the (sorted)
+    score table and ``typical_n`` from its middle. Only their events are needed."""
+    top = table["user_id"].head(top_n)
+    wanted = {*top, *_typical_rows(table, typical_n)["user_id"]}
+    return sorted(int(u) for u in wanted)
+
+
+def _typical_rows(table: pd.DataFrame, typical_n: int) -> pd.DataFrame:
+    n = len(table)
+    if not n:
+        return table.head(0)
+    return table.iloc[[int(n * q) for q in np.linspace(0.4, 0.6, typical_n)]]
 
 
 def _user_cards(rows, features, per_user, country, cls) -> list[str]:

@@ -37,6 +37,14 @@ RULES: tuple[str, ...] = (
     "constant_gap",
     "progression",
 )
+#: The rules that need each user's events (the others need only the features).
+EVENT_RULES: tuple[str, ...] = (
+    "regular_search",
+    "regular_call",
+    "regular_message",
+    "constant_gap",
+    "progression",
+)
 
 
 def rule_flags(
@@ -87,28 +95,88 @@ def rule_flags(
         Index = ``features.index``; one bool column per rule in :data:`RULES`
         and ``rule_any``, their union.
     """
-    users = features.index.to_numpy(np.int64)
+    flags = event_rule_flags(
+        events,
+        features.index.to_numpy(np.int64),
+        floor_times=floor_times,
+        resolution_s=resolution_s,
+        regular_tol=regular_tol,
+        regular_max_std_s=regular_max_std_s,
+        regular_min_gaps=regular_min_gaps,
+        high_search_rate=high_search_rate,
+        high_search_count=high_search_count,
+        max_events=max_events,
+    )
+    return with_population_rules(
+        flags,
+        features,
+        top_unique=top_unique,
+        jump_factor=jump_factor,
+        jump_tail=jump_tail,
+        batch_size=batch_size,
+    )
+
+
+def event_rule_flags(
+    events: pd.DataFrame,
+    users: np.ndarray,
+    *,
+    floor_times: bool = False,
+    resolution_s: float = 1.0,
+    regular_tol: float = 0.1,
+    regular_max_std_s: float = 60.0,
+    regular_min_gaps: int = 3,
+    high_search_rate: float = 100.0,
+    high_search_count: int = 45,
+    max_events: int = RANGE_EVENTS,
+) -> pd.DataFrame:
+    """The rules of :data:`EVENT_RULES` (those that need each user's events).
+
+    Index = ``users`` (sorted ids); parameters as :func:`rule_flags`. Run on
+    contiguous ranges of users, so memory stays bounded at any size.
+    """
+    users = np.asarray(users, dtype=np.int64)
     uid = events["user_id"].to_numpy(np.int64)
     if uid.size > 1 and (np.diff(uid) < 0).any():
         order = np.argsort(uid, kind="stable")
         events, uid = events.iloc[order], uid[order]
-    parts = []
-    # per-user rules on contiguous ranges of users: bounded memory at any size
-    for u_lo, u_hi, e_lo, e_hi in user_ranges(uid, users, max_events):
-        parts.append(
-            _event_flags(
-                events.iloc[e_lo:e_hi],
-                users[u_lo:u_hi],
-                floor_times=floor_times,
-                resolution_s=resolution_s,
-                regular_tol=regular_tol,
-                regular_max_std_s=regular_max_std_s,
-                regular_min_gaps=regular_min_gaps,
-                high_search_rate=high_search_rate,
-                high_search_count=high_search_count,
-            )
+    parts = [
+        _event_flags(
+            events.iloc[e_lo:e_hi],
+            users[u_lo:u_hi],
+            floor_times=floor_times,
+            resolution_s=resolution_s,
+            regular_tol=regular_tol,
+            regular_max_std_s=regular_max_std_s,
+            regular_min_gaps=regular_min_gaps,
+            high_search_rate=high_search_rate,
+            high_search_count=high_search_count,
         )
-    flags = pd.concat(parts)
+        for u_lo, u_hi, e_lo, e_hi in user_ranges(uid, users, max_events)
+    ]
+    return pd.concat(parts)
+
+
+def with_population_rules(
+    event_flags: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    top_unique: int = 20,
+    jump_factor: float = 10.0,
+    jump_tail: float = 0.02,
+    batch_size: int | None = None,
+) -> pd.DataFrame:
+    """The full flag table from the per-user rules and the feature table.
+
+    ``event_flags`` holds the rules of :data:`EVENT_RULES` (which need each
+    user's events) for the users of ``features``, in its order; the rules that
+    compare users with each other (rates, quantiles) are computed here, over
+    all of ``features``. This is how the Spark path gets its flags: the per-user
+    rules run beside the features in each bucket, the rest on the driver.
+    """
+    flags = event_flags.reindex(features.index)
+    if flags[list(EVENT_RULES)].isna().any().any():
+        raise ValueError("event_flags: no per-user rule flags for some users")
     out = pd.DataFrame(index=features.index)
     for name in EVENT_TYPES:
         out[f"regular_{name}"] = flags[f"regular_{name}"].to_numpy()

@@ -9,6 +9,8 @@ cleaning, :func:`features.build.build_features` — so the features are identica
 an order of magnitude more. Scores come from ``mlflow.pyfunc.spark_udf`` on the
 model train.py logged.
 
+The rules that need each user's events run beside the features in each bucket;
+the rules that compare users run on the driver over the collected features.
 Counts of duplicate and bad rows are kept per log and reason; line numbers are
 not (Spark does not keep them): run the pandas path on a file to find the lines.
 """
@@ -31,6 +33,7 @@ from features.io import (
     parse_timestamps_ms,
     parse_user_ids,
 )
+from models.rules import EVENT_RULES, event_rule_flags
 
 log = logging.getLogger("cadence.spark")
 
@@ -147,8 +150,16 @@ def _clean(pdf: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def bucket_features(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
-    """Features of the users of one bucket (rows arrive in any order)."""
-    clean, _ = _clean(pdf, now_ms)
+    """Features and per-user rule flags (:data:`models.rules.EVENT_RULES`) of the
+    users of one bucket (rows arrive in any order)."""
+    events, signups = _split_logs(_clean(pdf, now_ms)[0])
+    features = build_features(events, signups)
+    flags = event_rule_flags(events, features.index.to_numpy(np.int64))
+    return features.join(flags).reset_index()
+
+
+def _split_logs(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean rows → (events, signups) as :func:`features.io.load_logs` gives them."""
     is_signup = clean["event"] == "signup"
     sign = clean.loc[is_signup].sort_values(["user_id", "ts_ms"], kind="stable")
     sign = sign.drop_duplicates("user_id")
@@ -167,8 +178,15 @@ def bucket_features(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
             "ts_ms": ev["ts_ms"].to_numpy(np.int64),
         }
     )
-    features = build_features(events, signups)
-    return features.reset_index()
+    # sorted by user, time and event, as load_logs sorts them
+    order = np.lexsort(
+        (
+            events["event"].cat.codes.to_numpy(),
+            events["ts_ms"].to_numpy(),
+            events["user_id"].to_numpy(),
+        )
+    )
+    return events.iloc[order].reset_index(drop=True), signups
 
 
 def _bad_counts(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
@@ -178,20 +196,46 @@ def _bad_counts(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
 
 
 def features_schema() -> str:
-    return ", ".join(["user_id long", *(f"`{c}` double" for c in COLUMNS)])
+    """user_id, the feature columns and the per-user rule flags."""
+    return ", ".join(
+        [
+            "user_id long",
+            *(f"`{c}` double" for c in COLUMNS),
+            *(f"`{r}` boolean" for r in EVENT_RULES),
+        ]
+    )
+
+
+def _user_key():
+    """The user id as canonical digits, so " 7", "+7" and "007" (one parsed
+    user) meet in one bucket."""
+    from pyspark.sql import functions as F
+
+    key = F.regexp_replace(F.trim(F.col("user_id")), r"^\+", "")
+    return F.regexp_replace(key, r"^(-?)0+(?=\d)", "$1")
 
 
 def _bucketed(raw, buckets: int):
     from pyspark.sql import functions as F
 
-    # hash the *trimmed digits* so " 7" and "7" (the same parsed user) meet
-    key = F.regexp_replace(F.trim(F.col("user_id")), r"^\+", "")
-    key = F.regexp_replace(key, r"^(-?)0+(?=\d)", "$1")
-    return raw.withColumn("bucket", F.pmod(F.hash(key), F.lit(buckets)))
+    return raw.withColumn("bucket", F.pmod(F.hash(_user_key()), F.lit(buckets)))
+
+
+def spark_user_logs(
+    spark, root: str, user_ids: list, *, now_ms: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The clean events and signups of a few users (for the report), parsed and
+    deduplicated on the driver exactly as each bucket does."""
+    wanted = [str(int(u)) for u in user_ids]
+    pdf = read_raw(spark, root).where(_user_key().isin(wanted)).toPandas()
+    return _split_logs(_clean(pdf, now_ms)[0])
 
 
 def spark_features(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS):
-    """The feature table as a Spark DataFrame (user_id + :data:`COLUMNS`)."""
+    """The feature table as a Spark DataFrame: user_id, :data:`COLUMNS` and the
+    per-user rule flags (:data:`models.rules.EVENT_RULES`); the rules that
+    compare users run on the driver (:func:`models.rules.with_population_rules`).
+    """
     raw = _bucketed(read_raw(spark, root), buckets)
     return raw.groupBy("bucket").applyInPandas(
         lambda pdf: bucket_features(pdf, now_ms), schema=features_schema()

@@ -38,53 +38,48 @@ def dirty_dir(small_sim, tmp_path_factory):
     return out
 
 
-def test_spark_features_equal_pandas_features(spark, dirty_dir):
-    from models.spark import spark_bad_rows, spark_features
+def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
+    from models.pipeline import prepare_spark
+    from models.rules import RULES
 
-    got = (
-        spark_features(spark, str(dirty_dir), now_ms=NOW, buckets=16)
-        .toPandas()
-        .set_index("user_id")
-        .sort_index()
-    )
+    got = prepare_spark(str(dirty_dir), now_ms=NOW, buckets=16)
     want = prepare(dirty_dir, now_ms=NOW)
     pd.testing.assert_frame_equal(
-        got, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
+        got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
     )
-    bad = spark_bad_rows(spark, str(dirty_dir), now_ms=NOW, buckets=16)
-    dup = bad.loc[bad["reason"] == "duplicate", "sum(rows)"].sum()
+    # per-user rules ran in the buckets, the population rules on the driver
+    pd.testing.assert_frame_equal(got.flags, want.flags)
+    assert want.flags[list(RULES)].any().sum() >= 5  # the comparison has teeth
+    bad = got.bad_rows
+    dup = bad.loc[bad["reason"] == "duplicate", "rows"].sum()
     assert dup == want.logs.report.duplicates
-    assert bad["sum(rows)"].sum() - dup == want.logs.report.bad_rows
+    assert bad["rows"].sum() - dup == want.logs.report.bad_rows
 
 
 def test_spark_scores_equal_pandas_scores(spark, small_dir, tmp_path, train_into):
     store = train_into(
         small_dir, "--n-estimators", "50", "--report-top", "0", db="s.db"
     )
-    outs = {}
+    outs, reports = {}, {}
     for engine in ("pandas", "spark"):
         out = tmp_path / f"{engine}.parquet"
-        assert (
-            score.main(
-                [
-                    "--data",
-                    str(small_dir),
-                    "--tracking-uri",
-                    store,
-                    "--out",
-                    str(out),
-                    "--engine",
-                    engine,
-                    "-q",
-                ]
-            )
-            == 0
-        )
+        report = tmp_path / f"{engine}.html"
+        args = ["--data", str(small_dir), "--tracking-uri", store, "--out", str(out)]
+        args += ["--engine", engine, "--report", str(report), "--report-top", "5"]
+        assert score.main([*args, "-q"]) == 0
         outs[engine] = pd.read_parquet(out)
+        reports[engine] = report.read_text()
     a, b = outs["pandas"], outs["spark"]
     np.testing.assert_array_equal(a["user_id"], b["user_id"])
     np.testing.assert_allclose(a["score"], b["score"], rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(a["reason_1"], b["reason_1"])
+    from models.rules import RULES
+
+    flags = [*RULES, "rule_any"]
+    pd.testing.assert_frame_equal(a[flags], b[flags])
+    # the Spark report fetched the drawn users' rows again: the same page
+    assert reports["spark"].count('class="card') == 5 + 3
+    assert reports["spark"] == reports["pandas"]
 
 
 def test_train_with_the_spark_engine(small_dir, tmp_path, train_into):
@@ -97,3 +92,4 @@ def test_train_with_the_spark_engine(small_dir, tmp_path, train_into):
     run = mlflow.search_runs(experiment_names=["cadence"]).iloc[0]
     assert run["params.engine"] == "spark"
     assert run["metrics.label_average_precision"] > 0.5
+    assert np.isfinite(run["metrics.rule_any_average_precision"])
