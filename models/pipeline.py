@@ -156,9 +156,9 @@ def prepare_spark(
     to pandas; counts of excluded rows are kept (no line numbers).
     """
     from models.spark import (
-        spark_bad_rows,
-        spark_features,
+        collect_table,
         spark_session,
+        spark_table,
         spark_user_logs,
     )
 
@@ -168,21 +168,12 @@ def prepare_spark(
     spark = spark_session(master)
     seconds["spark_start"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    table = (
-        spark_features(spark, root, now_ms=now_ms, buckets=buckets)
-        .toPandas()
-        .set_index("user_id")
-        .sort_index()
-    )
+    table, bad = collect_table(spark_table(spark, root, now_ms=now_ms, buckets=buckets))
     features = table[COLUMNS]
     seconds["features"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     flags = with_population_rules(table[list(EVENT_RULES)], features)
     seconds["rules"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    bad = spark_bad_rows(spark, root, now_ms=now_ms, buckets=buckets)
-    bad = bad.rename(columns={"sum(rows)": "rows"})
-    seconds["bad_rows"] = time.perf_counter() - t0
     log.info(
         "spark: %d users × %d features (%.1f s)", *features.shape, seconds["features"]
     )

@@ -9,8 +9,9 @@ cleaning, :func:`features.build.build_features` — so the features are identica
 an order of magnitude more. Scores come from ``mlflow.pyfunc.spark_udf`` on the
 model train.py logged.
 
-The rules that need each user's events run beside the features in each bucket;
-the rules that compare users run on the driver over the collected features.
+The rules that need each user's events run beside the features in each bucket,
+and each bucket also counts the rows it excluded, so the logs are read and parsed
+once; the rules that compare users run on the driver over the collected features.
 Counts of duplicate and bad rows are kept per log and reason; line numbers are
 not (Spark does not keep them): run the pandas path on a file to find the lines.
 """
@@ -149,13 +150,32 @@ def _clean(pdf: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return clean.loc[~dup.to_numpy()], bad
 
 
-def bucket_features(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
-    """Features and per-user rule flags (:data:`models.rules.EVENT_RULES`) of the
-    users of one bucket (rows arrive in any order)."""
-    events, signups = _split_logs(_clean(pdf, now_ms)[0])
+def bucket_table(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
+    """One bucket's rows (any order) → its users' features and per-user rule flags
+    (:data:`models.rules.EVENT_RULES`), plus one row per (log, reason) counting
+    the rows it excluded (``row`` = "excluded"; see :func:`table_schema`)."""
+    clean, bad = _clean(pdf, now_ms)
+    events, signups = _split_logs(clean)
     features = build_features(events, signups)
     flags = event_rule_flags(events, features.index.to_numpy(np.int64))
-    return features.join(flags).reset_index()
+    users = features.join(flags).reset_index()
+    users["row"] = "user"
+    excluded = bad.groupby(["event", "reason"]).size().rename("excluded_rows")
+    excluded = excluded.reset_index().rename(
+        columns={"event": "excluded_log", "reason": "excluded_reason"}
+    )
+    excluded["row"] = "excluded"
+    # no nulls anywhere: a user id through a nullable column could come back as
+    # a float and lose digits
+    table = pd.concat([users, excluded], ignore_index=True)
+    fill = {"user_id": 0, "excluded_log": "", "excluded_reason": "", "excluded_rows": 0}
+    fill |= {r: False for r in EVENT_RULES}
+    table = table.fillna(fill)
+    types = {"user_id": np.int64, "excluded_rows": np.int64}
+    types |= {r: bool for r in EVENT_RULES}
+    # pyspark converts numpy object strings, not pandas 3's Arrow-backed ones
+    types |= {c: object for c in ("row", "excluded_log", "excluded_reason")}
+    return table.astype(types)[_TABLE_COLUMNS]
 
 
 def _split_logs(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -189,19 +209,28 @@ def _split_logs(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return events.iloc[order].reset_index(drop=True), signups
 
 
-def _bad_counts(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
-    _, bad = _clean(pdf, now_ms)
-    counts = bad.groupby(["event", "reason"]).size().rename("rows").reset_index()
-    return counts.astype({"rows": np.int64})
+_TABLE_COLUMNS = [
+    "row",
+    "user_id",
+    *COLUMNS,
+    *EVENT_RULES,
+    "excluded_log",
+    "excluded_reason",
+    "excluded_rows",
+]
 
 
-def features_schema() -> str:
-    """user_id, the feature columns and the per-user rule flags."""
+def table_schema() -> str:
+    """Schema of :func:`bucket_table`: rows of users and rows of excluded counts."""
     return ", ".join(
         [
+            "row string",
             "user_id long",
             *(f"`{c}` double" for c in COLUMNS),
             *(f"`{r}` boolean" for r in EVENT_RULES),
+            "excluded_log string",
+            "excluded_reason string",
+            "excluded_rows long",
         ]
     )
 
@@ -231,25 +260,39 @@ def spark_user_logs(
     return _split_logs(_clean(pdf, now_ms)[0])
 
 
-def spark_features(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS):
-    """The feature table as a Spark DataFrame: user_id, :data:`COLUMNS` and the
-    per-user rule flags (:data:`models.rules.EVENT_RULES`); the rules that
-    compare users run on the driver (:func:`models.rules.with_population_rules`).
+def spark_table(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS):
+    """Every bucket's :func:`bucket_table`, as one Spark DataFrame: the logs are
+    read and parsed once for the features, the per-user rules and the counts of
+    excluded rows. The rules that compare users run on the driver
+    (:func:`models.rules.with_population_rules`); see :func:`collect_table`.
     """
     raw = _bucketed(read_raw(spark, root), buckets)
     return raw.groupBy("bucket").applyInPandas(
-        lambda pdf: bucket_features(pdf, now_ms), schema=features_schema()
+        lambda pdf: bucket_table(pdf, now_ms), schema=table_schema()
     )
 
 
-def spark_bad_rows(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS):
-    """Counts of excluded rows per log and reason (duplicates included)."""
-    raw = _bucketed(read_raw(spark, root), buckets)
-    counts = raw.groupBy("bucket").applyInPandas(
-        lambda pdf: _bad_counts(pdf, now_ms),
-        schema="event string, reason string, rows long",
+def collect_table(sdf) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A :func:`spark_table` on the driver: (features and per-user flags indexed
+    by user_id, sorted; excluded rows counted per log and reason)."""
+    table = sdf.toPandas()
+    is_user = (table["row"] == "user").to_numpy()
+    users = table.loc[is_user, ["user_id", *COLUMNS, *EVENT_RULES]]
+    users = users.astype({"user_id": np.int64}).set_index("user_id").sort_index()
+    excluded = (
+        table.loc[~is_user]
+        .groupby(["excluded_log", "excluded_reason"])["excluded_rows"]
+        .sum()
+        .reset_index()
+        .rename(
+            columns={
+                "excluded_log": "event",
+                "excluded_reason": "reason",
+                "excluded_rows": "rows",
+            }
+        )
     )
-    return counts.groupBy("event", "reason").sum("rows").toPandas()
+    return users, excluded.astype({"rows": np.int64})
 
 
 def spark_scores(spark, features_df, model_uri: str, columns: list[str]):
