@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,13 @@ def spark_session(master: str = "local[2]", app: str = "cadence"):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # pyspark 4 warns on every conversion that pandas 3 is not fully supported;
+    # the conversions cadence makes are tested equal to the pandas path
+    warnings.filterwarnings(
+        "ignore",
+        message="PySpark does not yet fully support pandas",
+        category=FutureWarning,
+    )
     from pyspark.sql import SparkSession
 
     return (
