@@ -37,6 +37,13 @@ RULES: tuple[str, ...] = (
     "constant_gap",
     "progression",
 )
+#: Parameters of the rules that compare users (:func:`with_population_rules`).
+POPULATION_PARAMS: tuple[str, ...] = (
+    "top_unique",
+    "jump_factor",
+    "jump_tail",
+    "batch_size",
+)
 #: The rules that need each user's events (the others need only the features).
 EVENT_RULES: tuple[str, ...] = (
     "regular_search",
@@ -51,19 +58,7 @@ def rule_flags(
     events: pd.DataFrame,
     signups: pd.DataFrame,
     features: pd.DataFrame,
-    *,
-    floor_times: bool = False,
-    resolution_s: float = 1.0,
-    regular_tol: float = 0.1,
-    regular_max_std_s: float = 60.0,
-    regular_min_gaps: int = 3,
-    top_unique: int = 20,
-    jump_factor: float = 10.0,
-    jump_tail: float = 0.02,
-    batch_size: int | None = None,
-    high_search_rate: float = 100.0,
-    high_search_count: int = 45,
-    max_events: int = RANGE_EVENTS,
+    **params,
 ) -> pd.DataFrame:
     """All rule flags for the users of ``features``.
 
@@ -75,19 +70,13 @@ def rule_flags(
     features
         The table of :func:`features.build.build_features` (its index is the set
         of users, and its per-day rates and counts feed the rate rules).
-    floor_times, resolution_s, batch_size
-        See the module docstring.
-    regular_tol, regular_max_std_s, regular_min_gaps
-        :func:`regular_pattern`.
-    top_unique
-        :func:`extreme_rate`.
-    jump_factor, jump_tail
-        :func:`tail_jump`.
-    high_search_rate, high_search_count
-        Which users the constant-gap and progression rules look at.
-    max_events
-        The per-user rules run on ranges of users with about this many events,
-        so memory stays bounded on large logs (results do not depend on it).
+    **params
+        ``top_unique``, ``jump_factor``, ``jump_tail`` and ``batch_size`` go to
+        the rules that compare users (:func:`with_population_rules`); the others
+        (``floor_times``, ``resolution_s``, ``regular_tol``,
+        ``regular_max_std_s``, ``regular_min_gaps``, ``high_search_rate``,
+        ``high_search_count``, ``max_events``) to the rules that need each
+        user's events (:func:`event_rule_flags`). Defaults are the notebook's.
 
     Returns
     -------
@@ -95,26 +84,9 @@ def rule_flags(
         Index = ``features.index``; one bool column per rule in :data:`RULES`
         and ``rule_any``, their union.
     """
-    flags = event_rule_flags(
-        events,
-        features.index.to_numpy(np.int64),
-        floor_times=floor_times,
-        resolution_s=resolution_s,
-        regular_tol=regular_tol,
-        regular_max_std_s=regular_max_std_s,
-        regular_min_gaps=regular_min_gaps,
-        high_search_rate=high_search_rate,
-        high_search_count=high_search_count,
-        max_events=max_events,
-    )
-    return with_population_rules(
-        flags,
-        features,
-        top_unique=top_unique,
-        jump_factor=jump_factor,
-        jump_tail=jump_tail,
-        batch_size=batch_size,
-    )
+    population = {k: params.pop(k) for k in POPULATION_PARAMS if k in params}
+    flags = event_rule_flags(events, features.index.to_numpy(np.int64), **params)
+    return with_population_rules(flags, features, **population)
 
 
 def event_rule_flags(
@@ -132,8 +104,21 @@ def event_rule_flags(
 ) -> pd.DataFrame:
     """The rules of :data:`EVENT_RULES` (those that need each user's events).
 
-    Index = ``users`` (sorted ids); parameters as :func:`rule_flags`. Run on
-    contiguous ranges of users, so memory stays bounded at any size.
+    Parameters
+    ----------
+    events
+        As returned by :func:`features.io.load_logs`.
+    users
+        The users to flag (sorted ids); the result's index.
+    floor_times, resolution_s
+        See the module docstring.
+    regular_tol, regular_max_std_s, regular_min_gaps
+        :func:`regular_pattern`.
+    high_search_rate, high_search_count
+        Which users the constant-gap and progression rules look at.
+    max_events
+        The rules run on ranges of users with about this many events, so memory
+        stays bounded on large logs (results do not depend on it).
     """
     users = np.asarray(users, dtype=np.int64)
     uid = events["user_id"].to_numpy(np.int64)
@@ -167,6 +152,10 @@ def with_population_rules(
     batch_size: int | None = None,
 ) -> pd.DataFrame:
     """The full flag table from the per-user rules and the feature table.
+
+    ``top_unique`` is :func:`extreme_rate`'s, ``jump_factor`` and ``jump_tail``
+    :func:`tail_jump`'s, ``batch_size`` :func:`quantile_rules`' (see the module
+    docstring).
 
     ``event_flags`` holds the rules of :data:`EVENT_RULES` (which need each
     user's events) for the users of ``features``, in its order; the rules that
