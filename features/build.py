@@ -59,7 +59,8 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     (
         "{s}_period_s",
         "s",
-        "fitted base period T (modal gap or a divisor; LS-refined; ≤ 4 h)",
+        "fitted base period T (modal gap or a divisor; LS-refined; ≤ 4 h; "
+        "≥ 2 ticks of the timestamps' resolution)",
     ),
     (
         "{s}_rayleigh_r",
@@ -317,7 +318,9 @@ def _gap_columns(
     g = sorted_within(g_ms, gg) / 1000.0
     mom = gp.gap_moments(g, gg)
     mode = gp.modal_gap(g, gg, presorted=True)
-    fit = gp.fit_period(g, gg, mode.mode_s)
+    # a period spans at least two ticks of the clock that wrote the times
+    tick_s = gp.clock_tick_ms(ts_ms, groups) / 1000.0
+    fit = gp.fit_period(g, gg, mode.mode_s, min_period_s=np.maximum(0.01, 2 * tick_s))
     logp = -np.log10(np.clip(fit.rayleigh_p_sidak, 1e-300, 1.0))
     return {
         f"{stream}_n_gaps": mom.n_gaps,

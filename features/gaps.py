@@ -262,13 +262,38 @@ class PeriodFit:
     jitter: np.ndarray
 
 
+#: Clock ticks :func:`clock_tick_ms` recognises, in ms (finest first).
+TICKS_MS: tuple[int, ...] = (10, 100, 1000, 60_000)
+
+
+def clock_tick_ms(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
+    """The coarsest clock tick that divides every one of a user's times, in ms.
+
+    1 for millisecond timestamps, 1000 when a user's times are whole seconds,
+    60,000 for whole minutes (of :data:`TICKS_MS`); 1 for a user without times.
+    Logs written at a coarse resolution put every gap on that lattice, which a
+    period search must not mistake for a schedule.
+
+    Examples
+    --------
+    Times 2,000, 5,000 and 9,000 ms → 1000; 2,000, 5,000 and 9,250 → 10.
+    """
+    x = np.mod(np.asarray(ts_ms, dtype=np.int64), TICKS_MS[-1]).astype(np.int32)
+    has = groups.count() > 0
+    out = np.ones(groups.n)
+    for tick in TICKS_MS:
+        off = groups.sum(x % tick != 0)  # times off this tick, per user
+        out = np.where(has & (off == 0), float(tick), out)
+    return out
+
+
 def fit_period(
     gaps_s: np.ndarray,
     groups: Groups,
     mode_s: np.ndarray,
     *,
     divisors: tuple[int, ...] = (1, 2, 3, 4),
-    min_period_s: float = 0.01,
+    min_period_s: float | np.ndarray = 0.01,
     max_period_s: float = 4 * 3600.0,
     max_multiple: int = 20,
     min_gaps: int = 3,
@@ -280,7 +305,9 @@ def fit_period(
        multiple). Candidates outside [``min_period_s``, ``max_period_s``] are not
        tried: the daily rhythm (24 h) belongs to time-of-day features, and
        searching it here would make every person with a routine look like a
-       script.
+       script. ``min_period_s`` may be one value per user (see
+       :func:`clock_tick_ms`: on whole-second timestamps every gap is a whole
+       number of seconds, so a candidate of 1 s or ½ s folds any gaps to R = 1).
     2. Only *in-run* gaps are used: those up to ``max_multiple`` modal gaps
        (longer ones are breaks between runs, not misses). Each candidate is
        scored by the Rayleigh R of the in-run gaps folded at it; the best R wins,

@@ -291,3 +291,47 @@ def test_excess_logp_by_hand_and_against_the_sum():
     huge = gp.excess_logp(np.array([50_000]), np.array([50_000]), 0.08)[0]
     assert np.isfinite(huge) and huge > 50_000
     assert np.isnan(gp.excess_logp(np.array([1]), np.array([0]), 0.1)[0])
+
+
+def test_clock_tick_by_hand():
+    t = np.array([2_000, 5_000, 9_000, 2_000, 5_000, 9_250, 60_000, 180_000, 7])
+    grp = Groups(np.array([0, 0, 0, 1, 1, 1, 2, 2, 3]), 5)
+    # whole seconds, whole tens of ms, whole minutes, ms, and a user without times
+    np.testing.assert_array_equal(gp.clock_tick_ms(t, grp), [1000, 10, 60_000, 1, 1])
+
+
+def whole_second_user(times_ms):
+    import pandas as pd
+
+    from features.build import build_features
+
+    ts = np.unique(np.asarray(times_ms, dtype=np.int64))
+    ev = pd.DataFrame(
+        {
+            "user_id": 1,
+            "event": pd.Categorical(
+                ["search"] * ts.size, ["search", "call", "message"]
+            ),
+            "ts_ms": ts,
+        }
+    )
+    sign = pd.DataFrame({"user_id": [1], "country_code": ["IT"], "signup_ms": [ts[0]]})
+    return build_features(ev, sign).iloc[0]
+
+
+def test_whole_second_times_do_not_fold_into_a_schedule():
+    # fast memoryless clicks logged in whole seconds: every gap is a whole
+    # number of seconds, so a period of 1 s (the modal gap) would fold them all
+    # to R = 1; a period must span two ticks of the clock
+    rng = np.random.default_rng(1)
+    t = 1_600_000_000_000 + np.cumsum(rng.exponential(1500.0, 600))
+    f = whole_second_user(t // 1000 * 1000)
+    assert f["all_mode_s"] == pytest.approx(1.0)
+    assert not f["all_period_s"] < 2.0  # NaN (no candidate) or ≥ 2 s
+    assert not f["all_rayleigh_logp"] > 3.0
+    # a real schedule logged in whole seconds is still found
+    beats = 1_600_000_000_000 + 30_000.0 * np.arange(400)
+    jittered = beats + rng.normal(0, 600.0, beats.size)
+    f = whole_second_user(jittered // 1000 * 1000)
+    assert f["all_period_s"] == pytest.approx(30.0, rel=0.01)
+    assert f["all_rayleigh_logp"] > 50
