@@ -182,11 +182,26 @@ def build_features(
         Index ``user_id`` (sorted), the columns of :data:`COLUMNS` as float64.
         Every user in ``signups`` or ``events`` has a row; a statistic that is
         undefined for a user is NaN.
+
+    More than :data:`~features.grouped.RANGE_EVENTS` events are built range of
+    users by range (:func:`build_features_in_parts`): the same result, in
+    bounded memory, and faster (arrays that fit in cache).
     """
-    uid = events["user_id"].to_numpy(np.int64)
     ts = events["ts_ms"].to_numpy(np.int64)
     if now_ms is not None and ts.size and ts.max() > now_ms:
         raise ValueError(f"events: {int((ts > now_ms).sum())} events are after now_ms")
+    if len(events) > RANGE_EVENTS:
+        uid = events["user_id"].to_numpy(np.int64)
+        if (np.diff(uid) < 0).any():
+            events = events.iloc[np.argsort(uid, kind="stable")]
+        return build_features_in_parts(events, signups, max_events=RANGE_EVENTS)
+    return _build_range(events, signups)
+
+
+def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
+    """:func:`build_features` in one pass over all the events given."""
+    uid = events["user_id"].to_numpy(np.int64)
+    ts = events["ts_ms"].to_numpy(np.int64)
     kind = _event_codes(events["event"])
     users, code = user_codes(uid, signups["user_id"].to_numpy(np.int64))
     n = users.size
@@ -282,7 +297,7 @@ def build_features_in_parts(
     users = np.union1d(sign_uid, distinct_sorted(uid))
     parts = user_ranges(uid, users, max_events)
     if len(parts) == 1:
-        return build_features(events, signups)
+        return _build_range(events, signups)
     from tqdm import tqdm
 
     sign_order = np.argsort(sign_uid, kind="stable")
@@ -295,7 +310,7 @@ def build_features_in_parts(
         s_lo = np.searchsorted(sign_sorted, lo, side="left")
         s_hi = np.searchsorted(sign_sorted, hi, side="right")
         out.append(
-            build_features(events.iloc[e_lo:e_hi], signups.iloc[sign_order[s_lo:s_hi]])
+            _build_range(events.iloc[e_lo:e_hi], signups.iloc[sign_order[s_lo:s_hi]])
         )
     return pd.concat(out)
 

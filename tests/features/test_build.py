@@ -142,6 +142,20 @@ def test_catalogue_lists_every_column():
         assert f"`{c}`" in text
 
 
+def test_large_unsorted_input_is_built_in_ranges(
+    small_sim, small_features, monkeypatch
+):
+    import features.build as fb
+
+    # as if the logs held more than a range of events: build_features sorts them
+    # by user and builds range by range, with the same result
+    monkeypatch.setattr(fb, "RANGE_EVENTS", 30_000)
+    shuffled = small_sim.events.sample(frac=1.0, random_state=2)
+    got = fb.build_features(shuffled, small_sim.signups)
+    assert len(small_sim.events) > 5 * fb.RANGE_EVENTS
+    pd.testing.assert_frame_equal(got, small_features, rtol=1e-9, atol=1e-12)
+
+
 def test_built_in_parts_equals_built_at_once(small_sim, small_features):
     from features.build import build_features_in_parts
 
