@@ -18,6 +18,7 @@ from features import volume as vol
 from features.grouped import (
     RANGE_EVENTS,
     Groups,
+    ascending,
     distinct_sorted,
     divide,
     grouped_quantile,
@@ -192,7 +193,7 @@ def build_features(
         raise ValueError(f"events: {int((ts > now_ms).sum())} events are after now_ms")
     if len(events) > RANGE_EVENTS:
         uid = events["user_id"].to_numpy(np.int64)
-        if (np.diff(uid) < 0).any():
+        if not ascending(uid):
             events = events.iloc[np.argsort(uid, kind="stable")]
         return build_features_in_parts(events, signups, max_events=RANGE_EVENTS)
     return _build_range(events, signups)
@@ -291,7 +292,7 @@ def build_features_in_parts(
     about ``max_events`` events each. ``progress`` shows a bar per range.
     """
     uid = events["user_id"].to_numpy(np.int64)
-    if uid.size > 1 and (np.diff(uid) < 0).any():
+    if not ascending(uid):
         raise ValueError("events must be sorted by user_id")
     sign_uid = signups["user_id"].to_numpy(np.int64)
     users = np.union1d(sign_uid, distinct_sorted(uid))

@@ -120,7 +120,6 @@ def modal_gap(
     gaps_s: np.ndarray,
     groups: Groups,
     tol: float = 0.1,
-    order: np.ndarray | None = None,
     presorted: bool = False,
 ) -> ModalGap:
     """The gap with the most company, and how much company it has.
@@ -130,9 +129,9 @@ def modal_gap(
     count (the smallest such gap on ties); ``mode_share`` is that count over the
     number of gaps; ``mean_over_mode`` is mean gap / mode (the notebook's "mean
     within 10% of the mode" test, as a number: a script that never misses has
-    ≈ 1). Gaps under 1 ms count as 1 ms. Needs one gap. ``order`` may pass a
-    precomputed :func:`sort_gaps`; ``presorted`` says the gaps are already
-    ascending within each user.
+    ≈ 1). Gaps under 1 ms count as 1 ms. Needs one gap. ``presorted`` says the
+    gaps are already ascending within each user (else :func:`sort_gaps` sorts
+    them).
 
     Examples
     --------
@@ -142,10 +141,7 @@ def modal_gap(
     out = ModalGap(*(np.full(groups.n, np.nan) for _ in range(3)))
     if g.size == 0:
         return out
-    if presorted:
-        gs = g
-    else:
-        gs = g[sort_gaps(gaps_s, groups) if order is None else order]
+    gs = g if presorted else g[sort_gaps(gaps_s, groups)]
     cs = groups.codes  # sorting within users leaves the user codes in place
     key = _log_key(gs, groups)
     # the window edges, widened by a few ulps of the key so that gaps exactly

@@ -74,7 +74,7 @@ class Groups:
         """Index of the first element of each non-empty group, and its code (cached)."""
         cached = self.__dict__.get("_first")
         if cached is None:
-            first = np.flatnonzero(self.first_mask())
+            first = _run_starts(self.codes)
             cached = (first, self.codes[first])
             object.__setattr__(self, "_first", cached)
         return cached
@@ -82,12 +82,6 @@ class Groups:
     def starts(self) -> np.ndarray:
         """Index of each group's first element (``size`` for an empty group)."""
         return np.searchsorted(self.codes, np.arange(self.n), side="left")
-
-    def first_mask(self) -> np.ndarray:
-        """True at the first element of each non-empty group."""
-        m = np.ones(self.size, dtype=bool)
-        m[1:] = self.codes[1:] != self.codes[:-1]
-        return m
 
     def subset(self, keep: np.ndarray) -> Groups:
         """The groups of the elements where ``keep`` is true."""
@@ -115,6 +109,12 @@ def divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     ok = np.isfinite(den) & (den != 0)
     np.divide(num, den, out=out, where=ok)
     return out
+
+
+def ascending(x: np.ndarray) -> bool:
+    """Whether ``x`` is in ascending order (ties allowed)."""
+    x = np.asarray(x)
+    return bool(np.all(x[1:] >= x[:-1]))
 
 
 def sorted_by(codes: np.ndarray, x: np.ndarray) -> bool:
@@ -178,17 +178,15 @@ def grouped_quantile(
     x: np.ndarray,
     groups: Groups,
     q: float,
-    order: np.ndarray | None = None,
     presorted: bool = False,
 ) -> np.ndarray:
     """Quantile ``q`` of ``x`` in each group (linear interpolation; NaN if empty).
 
-    ``order`` may pass a precomputed :func:`sort_within` of ``x``; ``presorted``
-    says ``x`` is already ascending within each group.
+    ``presorted`` says ``x`` is already ascending within each group.
     """
     xs = np.asarray(x, dtype=np.float64)
     if not presorted:
-        xs = xs[sort_within(x, groups) if order is None else order]
+        xs = xs[sort_within(x, groups)]
     count = groups.count().astype(np.int64)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     out = np.full(groups.n, np.nan)
@@ -202,11 +200,6 @@ def grouped_quantile(
     return out
 
 
-def pairs_within(codes: np.ndarray) -> np.ndarray:
-    """True at position i when element i+1 belongs to the same group as i."""
-    return codes[1:] == codes[:-1]
-
-
 def user_codes(ids: np.ndarray, more_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every distinct id of ``ids`` and ``more_ids`` (sorted), and the code of each
     element of ``ids`` (its index among them).
@@ -215,7 +208,7 @@ def user_codes(ids: np.ndarray, more_ids: np.ndarray) -> tuple[np.ndarray, np.nd
     its runs are looked up, not every element.
     """
     ids = np.asarray(ids, dtype=np.int64)
-    if ids.size and np.all(ids[1:] >= ids[:-1]):
+    if ids.size and ascending(ids):
         first = _run_starts(ids)
         users = np.union1d(more_ids, ids[first])
         run_code = np.searchsorted(users, ids[first])

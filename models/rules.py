@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.grouped import RANGE_EVENTS, Groups, divide, sorted_by, user_ranges
+from features.grouped import (
+    RANGE_EVENTS,
+    Groups,
+    ascending,
+    divide,
+    sorted_by,
+    user_ranges,
+)
 
 EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
 RATE_COLUMNS: tuple[str, ...] = ("search_per_day", "call_per_day", "message_per_day")
@@ -122,7 +129,7 @@ def event_rule_flags(
     """
     users = np.asarray(users, dtype=np.int64)
     uid = events["user_id"].to_numpy(np.int64)
-    if uid.size > 1 and (np.diff(uid) < 0).any():
+    if not ascending(uid):
         order = np.argsort(uid, kind="stable")
         events, uid = events.iloc[order], uid[order]
     parts = [
