@@ -197,6 +197,11 @@ def rule_agreement(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Users drawn by default: the top suspects, and typical users for contrast.
+TOP_N = 20
+TYPICAL_N = 3
+
+
 def build_report(
     path: str | Path,
     table: pd.DataFrame,
@@ -206,8 +211,8 @@ def build_report(
     threshold: float,
     *,
     labels: pd.DataFrame | None = None,
-    top_n: int = 20,
-    typical_n: int = 3,
+    top_n: int = TOP_N,
+    typical_n: int = TYPICAL_N,
     title: str = "cadence report",
 ) -> Path:
     """Write the HTML report atomically; return its path.
@@ -276,7 +281,9 @@ def build_report(
     return _write_atomic(Path(path), document)
 
 
-def report_users(table: pd.DataFrame, top_n: int = 20, typical_n: int = 3) -> list:
+def report_users(
+    table: pd.DataFrame, top_n: int = TOP_N, typical_n: int = TYPICAL_N
+) -> list:
     """The users :func:`build_report` draws: the top ``top_n`` of the (sorted)
     score table and ``typical_n`` from its middle. Only their events are needed."""
     top = table["user_id"].head(top_n)
