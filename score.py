@@ -143,11 +143,13 @@ def load_detector(uri: str):
     return model, inner.detector
 
 
-def check_output(path: Path) -> None:
-    """Fail before any work when the output cannot be written."""
-    problem = output_problem(path)
+def check_output(
+    path: Path, flag: str = "--out", formats: tuple[str, ...] = OUTPUT_FORMATS
+) -> None:
+    """Fail before any work when an output file cannot be written."""
+    problem = output_problem(path, formats)
     if problem:
-        raise SystemExit(f"--out {path}: {problem}")
+        raise SystemExit(f"{flag} {path}: {problem}")
 
 
 def _spark_scores(args, uri: str, features: pd.DataFrame, columns) -> np.ndarray:
@@ -168,11 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     check_output(args.out)
     if args.report is not None:
-        if args.report.suffix.lower() not in (".html", ".htm"):
-            raise SystemExit(f"--report {args.report}: must end in .html")
-        report_dir = args.report.parent if str(args.report.parent) else Path(".")
-        if not report_dir.is_dir():
-            raise SystemExit(f"--report {args.report}: directory does not exist")
+        check_output(args.report, "--report", (".html", ".htm"))
     data = check_data(args.data, args.engine)
     mlflow.set_tracking_uri(args.tracking_uri)
     seconds: dict[str, float] = {}

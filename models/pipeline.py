@@ -242,12 +242,12 @@ def score_table(
     return table.iloc[order].reset_index(drop=True)
 
 
-def output_problem(path: Path) -> str | None:
-    """Why ``path`` cannot take a scores file, or None when it can."""
-    if path.suffix.lower() not in OUTPUT_FORMATS:
-        return (
-            f"unknown extension {path.suffix!r}; use one of {', '.join(OUTPUT_FORMATS)}"
-        )
+def output_problem(path: Path, formats: tuple[str, ...] = OUTPUT_FORMATS) -> str | None:
+    """Why ``path`` cannot take an output file (a scores file, by default), or
+    None when it can: its extension is not one of ``formats``, or its directory
+    is missing or read-only, or it is a directory."""
+    if path.suffix.lower() not in formats:
+        return f"unknown extension {path.suffix!r}; use one of {', '.join(formats)}"
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         return f"directory {directory} does not exist"
