@@ -203,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
             model.predict(features[detector.columns_]), dtype=np.float64
         )
     table = score_table(
-        detector, features, prepared.flags, scores=scores, budget=args.budget
+        detector,
+        features,
+        prepared.flags,
+        scores=scores,
+        budget=args.budget,
+        info=prepared.user_info,
     )
     drift = detector.drift(features, scores)
     seconds["score"] = time.perf_counter() - t0

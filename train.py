@@ -284,7 +284,13 @@ def fit_and_log(
                 "suspects": int((scores >= detector.threshold_).sum()),
             }
         )
-        table = score_table(detector, prepared.features, prepared.flags, scores=scores)
+        table = score_table(
+            detector,
+            prepared.features,
+            prepared.flags,
+            scores=scores,
+            info=prepared.user_info,
+        )
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             from models.plots import score_histogram

@@ -90,6 +90,8 @@ class LoadReport:
     missing_logs: list[str] = dataclasses.field(default_factory=list)
     users_without_signup: int = 0
     repeat_signups: int = 0
+    #: "marketplace" (the four logs) or "access_log"
+    source: str = "marketplace"
 
     @property
     def rows_read(self) -> int:
@@ -117,6 +119,7 @@ class LoadReport:
             "users_without_signup": self.users_without_signup,
             "repeat_signups": self.repeat_signups,
             "missing_logs": list(self.missing_logs),
+            "source": self.source,
             "files": {k: dataclasses.asdict(v) for k, v in self.files.items()},
         }
 
@@ -156,11 +159,20 @@ class Logs:
         ``user_id`` (int64, unique), ``country_code`` (str), ``signup_ms`` (int64):
         the earliest signup of each user.
     report : LoadReport
+    user_names : ndarray of object, optional
+        When user ids are strings (an access log's clients, string ids in the
+        logs): ``user_id`` holds 0, 1, … in the sorted order of the names and
+        ``user_names[user_id]`` is the id as written. None for integer ids.
+    user_info : DataFrame, optional
+        Per-user columns shown beside the scores (row ``i`` = user ``i``), such
+        as an access log client's most frequent user agent.
     """
 
     events: pd.DataFrame
     signups: pd.DataFrame
     report: LoadReport
+    user_names: np.ndarray | None = None
+    user_info: pd.DataFrame | None = None
 
 
 def find_log(directory: Path, name: str) -> Path | None:
@@ -661,3 +673,42 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             "%d users have events but no signup row", report.users_without_signup
         )
     return Logs(events=events, signups=signups, report=report)
+
+
+def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
+    """Read whatever ``path`` holds: a directory of the four marketplace logs, or
+    a web server access log (a file, or a directory whose only log it is),
+    recognised from its content (plain or gzip).
+
+    Raises
+    ------
+    LoadError
+        ``path`` is missing or holds neither kind of log; the message says what
+        was expected.
+    """
+    from features.accesslog import load_access_log, looks_like_access_log
+
+    path = Path(path)
+    expected = (
+        "expected a directory of signup, call, message and search logs "
+        f"({', '.join(SUFFIXES)}) or a web server access log in the combined or "
+        "common format (plain or .gz)"
+    )
+    if path.is_file():
+        if looks_like_access_log(path):
+            return load_access_log(path, now_ms=now_ms, strict=strict)
+        raise LoadError(f"{path}: not an access log; {expected}")
+    if not path.is_dir():
+        raise LoadError(f"{path}: no such file or directory")
+    if any(find_log(path, name) for name in LOGS):
+        return load_logs(path, now_ms=now_ms, strict=strict)
+    files = sorted(f for f in path.iterdir() if f.is_file())
+    access = [f for f in files if looks_like_access_log(f)]
+    if len(access) == 1:
+        return load_access_log(access[0], now_ms=now_ms, strict=strict)
+    if len(access) > 1:
+        raise LoadError(
+            f"{path}: {len(access)} access logs ({', '.join(f.name for f in access)});"
+            " name one file with --data"
+        )
+    raise LoadError(f"{path}: no logs found; {expected}")

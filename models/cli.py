@@ -60,7 +60,11 @@ def read_labels(path: Path, flag: str = "--labels") -> pd.DataFrame:
         raise SystemExit(
             f"{flag} {path}: missing column(s) {', '.join(sorted(missing))}"
         )
-    labels["user_id"] = labels["user_id"].astype(np.int64)
+    ids = pd.to_numeric(labels["user_id"], errors="coerce")
+    if ids.notna().all() and (ids == ids.round()).all():
+        labels["user_id"] = labels["user_id"].astype(np.int64)
+    else:  # string ids (client addresses, UUIDs), kept as written
+        labels["user_id"] = labels["user_id"].astype(str)
     labels["is_bot"] = labels["is_bot"].astype(str).str.lower().isin(["1", "true"])
     return labels.set_index("user_id")
 
@@ -95,7 +99,8 @@ def add_data_args(group, *, default: str | None, default_help: str) -> None:
     group.add_argument(
         "--data",
         default=default,
-        help="data directory with signup, call, message, search logs; with "
+        help="data directory with signup, call, message, search logs, or a web "
+        "server access log (combined or common format, plain or .gz); with "
         f"--engine spark any Spark path (hdfs://, s3a://) (default: {default_help})",
     )
     group.add_argument(
@@ -118,13 +123,17 @@ def add_data_args(group, *, default: str | None, default_help: str) -> None:
 
 
 def check_data(data: str, engine: str) -> Path | str:
-    """``--data`` as a local directory (Path) or a Spark URI (str)."""
+    """``--data`` as a local directory or file (Path) or a Spark URI (str)."""
     if "://" in data:
         if engine != "spark":
             raise SystemExit(f"--data {data}: remote paths need --engine spark")
         return data
-    if not Path(data).is_dir():
-        raise SystemExit(f"--data {data}: no such directory")
+    if not Path(data).exists():
+        raise SystemExit(f"--data {data}: no such file or directory")
+    if engine == "spark" and not Path(data).is_dir():
+        raise SystemExit(
+            f"--data {data}: the Spark path reads a directory of the four logs"
+        )
     return Path(data)
 
 

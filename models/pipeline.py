@@ -18,7 +18,7 @@ import pandas as pd
 from features.atomic import atomic_output
 from features.build import COLUMNS, build_features_in_parts
 from features.grouped import RANGE_EVENTS
-from features.io import Logs, load_logs
+from features.io import Logs, load_data
 from models.ensemble import CadenceDetector
 from models.rules import EVENT_RULES, RULES, rule_flags, with_population_rules
 
@@ -46,13 +46,34 @@ class Prepared:
         the data (the Spark path reads just those users' rows again)."""
         if self.logs is not None:
             ev, sg = self.logs.events, self.logs.signups
-            return (
-                ev[ev["user_id"].isin(user_ids)],
-                sg[sg["user_id"].isin(user_ids)],
+            names = self.logs.user_names
+            if names is None:
+                return (
+                    ev[ev["user_id"].isin(user_ids)],
+                    sg[sg["user_id"].isin(user_ids)],
+                )
+            codes = np.searchsorted(names, np.asarray(user_ids, dtype=object))
+            ev = ev[ev["user_id"].isin(codes)].assign(
+                user_id=lambda f: names[f["user_id"].to_numpy()]
             )
+            sg = sg[sg["user_id"].isin(codes)].assign(
+                user_id=lambda f: names[f["user_id"].to_numpy()]
+            )
+            return ev, sg
         if self.fetch_user_logs is None:
             raise ValueError("these features came without their logs")
         return self.fetch_user_logs(user_ids)
+
+    @property
+    def user_info(self) -> pd.DataFrame | None:
+        """Per-user columns shown beside the scores (an access log client's most
+        frequent user agent), indexed like ``features``; None when there are none."""
+        if self.logs is None or self.logs.user_info is None:
+            return None
+        info = self.logs.user_info
+        if self.logs.user_names is not None:
+            info = info.set_axis(pd.Index(self.logs.user_names, name="user_id"))
+        return info.reindex(self.features.index)
 
     def load_counts(self) -> dict[str, int]:
         """Rows read, duplicates and bad rows, whichever engine loaded them."""
@@ -115,7 +136,7 @@ def prepare(
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
     seconds = {}
     t0 = time.perf_counter()
-    logs = load_logs(data_dir, now_ms=now_ms, strict=strict)
+    logs = load_data(data_dir, now_ms=now_ms, strict=strict)
     seconds["load"] = time.perf_counter() - t0
     log.info(
         "loaded %s: %d events of %d users (%.1f s)",
@@ -142,6 +163,9 @@ def prepare(
         int(flags["rule_any"].sum()),
         seconds["rules"],
     )
+    if logs.user_names is not None:  # string ids: back to the names as written
+        features.index = pd.Index(logs.user_names[features.index], name="user_id")
+        flags.index = pd.Index(logs.user_names[flags.index], name="user_id")
     return Prepared(logs=logs, features=features, flags=flags, seconds=seconds)
 
 
@@ -195,6 +219,7 @@ def score_table(
     scores: np.ndarray | None = None,
     budget: float | None = None,
     reasons: int = 3,
+    info: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per user, most suspicious first.
 
@@ -202,13 +227,16 @@ def score_table(
     (1 = highest), ``percentile`` (share of the scored users with a score at or
     below this one, in %), ``suspect`` (inside the budget: the detector's fitted
     threshold, or the top ``budget`` share of these users when given),
-    ``reason_1`` … and every rule flag.
+    ``reason_1`` … and every rule flag. ``info`` (indexed like ``features``)
+    adds its columns after ``suspect``, such as a client's user agent.
     """
     if scores is None:
         scores = detector.score_samples(features)
     scores = np.asarray(scores, dtype=np.float64)
     n = scores.size
-    order = np.lexsort((features.index.to_numpy(), -scores))
+    # ties: by user id (strings by their sorted position)
+    tie = pd.factorize(features.index, sort=True)[0]
+    order = np.lexsort((tie, -scores))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(1, n + 1)
     sorted_scores = np.sort(scores)
@@ -230,6 +258,9 @@ def score_table(
             "suspect": suspect,
         }
     )
+    if info is not None:
+        for col in info.columns:
+            table[col] = info[col].reindex(features.index).to_numpy()
     if reasons:
         why = detector.explain(features, k=reasons)
         for col in why.columns:

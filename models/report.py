@@ -288,7 +288,8 @@ def report_users(
     score table and ``typical_n`` from its middle. Only their events are needed."""
     top = table["user_id"].head(top_n)
     wanted = {*top, *_typical_rows(table, typical_n)["user_id"]}
-    return sorted(int(u) for u in wanted)
+    # plain Python ids: ints stay ints, string ids (client addresses) strings
+    return sorted(u.item() if isinstance(u, np.generic) else u for u in wanted)
 
 
 def _typical_rows(table: pd.DataFrame, typical_n: int) -> pd.DataFrame:
@@ -312,7 +313,8 @@ def _user_cards(rows, features, per_user, country, cls) -> list[str]:
             "<li>nothing stands out</li>"
         )
         cards.append(
-            f'<div class="card {cls}" data-user="{uid}"><h3>user {uid} — score '
+            f'<div class="card {cls}" data-user="{html.escape(str(uid))}"><h3>'
+            f"user {html.escape(str(uid))} — score "
             f"{row.score:.3f} (rank {row.rank:,})</h3><ul>{items}</ul>"
             f"{_img(fig, f'user {uid}')}</div>"
         )

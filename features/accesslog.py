@@ -1,0 +1,425 @@
+"""Read a web server's access log (Apache/Nginx *combined* or *common* format).
+
+Each client is a user: the authenticated user field where it is not ``-``, else
+the client address (IPv4 or IPv6), kept exactly as written. Each request is one
+``search`` event: like a search on a marketplace, a request is a client asking
+for content, and cadence scores its timing only. The path, status and user agent
+are not features; the most frequent user agent of each client is kept so that
+the scores file can show it beside the score.
+
+Lines are parsed with numpy over the raw bytes, block by block (no Python loop
+over lines): field boundaries are found from the positions of spaces and quotes,
+and the fixed-width time ``[17/May/2015:10:05:03 +0000]`` is decoded digit by
+digit, its offset applied, to UTC milliseconds. A line that does not have the
+format is a bad row with its line number, like a malformed row of a TSV log.
+
+Nothing is a duplicate here: two requests of one client in the same whole second
+are two events (a server writes one line per request).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Bytes read per block (cut at the last end of line).
+BLOCK_BYTES = 1 << 27
+#: Longest client address or user field looked at (IPv6 is at most 45 bytes).
+MAX_FIELD = 256
+_MONTHS = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun"]
+_MONTHS += [b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"]
+_MONTH_KEYS = np.array([m[0] * 65536 + m[1] * 256 + m[2] for m in _MONTHS])
+_MONTH_ORDER = np.argsort(_MONTH_KEYS)
+#: Byte offsets inside "dd/Mon/yyyy:HH:MM:SS +hhmm" (26 bytes).
+_TIME_WIDTH = 26
+_SEPARATORS = {2: b"/", 6: b"/", 11: b":", 14: b":", 17: b":", 20: b" "}
+
+REASON_BLANK = "blank line"
+REASON_FORMAT = "not a combined or common access log line"
+REASON_TIME = "time is not [dd/Mon/yyyy:HH:MM:SS +hhmm]"
+REASON_CUT = "last line cut short (no end of line)"
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def open_bytes(path: str | Path):
+    """A binary stream of the file, gunzipped when its content is gzip."""
+    path = Path(path)
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
+
+
+def looks_like_access_log(path: str | Path, lines: int = 20) -> bool:
+    """Whether most of the first non-blank lines parse as access log lines."""
+    try:
+        with open_bytes(path) as f:
+            head = f.read(1 << 16)
+    except (OSError, EOFError):
+        return False
+    cut = head.rfind(b"\n")
+    body = head[: cut + 1] if cut >= 0 else head
+    sample = [x for x in body.split(b"\n") if x.strip()][:lines]
+    if not sample:
+        return False
+    parsed = parse_block(b"\n".join(sample) + b"\n")
+    return parsed["ok"].sum() * 2 > len(sample)
+
+
+def _first_byte(b: np.ndarray, start: np.ndarray, end: np.ndarray, byte: int):
+    """Position of the first ``byte`` in each line [start, end) within
+    :data:`MAX_FIELD` bytes of ``start``; -1 where there is none."""
+    out = np.full(start.size, -1, dtype=np.int64)
+    todo = np.flatnonzero(start < end)
+    for k in range(MAX_FIELD):
+        if todo.size == 0:
+            break
+        pos = start[todo] + k
+        alive = pos < end[todo]
+        todo, pos = todo[alive], pos[alive]
+        hit = b[pos] == byte
+        out[todo[hit]] = pos[hit]
+        todo = todo[~hit]
+    return out
+
+
+def _slices(buf: bytes, start: np.ndarray, stop: np.ndarray) -> pa.Array:
+    """Strings buf[start[i]:stop[i]] as an Arrow string array (slices in order,
+    not overlapping): one interleaved array, every other element taken."""
+    n = start.size
+    if n == 0:
+        return pa.array([], type=pa.string())
+    offsets = np.empty(2 * n + 1, dtype=np.int64)
+    offsets[0:-1:2] = start
+    offsets[1:-1:2] = stop
+    offsets[-1] = stop[-1]
+    base = int(start[0])
+    offsets -= base
+    data = pa.py_buffer(buf)[base : int(stop[-1])]
+    both = pa.LargeStringArray.from_buffers(2 * n, pa.py_buffer(offsets), data)
+    return pc.cast(both.take(pa.array(np.arange(0, 2 * n, 2))), pa.string())
+
+
+def _decode_time(b: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ms and validity of the 26-byte times starting at ``at``."""
+
+    def col(k: int) -> np.ndarray:
+        return b[at + k].astype(np.int32)
+
+    def num(*ks: int) -> tuple[np.ndarray, np.ndarray]:
+        value = np.zeros(at.size, np.int32)
+        ok = np.ones(at.size, bool)
+        for k in ks:
+            d = col(k) - 48
+            ok &= (d >= 0) & (d <= 9)
+            value = value * 10 + d
+        return value, ok
+
+    day, ok = num(0, 1)
+    year, ok_y = num(7, 8, 9, 10)
+    hh, ok_h = num(12, 13)
+    mm, ok_m = num(15, 16)
+    ss, ok_s = num(18, 19)
+    oh, ok_oh = num(22, 23)
+    om, ok_om = num(24, 25)
+    ok &= ok_y & ok_h & ok_m & ok_s & ok_oh & ok_om
+    for off, ch in _SEPARATORS.items():
+        ok &= b[at + off] == ch[0]
+    sign = b[at + 21]
+    ok &= (sign == 43) | (sign == 45)
+    key = col(3) * 65536 + col(4) * 256 + col(5)
+    j = np.minimum(np.searchsorted(_MONTH_KEYS[_MONTH_ORDER], key), 11)
+    ok &= _MONTH_KEYS[_MONTH_ORDER][j] == key
+    month = _MONTH_ORDER[j] + 1
+    ok &= (day >= 1) & (day <= _days_in_month(year, month))
+    ok &= (hh < 24) & (mm < 60) & (ss < 61) & (oh < 24) & (om < 60)
+    offset_s = np.where(sign == 45, -1, 1) * (oh * 3600 + om * 60)
+    days = _days_from_civil(year.astype(np.int64), month, day)
+    secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_s
+    return secs * 1000, ok
+
+
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    base = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    return base[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of a proleptic Gregorian date (vectorised)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
+    """Parse the whole lines of ``buf`` (each ending in ``\\n``).
+
+    Returns
+    -------
+    dict
+        Per line: ``ok`` (bool), ``reason`` (int: 0 fine, 1 blank, 2 format,
+        3 time), ``ts_ms`` (int64), and for the ``ok`` lines only, in order,
+        ``user`` and ``agent`` (Arrow strings).
+    """
+    b = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(b == 10)
+    start = np.concatenate([[0], nl[:-1] + 1]).astype(np.int64)
+    end = nl.astype(np.int64)
+    end = np.where((end > start) & (b[np.maximum(end - 1, 0)] == 13), end - 1, end)
+    n = start.size
+    reason = np.zeros(n, dtype=np.int8)
+    blank = end == start
+    reason[blank] = 1
+    # client, ident, user: three fields ended by spaces, then "[time]"
+    s1 = _first_byte(b, start, end, 32)
+    s2 = _first_byte(b, s1 + 1, end, 32)
+    s3 = _first_byte(b, s2 + 1, end, 32)
+    good = ~blank & (s1 > start) & (s2 > s1 + 1) & (s3 > s2 + 1)
+    lb = np.where(good, s3 + 1, 0)
+    good &= end - lb >= _TIME_WIDTH + 5
+    safe = np.where(good, lb, 0)
+    good &= b[safe] == 91  # [
+    good &= b[safe + _TIME_WIDTH + 1] == 93  # ]
+    good &= b[safe + _TIME_WIDTH + 2] == 32
+    good &= b[safe + _TIME_WIDTH + 3] == 34  # opening quote of the request
+    # unescaped quotes of the block; each line holds 2 (common) or 6 (combined)
+    q = np.flatnonzero(b == 34)
+    q = q[(q == 0) | (b[np.maximum(q - 1, 0)] != 92)]
+    q_lo = np.searchsorted(q, start)
+    nq = np.searchsorted(q, end) - q_lo
+    good &= (nq == 2) | (nq == 6)
+    qi = np.where(good, q_lo, 0)
+    close = q[np.minimum(qi + 1, q.size - 1)] if q.size else np.zeros(n, np.int64)
+    # after the request: " status size" (status 3 digits or "-")
+    st = np.minimum(close + 2, b.size - 1)
+    dig = (b[np.minimum(st[:, None] + np.arange(3), b.size - 1)] - 48) <= 9
+    good &= b[np.minimum(close + 1, b.size - 1)] == 32
+    three = dig.all(axis=1) & (b[np.minimum(st + 3, b.size - 1)] == 32)
+    dash = (b[st] == 45) & (b[np.minimum(st + 1, b.size - 1)] == 32)
+    good &= three | dash
+    size_at = np.where(three, st + 4, st + 2)
+    common = nq == 2
+    size_end = np.where(
+        common, end, q[np.minimum(qi + 2, q.size - 1)] - 1 if q.size else end
+    )
+    good &= size_end > size_at
+    combined = ~common
+    if q.size:
+        ref_open = q[np.minimum(qi + 2, q.size - 1)]
+        ref_close = q[np.minimum(qi + 3, q.size - 1)]
+        agent_open = q[np.minimum(qi + 4, q.size - 1)]
+        agent_close = q[np.minimum(qi + 5, q.size - 1)]
+    else:
+        ref_open = ref_close = agent_open = agent_close = end
+    good &= ~combined | (
+        (b[np.maximum(ref_open - 1, 0)] == 32)
+        & (agent_open == ref_close + 2)
+        & (b[np.minimum(ref_close + 1, b.size - 1)] == 32)
+        & (agent_close == end - 1)
+    )
+    reason[~blank & ~good] = 2
+    ts = np.zeros(n, dtype=np.int64)
+    idx = np.flatnonzero(good)
+    if idx.size:
+        ms, time_ok = _decode_time(b, lb[idx] + 1)
+        ts[idx] = ms
+        reason[idx[~time_ok]] = 3
+        good[idx[~time_ok]] = False
+    keep = np.flatnonzero(good)
+    authenticated = (s3[keep] - s2[keep] != 2) | (b[s2[keep] + 1] != 45)
+    u_start = np.where(authenticated, s2[keep] + 1, start[keep])
+    u_stop = np.where(authenticated, s3[keep], s1[keep])
+    a_start = np.where(combined[keep], agent_open[keep] + 1, end[keep])
+    a_stop = np.where(combined[keep], agent_close[keep], end[keep])
+    return {
+        "ok": good,
+        "reason": reason,
+        "ts_ms": ts,
+        "user": _slices(buf, u_start, u_stop),
+        "agent": _slices(buf, a_start, a_stop),
+    }
+
+
+def iter_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES):
+    """Yield ``(buf, cut)`` blocks of whole lines; the last block of a file that
+    does not end with an end of line is completed with one and ``cut`` is True."""
+    with open_bytes(path) as f:
+        rest = b""
+        while True:
+            chunk = f.read(block_bytes)
+            if not chunk:
+                break
+            data = rest + chunk
+            last = data.rfind(b"\n")
+            if last < 0:
+                rest = data
+                continue
+            yield memoryview(data)[: last + 1], False
+            rest = data[last + 1 :]
+        if rest:
+            yield rest + b"\n", True
+
+
+def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
+    """Read an access log into :class:`features.io.Logs`.
+
+    Users are numbered 0, 1, … in the sorted order of their names (the client
+    address or authenticated user); ``Logs.user_names`` maps a number back to
+    its name and ``Logs.user_info`` holds each user's most frequent user agent.
+    Every line is either an event or a bad row (blank, not the format, a bad
+    time, before 2000 or after ``now_ms``), counted with its first line numbers.
+    """
+    from features.io import MIN_TS_MS, BadRowError, FileReport, LoadReport, Logs
+
+    path = Path(path)
+    report = FileReport(path=str(path))
+    reasons = {1: REASON_BLANK, 2: REASON_FORMAT, 3: REASON_TIME}
+    users, agents, stamps = [], [], []
+    seen = 0
+    for (_buf, cut), p in _parsed_blocks(path):
+        reason = p["reason"].astype(np.int16)
+        ts = p["ts_ms"]
+        ok = p["ok"]
+        early = ok & (ts < MIN_TS_MS)
+        late = ok & (ts > now_ms)
+        reason[early], reason[late] = 4, 5
+        if cut and reason[-1] in (2, 3):
+            reason[-1] = 6
+        names = {**reasons, 4: "time before 2000-01-01", 5: "time after now"}
+        names[6] = REASON_CUT
+        for code, text in names.items():
+            bad = np.flatnonzero(reason == code)
+            if bad.size == 0:
+                continue
+            lines = (seen + bad[:5] + 1).tolist()
+            if strict:
+                raise BadRowError(f"{path}: line {lines[0]}: {text}")
+            have = report.bad_lines.setdefault(text, [])
+            have += lines[: max(0, 5 - len(have))]
+            report.bad_reasons[text] = report.bad_reasons.get(text, 0) + int(bad.size)
+            report.bad_rows += int(bad.size)
+        keep_in_ok = ~(early | late)[ok]
+        mask = pa.array(keep_in_ok)
+        users.append(p["user"].filter(mask))
+        agents.append(p["agent"].filter(mask))
+        stamps.append(ts[ok][keep_in_ok])
+        seen += reason.size
+    report.rows_read = seen
+    ts = np.concatenate(stamps) if stamps else np.zeros(0, np.int64)
+    report.rows_kept = int(ts.size)
+    raw_codes, names = _encode(users)
+    order = np.argsort(names, kind="stable")  # numbers follow the names' order
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    code = rank[raw_codes]
+    names = names[order]
+    info = _top_agent(code, agents, names.size)
+    code, ts = _sorted_pairs(code, ts)
+    import pandas as pd
+
+    events = pd.DataFrame(
+        {
+            "user_id": code,
+            "event": pd.Categorical.from_codes(
+                np.zeros(code.size, np.int8), categories=["search", "call", "message"]
+            ),
+            "ts_ms": ts,
+        }
+    )
+    signups = pd.DataFrame(
+        {
+            "user_id": np.zeros(0, np.int64),
+            "country_code": np.zeros(0, dtype=object),
+            "signup_ms": np.zeros(0, np.int64),
+        }
+    )
+    load = LoadReport(files={"access_log": report}, source="access_log")
+    return Logs(
+        events=events,
+        signups=signups,
+        report=load,
+        user_names=names,
+        user_info=pd.DataFrame({"user_agent": info}),
+    )
+
+
+def _encode(parts: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (int64) and distinct values (object array) of string arrays.
+
+    Each part is dictionary-encoded on its own, then the parts' (small)
+    dictionaries are encoded together: no copy of the whole column is made.
+    """
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, dtype=object)
+    encoded = [pc.dictionary_encode(x) for x in parts]
+    dicts = pa.chunked_array([e.dictionary for e in encoded], type=pa.string())
+    merged = pc.dictionary_encode(dicts.combine_chunks())
+    to_global = merged.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    starts = np.cumsum([0, *(len(e.dictionary) for e in encoded)])
+    codes = np.concatenate(
+        [
+            to_global[start + e.indices.to_numpy(zero_copy_only=False)]
+            for start, e in zip(starts, encoded, strict=False)
+        ]
+    )
+    return codes, np.asarray(merged.dictionary.to_pylist(), dtype=object)
+
+
+def _top_agent(code: np.ndarray, agents: list[pa.Array], n_users: int) -> np.ndarray:
+    """Each user's most frequent user agent (ties: the first in sorted order)."""
+    a, dictionary = _encode(agents)
+    if a.size == 0 or n_users == 0:
+        return np.full(n_users, "", dtype=object)
+    alpha = np.empty(dictionary.size, np.int64)
+    alpha[np.argsort(dictionary, kind="stable")] = np.arange(dictionary.size)
+    key = code * dictionary.size + alpha[a]
+    pairs, counts = np.unique(key, return_counts=True)
+    u = pairs // dictionary.size
+    best = np.lexsort((pairs % dictionary.size, -counts, u))
+    first = best[np.r_[True, u[best][1:] != u[best][:-1]]]
+    out = np.full(n_users, "", dtype=object)
+    by_alpha = dictionary[np.argsort(dictionary, kind="stable")]
+    out[u[first]] = by_alpha[pairs[first] % dictionary.size]
+    return out
+
+
+def _parsed_blocks(path: Path, workers: int = 2):
+    """``((buf, cut), parse_block(buf))`` in file order, two blocks parsed at a
+    time (numpy and Arrow release the GIL for most of the work)."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for block in iter_blocks(path):
+            pending.append((block, pool.submit(parse_block, block[0])))
+            if len(pending) > workers:
+                block, fut = pending.popleft()
+                yield block, fut.result()
+        while pending:
+            block, fut = pending.popleft()
+            yield block, fut.result()
+
+
+def _sorted_pairs(code: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(user, time) pairs sorted by user then time: one sort of packed keys when
+    the time span fits in the low bits, else a lexsort."""
+    if ts.size == 0:
+        return code.astype(np.int64), ts.astype(np.int64)
+    lo = int(ts.min())
+    span_bits = max(int(ts.max() - lo).bit_length(), 1)
+    if span_bits + max(int(code.max()).bit_length(), 1) <= 62:
+        key = np.sort((code << span_bits) | (ts - lo))
+        return key >> span_bits, (key & ((1 << span_bits) - 1)) + lo
+    order = np.lexsort((ts, code))
+    return code[order], ts[order]
