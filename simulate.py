@@ -1,6 +1,7 @@
 """Generate a simulated marketplace with known bots.
 
-Usage: ``python simulate.py OUT [--users N] [--bot-share F] [--seed S] [--days D]``
+Usage: ``python simulate.py OUT [--world NAME] [--users N] [--bot-share F] [--seed S]
+[--days D]``
 
 Writes ``signup.tsv``, ``call.tsv``, ``message.tsv``, ``search.tsv`` (cadence's input
 format, each with its own timestamp form) and ``labels.tsv`` (user_id, is_bot, kind
@@ -15,7 +16,7 @@ import logging
 import sys
 import time
 
-from features.simulate import SimConfig, simulate, write_logs
+from features.simulate import WORLDS, SimConfig, simulate, world_config, write_logs
 
 log = logging.getLogger("cadence.simulate")
 
@@ -26,25 +27,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("out", help="output directory (created if absent)")
     p.add_argument(
-        "--users", type=int, default=SimConfig.users, help="accounts (26000)"
+        "--world",
+        choices=sorted(WORLDS),
+        default="default",
+        help="scenario: "
+        + "; ".join(f"{name}: {text}" for name, (text, _) in WORLDS.items()),
     )
+    p.add_argument("--users", type=int, help=f"accounts ({SimConfig.users})")
     p.add_argument(
-        "--bot-share",
-        type=float,
-        default=SimConfig.bot_share,
-        help="share of bots (0.015)",
+        "--bot-share", type=float, help=f"share of bots ({SimConfig.bot_share})"
     )
     p.add_argument(
         "--power-share",
         type=float,
-        default=SimConfig.power_share,
-        help="share of people who are power users (0.02)",
+        help=f"share of people who are power users ({SimConfig.power_share})",
     )
     p.add_argument("--seed", type=int, default=SimConfig.seed, help="random seed (0)")
-    p.add_argument(
-        "--days", type=int, default=SimConfig.days, help="signup window (33)"
-    )
-    p.add_argument("--start", default=SimConfig.start, help="first day (2019-03-02)")
+    p.add_argument("--days", type=int, help=f"signup window ({SimConfig.days})")
+    p.add_argument("--start", help=f"first day ({SimConfig.start})")
     p.add_argument(
         "--dirty",
         action="store_true",
@@ -58,13 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = SimConfig(
-            users=args.users,
-            bot_share=args.bot_share,
-            power_share=args.power_share,
-            days=args.days,
-            start=args.start,
+        given = {
+            "users": args.users,
+            "bot_share": args.bot_share,
+            "power_share": args.power_share,
+            "days": args.days,
+            "start": args.start,
+        }
+        config = world_config(
+            args.world,
             seed=args.seed,
+            **{k: v for k, v in given.items() if v is not None},
         )
     except ValueError as exc:
         parser.error(f"--{str(exc).split()[0].replace('_', '-')}: {exc}")

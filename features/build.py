@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features import gaps as gp
+from features import schedule as sch
 from features import timeofday as tod
 from features import volume as vol
 from features.grouped import (
@@ -78,6 +79,12 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
         "-log10 p",
         "−log10 of the Šidák-corrected Rayleigh p-value at T",
     ),
+    (
+        "{s}_rhythm",
+        "≤ 1",
+        "rhythm strength: unbiased R² at T where the Rayleigh test is significant "
+        "(p < 0.001), else 0; ≥ 10 in-run gaps",
+    ),
     ("{s}_run_share", "share", "share of gaps that are in-run (g ≤ 20T)"),
     (
         "{s}_p_miss",
@@ -114,25 +121,59 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ("max_events_hour", "count", "most events in one clock hour (UTC)"),
     ("max_events_day", "count", "most events in one UTC day"),
     ("first_action_delay_s", "s", "first event − signup"),
-    ("night_share", "share", "share of events at 00:00–06:00 local time"),
     (
-        "night_logp",
-        "-log10 p",
-        "−log10 P(X ≥ night events), X ~ Bin(events, 0.08): night activity "
-        "weighed by the events behind it",
+        "night_share",
+        "share",
+        "share of events at 00:00–06:00 local time (≥ 3 active days)",
+    ),
+    (
+        "night_share_lcb",
+        "share",
+        "Wilson 95% lower bound of the night share: an effect size that volume "
+        "alone cannot inflate (≥ 3 active days)",
     ),
     (
         "hour_entropy_bits",
         "bits",
-        "entropy of the local hour-of-day histogram (max 4.585)",
+        "entropy of the local hour-of-day histogram (max 4.585; ≥ 3 active days)",
     ),
-    ("diurnal_r", "[0, 1]", "Rayleigh R of the local time of day (24 h period)"),
+    (
+        "diurnal_r",
+        "[0, 1]",
+        "Rayleigh R of the local time of day (24 h period; ≥ 3 active days)",
+    ),
     (
         "diurnal_r2",
         "≤ 1",
-        "unbiased R² of the local time of day, (nR² − 1)/(n − 1); ≈0 around the clock",
+        "unbiased R² of the local time of day, (nR² − 1)/(n − 1); ≈0 around the "
+        "clock (≥ 3 active days)",
     ),
-    ("weekend_share", "share", "share of events on a local Saturday or Sunday"),
+    (
+        "weekend_share",
+        "share",
+        "share of events on a local Saturday or Sunday (≥ 3 active days)",
+    ),
+    (
+        "longest_awake_h",
+        "h",
+        "longest stretch of activity without a 3 h rest (≥ 2 events)",
+    ),
+    (
+        "active_run_h",
+        "h",
+        "most consecutive clock hours (UTC) each holding an event",
+    ),
+    (
+        "clock_day_share",
+        "share",
+        "share of the other session starts (after ≥ 30 min idle) within ±30 s of "
+        "the best start's time of day (≥ 4 starts on ≥ 3 days)",
+    ),
+    (
+        "clock_hour_share",
+        "share",
+        "the same folded on the hour: minute and second (≥ 4 starts in ≥ 3 hours)",
+    ),
     ("daily_count_cv", "ratio", "CV of event counts over active days (≥ 2 days)"),
     *[
         (
@@ -151,13 +192,18 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "share of those lags within ±10% of the modal lag (≥ 5)",
     ),
     (
-        "lag_mode_logp",
-        "-log10 p",
-        "−log10 P(X ≥ lags at the mode), X ~ Bin(lags, 0.25) (≥ 5 lags)",
+        "lag_mode_share_lcb",
+        "share",
+        "Wilson 95% lower bound of the share of lags at the modal lag (≥ 5 lags)",
     ),
     ("followed_share", "share", "share of searches followed by a call within 1 h"),
 ]
 COLUMNS: list[str] = [c[0] for c in CATALOGUE]
+
+#: Significance a rhythm must reach before its strength counts (``{s}_rhythm``).
+RHYTHM_P = 1e-3
+#: In-run gaps a rhythm needs to be measured at all.
+RHYTHM_MIN_GAPS = 10
 
 
 def build_features(
@@ -247,15 +293,27 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
 
     local = tod.local_time_ms(ts, country, groups)
     hist = tod.hour_histogram(local, groups)
-    out["night_share"] = tod.night_share(hist)
-    out["night_logp"] = gp.excess_logp(
-        tod.night_count(hist), hist.sum(axis=1), tod.NIGHT_P0
-    )
-    out["hour_entropy_bits"] = tod.hour_entropy_bits(hist)
-    out["diurnal_r"] = np.where(total > 0, tod.diurnal_r(local, groups), np.nan)
-    out["diurnal_r2"] = tod.unbiased_r2(out["diurnal_r"], total)
-    out["weekend_share"] = tod.weekend_share(local, groups)
+    # a daily clock needs days: on fewer, a few hours of activity look like a
+    # perfect routine (or a flat clock) and say nothing either way
+    days_ok = active >= tod.MIN_ACTIVE_DAYS
+    clock = {
+        "night_share": tod.night_share(hist),
+        "night_share_lcb": sch.share_lower_bound(
+            tod.night_count(hist), hist.sum(axis=1)
+        ),
+        "hour_entropy_bits": tod.hour_entropy_bits(hist),
+        "diurnal_r": tod.diurnal_r(local, groups),
+    }
+    clock["diurnal_r2"] = tod.unbiased_r2(clock["diurnal_r"], total)
+    clock["weekend_share"] = tod.weekend_share(local, groups)
+    for name, values in clock.items():
+        out[name] = np.where(days_ok, values, np.nan)
     out["daily_count_cv"] = vol.daily_count_cv(ts, groups)
+    out["longest_awake_h"] = sch.longest_awake_h(ts, groups)
+    out["active_run_h"] = sch.longest_active_run_h(ts, groups)
+    starts, start_groups = sch.session_starts(ts, groups)
+    out["clock_day_share"] = sch.clock_share(starts, start_groups, sch.DAY_MS)
+    out["clock_hour_share"] = sch.clock_share(starts, start_groups, sch.HOUR_MS)
 
     per_stream = {"all": (ts, groups)}
     for j, name in enumerate(EVENT_TYPES):
@@ -270,7 +328,9 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["lag_median_s"] = coupling.lag_median_s
     out["lag_cv"] = coupling.lag_cv
     out["lag_mode_share"] = coupling.lag_mode_share
-    out["lag_mode_logp"] = coupling.lag_mode_logp
+    out["lag_mode_share_lcb"] = sch.share_lower_bound(
+        coupling.lag_mode_share * coupling.n_lags, coupling.n_lags
+    )
     out["followed_share"] = coupling.followed_share
 
     frame = pd.DataFrame(out, index=pd.Index(users, name="user_id"))
@@ -353,11 +413,22 @@ def _gap_columns(
         f"{stream}_rayleigh_logp": np.where(
             np.isfinite(fit.rayleigh_p_sidak), logp, np.nan
         ),
+        f"{stream}_rhythm": _rhythm(fit),
         f"{stream}_run_share": fit.run_share,
         f"{stream}_p_miss": fit.p_miss,
         f"{stream}_p_miss_mom": fit.p_miss_mom,
         f"{stream}_jitter": fit.jitter,
     }
+
+
+def _rhythm(fit: gp.PeriodFit) -> np.ndarray:
+    """Unbiased R² at the fitted period where the Rayleigh test is significant
+    (Šidák p < :data:`RHYTHM_P`), else 0; NaN below :data:`RHYTHM_MIN_GAPS`
+    in-run gaps. Volume only passes the gate; the evidence is the effect size."""
+    r2 = tod.unbiased_r2(fit.rayleigh_r, fit.n_in_run)
+    significant = fit.rayleigh_p_sidak < RHYTHM_P
+    out = np.where(significant, np.maximum(r2, 0.0), 0.0)
+    return np.where(fit.n_in_run >= RHYTHM_MIN_GAPS, out, np.nan)
 
 
 def _log_iqr(g: np.ndarray, groups: Groups) -> np.ndarray:

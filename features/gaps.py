@@ -192,32 +192,6 @@ def rayleigh_r(values: np.ndarray, period: np.ndarray, groups: Groups) -> np.nda
     return mean_resultant(x[ok] / t[ok], groups.subset(ok))
 
 
-def excess_logp(k: np.ndarray, n: np.ndarray, p0: float) -> np.ndarray:
-    """−log10 P(X ≥ k) for X ~ Binomial(n, p0): evidence that k of n is too many.
-
-    A share alone says little for a small n (3 of 5 is a share of 0.6); this
-    grows with the number of observations behind it. NaN where n < 1.
-
-    Examples
-    --------
-    k = 3, n = 3, p0 = 0.1 → −log10(0.001) = 3.
-    """
-    from scipy.stats import binom
-
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    ok = np.isfinite(k) & np.isfinite(n) & (n >= 1)
-    out = np.full(k.shape, np.nan)
-    kk, nn = np.round(k[ok]), n[ok]
-    with np.errstate(divide="ignore"):
-        log_sf = binom.logsf(kk - 1, nn, p0)
-    # the tail can underflow to log 0; P(X = k) ≤ P(X ≥ k) stays finite
-    tiny = ~np.isfinite(log_sf)
-    log_sf[tiny] = binom.logpmf(kk[tiny], nn[tiny], p0)
-    out[ok] = -log_sf / np.log(10)
-    return np.maximum(out, 0.0)
-
-
 def rayleigh_pvalue(r: np.ndarray, n: np.ndarray) -> np.ndarray:
     """p-value of the Rayleigh test of uniformity from R and the sample size n.
 
@@ -393,7 +367,7 @@ class Coupling:
     lag_median_s: np.ndarray
     lag_cv: np.ndarray
     lag_mode_share: np.ndarray
-    lag_mode_logp: np.ndarray
+    n_lags: np.ndarray
     followed_share: np.ndarray
 
 
@@ -406,7 +380,6 @@ def search_to_call_lag(
     unit_s: float = 1.0,
     max_lag_s: float = 3600.0,
     min_lags: int = 5,
-    lag_p0: float = 0.25,
 ) -> Coupling:
     """The lag from each search to the same user's next call.
 
@@ -418,9 +391,9 @@ def search_to_call_lag(
     share of searches followed by a call; and the *lag mode share*, the share of
     lags within ±10% of the modal lag (:func:`modal_gap` applied to the lags):
     robust where the CV is not, since one search without its call makes one long
-    lag. The *lag mode −log p* weighs that share by the number of lags behind it
-    (:func:`excess_logp` with a chance share ``lag_p0``). Median, CV and mode
-    share need ``min_lags`` lags; the followed share needs one search.
+    lag; and the number of lags behind those (NaN below ``min_lags``). Median,
+    CV and mode share need ``min_lags`` lags; the followed share needs one
+    search.
 
     Examples
     --------
@@ -458,8 +431,6 @@ def search_to_call_lag(
         lag_median_s=np.where(enough, median, np.nan),
         lag_cv=np.where(enough, divide(std, mean), np.nan),
         lag_mode_share=np.where(enough, mode.mode_share, np.nan),
-        lag_mode_logp=np.where(
-            enough, excess_logp(mode.mode_share * count, count, lag_p0), np.nan
-        ),
+        n_lags=np.where(enough, count, np.nan),
         followed_share=divide(count, search_groups.count()),
     )

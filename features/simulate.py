@@ -47,6 +47,18 @@ BOT_KINDS: tuple[str, ...] = (
     "harvester",
     "spam_messager",
 )
+#: Kinds of automation the default sample does not make (``SimConfig.kinds``):
+#: memoryless traffic around the clock, jobs started by a scheduler at a fixed
+#: second of the day or hour, a period that drifts, 30% jitter, and a
+#: human-in-the-loop farm (human-like sessions worked in shifts around the clock).
+NEW_BOT_KINDS: tuple[str, ...] = (
+    "round_the_clock",
+    "wall_clock",
+    "drifting_period",
+    "heavy_jitter",
+    "farm",
+)
+ALL_BOT_KINDS: tuple[str, ...] = (*BOT_KINDS, *NEW_BOT_KINDS)
 HUMAN_KINDS: tuple[str, ...] = ("human", "power_user")
 COUNTRY_SHARES: dict[str, float] = {
     "IT": 0.432,
@@ -55,8 +67,33 @@ COUNTRY_SHARES: dict[str, float] = {
     "ES": 0.112,
     "FR": 0.065,
 }
+#: Countries on other continents, none with daylight saving in March–April.
+WORLD_COUNTRY_SHARES: dict[str, float] = {
+    "JP": 0.2,
+    "IN": 0.2,
+    "AR": 0.15,
+    "ZA": 0.15,
+    "BR": 0.15,
+    "KR": 0.15,
+}
+COUNTRY_SETS: dict[str, dict[str, float]] = {
+    "europe": COUNTRY_SHARES,
+    "world": WORLD_COUNTRY_SHARES,
+}
 #: Standard-time UTC offsets in hours (the sample ends before most DST changes).
-COUNTRY_UTC_OFFSET_H: dict[str, int] = {"IT": 1, "GB": 0, "SE": 1, "ES": 1, "FR": 1}
+COUNTRY_UTC_OFFSET_H: dict[str, float] = {
+    "IT": 1,
+    "GB": 0,
+    "SE": 1,
+    "ES": 1,
+    "FR": 1,
+    "JP": 9,
+    "IN": 5.5,
+    "AR": -3,
+    "ZA": 2,
+    "BR": -3,
+    "KR": 9,
+}
 #: Relative activity by local hour of day: quiet at night, evening peak.
 HOURLY_WEIGHT = np.array(
     [
@@ -108,6 +145,27 @@ class SimConfig:
     days: int = 33
     start: str = "2019-03-02"
     seed: int = 0
+    #: most volume a power user has, as a multiple of a person's (from 5×)
+    power_max: float = 20.0
+    #: share of people on a shifted clock (night workers, night owls): 8–12 h
+    night_people: float = 0.0
+    #: each person's zone differs from the country's by up to this many hours
+    zone_spread_h: float = 0.0
+    #: share of accounts used by two people (their sessions interleaved)
+    shared_share: float = 0.0
+    #: share of people whose app retries: 10% of their events repeated 1–3
+    #: times, 1–5 s apart
+    retry_share: float = 0.0
+    #: share of people seen on one day only
+    one_day_share: float = 0.0
+    #: "europe" (the original export's countries) or "world" (other continents)
+    countries: str = "europe"
+    #: "default" parameter ranges of the bot kinds, or "wide" ones
+    bot_ranges: str = "default"
+    #: the bot kinds made, in equal numbers (see :data:`ALL_BOT_KINDS`)
+    kinds: tuple[str, ...] = ()
+    #: timestamps floored to this many ms (1000: whole seconds)
+    clock_ms: int = 1
 
     def __post_init__(self) -> None:
         if self.users < 1:
@@ -118,6 +176,28 @@ class SimConfig:
             raise ValueError(f"power_share must be in [0, 1], got {self.power_share}")
         if self.days < 1:
             raise ValueError(f"days must be at least 1, got {self.days}")
+        unknown = set(self.kinds) - set(ALL_BOT_KINDS)
+        if unknown:
+            raise ValueError(
+                f"kinds: unknown bot kind(s) {sorted(unknown)}; "
+                f"expected some of {ALL_BOT_KINDS}"
+            )
+        if self.countries not in COUNTRY_SETS:
+            raise ValueError(
+                f"countries must be one of {sorted(COUNTRY_SETS)}, "
+                f"got {self.countries!r}"
+            )
+        if self.bot_ranges not in ("default", "wide"):
+            raise ValueError(
+                f"bot_ranges must be 'default' or 'wide', got {self.bot_ranges!r}"
+            )
+        if self.clock_ms < 1:
+            raise ValueError(f"clock_ms must be at least 1, got {self.clock_ms}")
+
+    @property
+    def bot_kinds(self) -> tuple[str, ...]:
+        """The kinds made: ``kinds``, or the five default kinds."""
+        return self.kinds or BOT_KINDS
 
 
 @dataclasses.dataclass
@@ -130,6 +210,63 @@ class Simulation:
     end_ms: int
 
 
+#: People as varied as real ones: night workers and owls, several zones in a
+#: country, heavy power users, shared accounts, app retries, one-day visitors.
+VARIED_PEOPLE: dict = {
+    "night_people": 0.10,
+    "zone_spread_h": 3.0,
+    "power_share": 0.05,
+    "power_max": 50.0,
+    "shared_share": 0.05,
+    "retry_share": 0.10,
+    "one_day_share": 0.20,
+}
+
+#: Scenarios of the simulator (``simulate.py --world NAME``): name →
+#: (what differs from the default sample, SimConfig overrides).
+WORLDS: dict[str, tuple[str, dict]] = {
+    "default": ("the default sample", {}),
+    "varied_people": (
+        "10% of people on night clocks, zones ±3 h inside a country, 5% power "
+        "users up to 50x, 5% shared accounts, 10% with app retries, 20% seen on "
+        "one day",
+        VARIED_PEOPLE,
+    ),
+    "one_day": ("a capture one day long", {"days": 1}),
+    "whole_seconds": ("timestamps in whole seconds", {"clock_ms": 1000}),
+    "whole_minutes": ("timestamps in whole minutes", {"clock_ms": 60_000}),
+    "other_continents": (
+        "users in Japan, India, Argentina, South Africa, Brazil, Korea",
+        {"countries": "world"},
+    ),
+    "wide_bots": (
+        "the five default kinds with parameters from wider ranges",
+        {"bot_ranges": "wide"},
+    ),
+    "new_automation": (
+        "only kinds the default sample does not make",
+        {"kinds": NEW_BOT_KINDS},
+    ),
+    "hard": (
+        "varied people, other continents, whole seconds, every kind with wide ranges",
+        {
+            **VARIED_PEOPLE,
+            "countries": "world",
+            "clock_ms": 1000,
+            "bot_ranges": "wide",
+            "kinds": ALL_BOT_KINDS,
+        },
+    ),
+}
+
+
+def world_config(name: str, **overrides) -> SimConfig:
+    """The :class:`SimConfig` of a named world, with further ``overrides``."""
+    if name not in WORLDS:
+        raise ValueError(f"world must be one of {sorted(WORLDS)}, got {name!r}")
+    return SimConfig(**{**WORLDS[name][1], **overrides})
+
+
 def simulate(config: SimConfig = SimConfig()) -> Simulation:
     """Generate a marketplace; the same config gives the same result."""
     rng = np.random.default_rng(config.seed)
@@ -138,17 +275,20 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     end_ms = start_ms + config.days * DAY_MS
     user_id = 10_000_000 + np.arange(n, dtype=np.int64)
 
+    kinds_made = config.bot_kinds
     n_bots = int(round(n * config.bot_share))
     n_power = int(round((n - n_bots) * config.power_share))
     role = np.zeros(n, dtype=np.int64)  # 0 human, 1 power, 2.. bot kinds
     role[:n_power] = 1
-    role[n_power : n_power + n_bots] = 2 + np.arange(n_bots) % len(BOT_KINDS)
+    bot_codes = np.array([2 + ALL_BOT_KINDS.index(k) for k in kinds_made])
+    role[n_power : n_power + n_bots] = bot_codes[np.arange(n_bots) % len(kinds_made)]
     role = rng.permutation(role)
 
-    countries = np.array(list(COUNTRY_SHARES))
-    shares = np.array(list(COUNTRY_SHARES.values()))
+    table = COUNTRY_SETS[config.countries]
+    countries = np.array(list(table))
+    shares = np.array(list(table.values()))
     country = countries[rng.choice(len(countries), size=n, p=shares / shares.sum())]
-    offset_h = pd.Series(country).map(COUNTRY_UTC_OFFSET_H).to_numpy(np.int64)
+    offset_h = pd.Series(country).map(COUNTRY_UTC_OFFSET_H).to_numpy(np.float64)
     signup_ms = start_ms + rng.integers(0, config.days, n) * DAY_MS
 
     # --- human activity: counts per user -------------------------------------
@@ -158,7 +298,7 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     n_call = np.where(rng.random(n) < 0.06, 0, np.maximum(calls, 1))
     msgs = np.ceil(rng.lognormal(np.log(3.6), 1.45, n)).astype(int)
     n_msg = np.where(rng.random(n) < 0.325, msgs, 0)
-    factor = np.where(role == 1, rng.uniform(5, 20, n), 1.0)
+    factor = np.where(role == 1, rng.uniform(5, max(config.power_max, 5.0), n), 1.0)
     is_bot = role >= 2
     # the owners of half the bots act a little by hand; the rest not at all
     factor = np.where(is_bot, np.where(rng.random(n) < 0.5, 0.1, 0.0), factor)
@@ -170,33 +310,65 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
 
     lifetime_ms = (rng.lognormal(np.log(17.0), 0.9, n) * DAY_MS).astype(np.int64)
     window_ms = np.clip(np.minimum(lifetime_ms, end_ms - signup_ms), HOUR_MS, None)
-    human = _human_events(rng, user_id, counts, signup_ms, window_ms, offset_h, end_ms)
+    people = ~is_bot
+    # people's variety (all zero in the default sample, drawn from a generator
+    # of its own so that the default sample stays as it was): zones inside a
+    # country, shifted clocks, shared accounts, people seen on one day
+    vrng = np.random.default_rng([config.seed, 1])
+    offset_h = offset_h + np.where(
+        people, vrng.uniform(-1, 1, n) * config.zone_spread_h, 0.0
+    )
+    shift_h = np.where(
+        people & (vrng.random(n) < config.night_people), vrng.uniform(8, 12, n), 0.0
+    )
+    shared = people & (vrng.random(n) < config.shared_share)
+    counts[shared] *= 2
+    second_shift_h = np.where(shared, vrng.uniform(3, 12, n), 0.0)
+    one_day = people & (vrng.random(n) < config.one_day_share)
+    window_ms = np.where(one_day, HOUR_MS, window_ms)
+    human = _human_events(
+        rng,
+        user_id,
+        counts,
+        signup_ms,
+        window_ms,
+        offset_h,
+        end_ms,
+        shift_h=shift_h,
+        second_shift_h=second_shift_h if shared.any() else None,
+        vrng=vrng,
+    )
+    retry = people & (vrng.random(n) < config.retry_share)
+    human = _with_retries(vrng, human, user_id[retry])
 
     # --- bots ----------------------------------------------------------------
     params = pd.DataFrame(
         {"period_s": np.nan, "p_miss": np.nan, "jitter": np.nan}, index=range(n)
     )
     bot_frames = [human]
-    for k, kind in enumerate(BOT_KINDS):
+    wide = config.bot_ranges == "wide"
+    for k, kind in enumerate(ALL_BOT_KINDS):
         idx = np.flatnonzero(role == 2 + k)
         if idx.size == 0:
             continue
         begin = signup_ms[idx] + rng.integers(0, 2 * DAY_MS, idx.size)
-        begin = np.minimum(begin, end_ms - 6 * HOUR_MS)
-        frame, p = _BOT_MAKERS[kind](rng, user_id[idx], begin, end_ms)
+        begin = np.maximum(np.minimum(begin, end_ms - 6 * HOUR_MS), start_ms)
+        frame, p = _BOT_MAKERS[kind](rng, user_id[idx], begin, end_ms, wide)
         bot_frames.append(frame)
         if p is not None:
             params.loc[idx, list(p)] = np.column_stack([p[c] for c in p])
 
     events = pd.concat(bot_frames, ignore_index=True)
     events = events[(events["ts_ms"] >= signup_ms.min()) & (events["ts_ms"] < end_ms)]
+    if config.clock_ms > 1:
+        events["ts_ms"] = events["ts_ms"] // config.clock_ms * config.clock_ms
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(
         drop=True
     )
     events["event"] = pd.Categorical.from_codes(
         events["event"].to_numpy(), categories=["search", "call", "message"]
     )
-    kinds = np.array([*HUMAN_KINDS, *BOT_KINDS])
+    kinds = np.array([*HUMAN_KINDS, *ALL_BOT_KINDS])
     labels = pd.DataFrame(
         {
             "user_id": user_id,
@@ -244,8 +416,16 @@ def _human_events(
     window_ms: np.ndarray,
     offset_h: np.ndarray,
     end_ms: int,
+    shift_h: np.ndarray | None = None,
+    second_shift_h: np.ndarray | None = None,
+    vrng: np.random.Generator | None = None,
 ) -> pd.DataFrame:
-    """People's events: sessions at local times of day, short gaps inside."""
+    """People's events: sessions at local times of day, short gaps inside.
+
+    ``shift_h`` moves a person's whole clock (a night worker); where
+    ``second_shift_h`` is non-zero the account is shared and half of its
+    sessions follow a second person's clock, shifted by that much more.
+    """
     total = counts.sum(axis=1)
     per_session = rng.uniform(3, 10, len(total))
     n_sess = np.where(total > 0, np.maximum(1, np.round(total / per_session)), 0)
@@ -262,7 +442,12 @@ def _human_events(
     cdf = np.cumsum(HOURLY_WEIGHT) / HOURLY_WEIGHT.sum()
     hour = np.searchsorted(cdf, rng.random(len(day)), side="right")
     local = hour * HOUR_MS + rng.integers(0, HOUR_MS, len(day))
-    s_start = day_ms + local - offset_h[s_user] * HOUR_MS
+    shift = np.zeros(len(day)) if shift_h is None else shift_h[s_user]
+    if second_shift_h is not None:
+        other = (vrng or rng).random(len(day)) < 0.5
+        shift = shift + np.where(other, second_shift_h[s_user], 0.0)
+    local = np.mod(local + shift * HOUR_MS, DAY_MS)
+    s_start = day_ms + local - np.round(offset_h[s_user] * HOUR_MS).astype(np.int64)
     # keep sessions inside [signup, end - 2 h] by whole days, preserving the clock
     late = np.maximum(s_start - (end_ms - 2 * HOUR_MS), 0)
     s_start = s_start - -(-late // DAY_MS) * DAY_MS
@@ -283,6 +468,24 @@ def _human_events(
     gaps[_segment_starts(sizes)[sizes > 0]] = 0.0
     ts = s_start[e_sess] + _cumsum_within(gaps, sizes)
     return _frame(user_id[e_user], e_type, ts)
+
+
+def _with_retries(
+    rng: np.random.Generator, events: pd.DataFrame, users: np.ndarray
+) -> pd.DataFrame:
+    """Events of ``users`` with app retries: 10% of their events repeated 1–3
+    times, 1–5 s apart (same stream)."""
+    if users.size == 0:
+        return events
+    mine = np.flatnonzero(np.isin(events["user_id"].to_numpy(), users))
+    picked = mine[rng.random(mine.size) < 0.1]
+    copies = rng.integers(1, 4, picked.size)
+    src = np.repeat(picked, copies)
+    step = np.arange(src.size) - np.repeat(_segment_starts(copies), copies) + 1
+    delay = step * rng.uniform(1000, 5000, src.size)
+    extra = events.iloc[src].copy()
+    extra["ts_ms"] = extra["ts_ms"].to_numpy() + np.round(delay).astype(np.int64)
+    return pd.concat([events, extra], ignore_index=True)
 
 
 def _periodic_times(
@@ -309,14 +512,17 @@ def _periodic(
     users: np.ndarray,
     begin: np.ndarray,
     end_ms: int,
+    wide: bool = False,
     low_s: float = 5.0,
     high_s: float = 3600.0,
     max_events: int = 2000,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     b = len(users)
+    if wide:  # a second to six hours, up to 20% jitter, up to 70% misses
+        low_s, high_s = min(low_s, 1.0), max(high_s, 6 * 3600.0)
     period_s = np.exp(rng.uniform(np.log(low_s), np.log(high_s), b))
-    jitter = rng.uniform(0.01, 0.10, b)
-    p_miss = rng.uniform(0.0, 0.5, b)
+    jitter = rng.uniform(0.01, 0.20 if wide else 0.10, b)
+    p_miss = rng.uniform(0.0, 0.7 if wide else 0.5, b)
     room = (end_ms - begin) / (period_s * 1000 / (1 - p_miss))
     n_events = np.clip(np.minimum(rng.integers(200, max_events + 1, b), room), 30, None)
     n_events = n_events.astype(np.int64)
@@ -326,48 +532,54 @@ def _periodic(
     return _frame(users[owner], stream[owner], ts), params
 
 
-def _low_and_slow(rng, users, begin, end_ms):
-    return _periodic(rng, users, begin, end_ms, 900.0, 10_800.0, max_events=100_000)
+def _low_and_slow(rng, users, begin, end_ms, wide=False):
+    return _periodic(
+        rng, users, begin, end_ms, wide, 900.0, 10_800.0, max_events=100_000
+    )
 
 
-def _burst_scraper(rng, users, begin, end_ms):
+def _burst_scraper(rng, users, begin, end_ms, wide=False):
     b = len(users)
-    n_events = rng.integers(800, 6001, b)
-    mean_s = rng.uniform(1.0, 8.0, b)
-    shape = rng.uniform(1.5, 6.0, b)
+    n_events = rng.integers(200 if wide else 800, 6001, b)
+    mean_s = rng.uniform(1.0, 20.0 if wide else 8.0, b)
+    shape = rng.uniform(1.0 if wide else 1.5, 6.0, b)
     owner = np.repeat(np.arange(b), n_events)
     gaps = rng.gamma(shape[owner], mean_s[owner] * 1000 / shape[owner])
+    if wide:  # several bursts with breaks of 1–6 h between them
+        pause = rng.random(owner.size) < 1 / 300
+        gaps = np.where(pause, rng.uniform(1, 6, owner.size) * HOUR_MS, gaps)
     gaps[_segment_starts(n_events)] = 0.0
     ts = begin[owner] + _cumsum_within(gaps, n_events)
     return _frame(users[owner], np.zeros(len(owner)), ts), None
 
 
-def _harvester(rng, users, begin, end_ms):
+def _harvester(rng, users, begin, end_ms, wide=False):
     b = len(users)
     n_search = rng.integers(100, 801, b)
-    mean_s = np.exp(rng.uniform(np.log(60), np.log(1200), b))
-    lag_s = rng.uniform(2.0, 30.0, b)
+    mean_s = np.exp(rng.uniform(np.log(60), np.log(3600 if wide else 1200), b))
+    lag_s = rng.uniform(1.0 if wide else 2.0, 120.0 if wide else 30.0, b)
+    lag_sd = 0.15 if wide else 0.05
     owner = np.repeat(np.arange(b), n_search)
     gaps = rng.exponential(mean_s[owner] * 1000)
     gaps[_segment_starts(n_search)] = 0.0
     searches = begin[owner] + _cumsum_within(gaps, n_search)
-    follow = rng.random(len(owner)) < 0.8
-    lag = lag_s[owner[follow]] * 1000 * (1 + 0.05 * rng.standard_normal(follow.sum()))
-    calls = searches[follow] + lag
+    follow = rng.random(len(owner)) < (0.5 if wide else 0.8)
+    noise = 1 + lag_sd * rng.standard_normal(follow.sum())
+    calls = searches[follow] + lag_s[owner[follow]] * 1000 * noise
     user = np.concatenate([users[owner], users[owner[follow]]])
     event = np.concatenate([np.zeros(len(owner)), np.ones(follow.sum())])
     return _frame(user, event, np.concatenate([searches, calls])), None
 
 
-def _spam_messager(rng, users, begin, end_ms):
+def _spam_messager(rng, users, begin, end_ms, wide=False):
     b = len(users)
-    n_bursts = rng.integers(5, 41, b)
-    spacing_s = rng.uniform(5.0, 60.0, b)
-    jitter = rng.uniform(0.02, 0.05, b)
+    n_bursts = rng.integers(3 if wide else 5, 41, b)
+    spacing_s = rng.uniform(2.0 if wide else 5.0, 300.0 if wide else 60.0, b)
+    jitter = rng.uniform(0.02, 0.15 if wide else 0.05, b)
     burst_owner = np.repeat(np.arange(b), n_bursts)
     span = np.maximum(end_ms - begin[burst_owner] - HOUR_MS, HOUR_MS)
     burst_start = begin[burst_owner] + rng.random(len(burst_owner)) * span
-    sizes = rng.integers(10, 61, len(burst_owner))
+    sizes = rng.integers(5 if wide else 10, 61, len(burst_owner))
     owner = np.repeat(burst_owner, sizes)
     step = (
         spacing_s[owner] * 1000 * (1 + jitter[owner] * rng.standard_normal(len(owner)))
@@ -378,12 +590,106 @@ def _spam_messager(rng, users, begin, end_ms):
     return _frame(users[owner], np.full(len(owner), 2), ts), params
 
 
+def _round_the_clock(rng, users, begin, end_ms, wide=False):
+    """Memoryless searches and calls, mean gap 2–15 min, day and night for
+    3–20 days: no period at all, only no sleep."""
+    b = len(users)
+    mean_s = rng.uniform(120, 900, b)
+    span = np.minimum(rng.uniform(3, 20, b) * DAY_MS, end_ms - begin)
+    n = np.maximum((span / (mean_s * 1000)).astype(np.int64), 5)
+    owner = np.repeat(np.arange(b), n)
+    gaps = rng.exponential(mean_s[owner] * 1000)
+    gaps[_segment_starts(n)] = 0.0
+    ts = begin[owner] + _cumsum_within(gaps, n)
+    return _frame(users[owner], (rng.random(owner.size) < 0.3).astype(int), ts), None
+
+
+def _wall_clock(rng, users, begin, end_ms, wide=False):
+    """A scheduler starts a job at a fixed second of every day (half the bots)
+    or of every hour, ±0–10 s, skipping 0–30% of runs; each run makes 1–20
+    events a few seconds apart."""
+    b = len(users)
+    daily = rng.random(b) < 0.5
+    cycle = np.where(daily, DAY_MS, HOUR_MS)
+    phase = (rng.random(b) * cycle).astype(np.int64)
+    runs = np.where(daily, rng.integers(10, 31, b), rng.integers(24, 24 * 10, b))
+    skip = rng.uniform(0.0, 0.3, b)
+    jitter_ms = rng.uniform(0, 10_000, b)
+    per_run = rng.integers(1, 21, b)
+    r_owner = np.repeat(np.arange(b), runs)
+    r_index = np.arange(r_owner.size) - np.repeat(_segment_starts(runs), runs)
+    first = (begin // cycle + 1) * cycle + phase
+    r_start = first[r_owner] + r_index * cycle[r_owner]
+    r_start = r_start + rng.normal(0, 1, r_owner.size) * jitter_ms[r_owner]
+    kept = rng.random(r_owner.size) >= skip[r_owner]
+    r_owner, r_start = r_owner[kept], r_start[kept]
+    sizes = per_run[r_owner]
+    owner = np.repeat(r_owner, sizes)
+    step = rng.uniform(1000, 5000, owner.size)
+    step[_segment_starts(sizes)] = 0.0
+    ts = np.repeat(r_start, sizes) + _cumsum_within(step, sizes)
+    stream = rng.choice(3, size=b, p=[0.6, 0.2, 0.2])
+    return _frame(users[owner], stream[owner], ts), None
+
+
+def _drifting_period(rng, users, begin, end_ms, wide=False):
+    """A job whose period drifts by +30% over its run (T 30–300 s, 3% jitter)."""
+    b = len(users)
+    t0 = np.exp(rng.uniform(np.log(30), np.log(300), b))
+    n = rng.integers(300, 2001, b)
+    owner = np.repeat(np.arange(b), n)
+    frac = (np.arange(owner.size) - np.repeat(_segment_starts(n), n)) / n[owner]
+    period = t0[owner] * (1.0 + 0.3 * frac) * 1000
+    gaps = period * (1 + 0.03 * rng.standard_normal(owner.size))
+    gaps[_segment_starts(n)] = 0.0
+    ts = begin[owner] + _cumsum_within(gaps, n)
+    return _frame(users[owner], np.ones(owner.size), ts), None
+
+
+def _heavy_jitter(rng, users, begin, end_ms, wide=False):
+    """T 1–10 min with 30% jitter and 20% missed beats."""
+    b = len(users)
+    period_s = np.exp(rng.uniform(np.log(60), np.log(600), b))
+    n = rng.integers(200, 1501, b)
+    owner, ts = _periodic_times(
+        rng, begin, n, period_s * 1000, np.full(b, 0.2), np.full(b, 0.3)
+    )
+    params = {
+        "period_s": period_s,
+        "p_miss": np.full(b, 0.2),
+        "jitter": np.full(b, 0.3),
+    }
+    return _frame(users[owner], np.zeros(owner.size), ts), params
+
+
+def _farm(rng, users, begin, end_ms, wide=False):
+    """Human-in-the-loop: people work the account in shifts around the clock,
+    with human gaps (log-normal, median 20–60 s) and short breaks, 1,500–5,000
+    events, searches and messages."""
+    b = len(users)
+    n = rng.integers(1500, 5001, b)
+    median_s = rng.uniform(20, 60, b)
+    owner = np.repeat(np.arange(b), n)
+    gaps = rng.lognormal(np.log(median_s[owner] * 1000), 1.1)
+    pause = rng.random(owner.size) < 1 / 40
+    gaps = np.where(pause, rng.exponential(20 * 60_000, owner.size), gaps)
+    gaps[_segment_starts(n)] = 0.0
+    ts = begin[owner] + _cumsum_within(gaps, n)
+    stream = np.where(rng.random(owner.size) < 0.7, 0, 2)
+    return _frame(users[owner], stream, ts), None
+
+
 _BOT_MAKERS = {
     "burst_scraper": _burst_scraper,
     "periodic": _periodic,
     "low_and_slow": _low_and_slow,
     "harvester": _harvester,
     "spam_messager": _spam_messager,
+    "round_the_clock": _round_the_clock,
+    "wall_clock": _wall_clock,
+    "drifting_period": _drifting_period,
+    "heavy_jitter": _heavy_jitter,
+    "farm": _farm,
 }
 
 

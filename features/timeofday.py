@@ -1,7 +1,8 @@
 """Time-of-day features: people live on a clock, scripts often don't.
 
-Local time comes from the user's signup country (its IANA time zone, daylight
-saving included); users of unknown country are read in UTC.
+Local time comes from the user's signup country (its IANA time zone from the
+tz database, daylight saving included); users of unknown country are read in
+UTC.
 """
 
 from __future__ import annotations
@@ -14,38 +15,67 @@ from features.grouped import Groups, divide, mean_resultant
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 
-#: Share of a person's events at night (00–06 local) taken as the chance level by
-#: the ``night_logp`` feature: people are mostly asleep then (about 4–8% of
-#: their activity in marketplace logs), a script running around the clock has 25%.
-NIGHT_P0 = 0.08
+#: Active days a daily-clock feature needs (fewer: NaN, no evidence either way).
+MIN_ACTIVE_DAYS = 3
 
-#: Time zone of each country code; others are read in UTC.
-COUNTRY_TZ: dict[str, str] = {
-    "IT": "Europe/Rome",
-    "GB": "Europe/London",
-    "SE": "Europe/Stockholm",
-    "ES": "Europe/Madrid",
-    "FR": "Europe/Paris",
-    "DE": "Europe/Berlin",
-    "NL": "Europe/Amsterdam",
-    "PT": "Europe/Lisbon",
-    "PL": "Europe/Warsaw",
-    "IE": "Europe/Dublin",
-    "AT": "Europe/Vienna",
-    "BE": "Europe/Brussels",
-    "CH": "Europe/Zurich",
-    "DK": "Europe/Copenhagen",
-    "NO": "Europe/Oslo",
-    "FI": "Europe/Helsinki",
-    "GR": "Europe/Athens",
-    "RO": "Europe/Bucharest",
+#: Zone of countries that span several: the zone most of their people live in.
+#: Every other country takes its zone from the IANA tz database's ``zone.tab``
+#: (the first zone listed for it).
+MAIN_ZONE: dict[str, str] = {
     "US": "America/New_York",
     "CA": "America/Toronto",
     "BR": "America/Sao_Paulo",
     "MX": "America/Mexico_City",
-    "IN": "Asia/Kolkata",
+    "AR": "America/Argentina/Buenos_Aires",
+    "CL": "America/Santiago",
+    "EC": "America/Guayaquil",
     "AU": "Australia/Sydney",
+    "NZ": "Pacific/Auckland",
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "KZ": "Asia/Almaty",
+    "CN": "Asia/Shanghai",
+    "ID": "Asia/Jakarta",
+    "MN": "Asia/Ulaanbaatar",
+    "MY": "Asia/Kuala_Lumpur",
+    "CD": "Africa/Kinshasa",
+    "ES": "Europe/Madrid",
+    "PT": "Europe/Lisbon",
+    "DE": "Europe/Berlin",
+    "GB": "Europe/London",
+    "FR": "Europe/Paris",
+    "IT": "Europe/Rome",
+    "NL": "Europe/Amsterdam",
+    "DK": "Europe/Copenhagen",
 }
+
+
+def _zone_tab() -> str:
+    """The tz database's zone.tab: from the ``tzdata`` package, else the
+    system's copy."""
+    from importlib import resources
+
+    try:
+        return (resources.files("tzdata") / "zoneinfo" / "zone.tab").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        from pathlib import Path
+
+        return Path("/usr/share/zoneinfo/zone.tab").read_text()
+
+
+def country_zones() -> dict[str, str]:
+    """ISO 3166 country code → IANA zone, for every country of the tz database."""
+    zones: dict[str, str] = {}
+    for line in _zone_tab().splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.split("\t")
+        zones.setdefault(fields[0].strip().upper(), fields[2].strip())
+    return {**zones, **MAIN_ZONE}
+
+
+#: Time zone of each country code; unknown codes are read in UTC.
+COUNTRY_TZ: dict[str, str] = country_zones()
 
 
 def local_time_ms(

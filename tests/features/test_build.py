@@ -70,7 +70,9 @@ def test_hand_made_users():
     assert u1.share_call == pytest.approx(1 / 3)
     assert u1.max_events_hour == 2 and u1.max_events_day == 3
     assert u1.first_action_delay_s == pytest.approx(2 * 86400 + 3600)
-    assert u1.night_share == 1.0  # 02:00 and 03:00 local
+    # one active day: below the support of a daily clock, no evidence either way
+    assert np.isnan(u1.night_share) and np.isnan(u1.diurnal_r2)
+    assert u1.longest_awake_h == pytest.approx((3600 + 30) / 3600)  # 01:00–02:00:30
     assert u1.all_gap_median_s == pytest.approx((3600 + 30) / 2)
     assert np.isnan(u1.lag_median_s)  # fewer than 5 lags
     assert u1.followed_share == pytest.approx(0.5)  # 1st search's next call > 1 h

@@ -108,8 +108,8 @@ def test_two_sided_scores_both_extremes():
 
 
 def test_missing_feature_is_named(fitted, small_features):
-    with pytest.raises(ValueError, match="all_rayleigh_logp"):
-        fitted.score_samples(small_features.drop(columns=["all_rayleigh_logp"]))
+    with pytest.raises(ValueError, match="all_rhythm"):
+        fitted.score_samples(small_features.drop(columns=["all_rhythm"]))
 
 
 def test_nan_means_no_evidence(fitted, small_features):

@@ -1,0 +1,113 @@
+"""cadence on a real web server's access log, against weak user-agent labels.
+
+Usage: python benchmarks/bench_access_log.py [--log FILE] [--seed 0]
+       python benchmarks/bench_access_log.py --speed [--lines 10000000]
+
+The shared log (``../shared/data/access-log/apache_logs.gz``) is read as
+``train.py --data FILE`` reads it: each client a user, each request an event.
+The detector is fitted on every client (unsupervised), then scored against weak
+labels made from the user agent, which is never a feature: a client whose most
+frequent user agent names itself automated (bot, spider, crawler, slurp, feed or
+RSS reader, curl, wget, python, Java, or an empty ``-``) counts as automated.
+AP and ROC AUC are printed for clients with at least 10 requests and for all.
+
+``--speed`` tiles the log to ``--lines`` lines (plain text, in a temporary
+directory) and times the reader: lines per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import _common  # noqa: F401  (puts the project on sys.path)
+import pandas as pd
+from _common import print_table
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from features.accesslog import load_access_log
+from features.build import build_features
+from models.ensemble import CadenceDetector
+
+SHARED_LOG = (
+    Path(__file__).resolve().parents[2] / "shared/data/access-log/apache_logs.gz"
+)
+#: User agents that name themselves automated (weak labels, evaluation only).
+AUTOMATED_AGENT = re.compile(
+    r"bot|spider|crawl|slurp|feed|rss|curl|wget|python|java|^-?$", re.IGNORECASE
+)
+NOW_MS = 2_000_000_000_000
+
+
+def weak_labels(agents: pd.Series) -> pd.Series:
+    """True where the user agent names itself automated."""
+    return agents.fillna("").map(lambda a: bool(AUTOMATED_AGENT.search(a.strip())))
+
+
+def evaluate(path: Path = SHARED_LOG, seed: int = 0, **detector) -> list[dict]:
+    """Rows of AP and ROC AUC for clients with ≥ 10 requests and for all."""
+    logs = load_access_log(path, now_ms=NOW_MS)
+    features = build_features(logs.events, logs.signups)
+    model = CadenceDetector(random_state=seed, **detector).fit(features)
+    scores = model.score_samples(features)
+    label = weak_labels(logs.user_info["user_agent"]).to_numpy()
+    requests = features["n_events"].to_numpy()
+    rows = []
+    for name, keep in (("≥ 10 requests", requests >= 10), ("all", requests >= 1)):
+        y, s = label[keep], scores[keep]
+        rows.append(
+            {
+                "clients": name,
+                "users": int(keep.sum()),
+                "automated": int(y.sum()),
+                "AP": float(average_precision_score(y, s)),
+                "ROC_AUC": float(roc_auc_score(y, s)),
+                "AP_chance": float(y.mean()),
+            }
+        )
+    return rows
+
+
+def speed(path: Path, lines: int) -> dict:
+    """Lines per second reading ``path`` tiled to about ``lines`` lines."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    copies = max(1, lines // raw.count(b"\n"))
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "access.log"
+        with open(big, "wb") as out:
+            for _ in range(copies):
+                out.write(raw)
+        t0 = time.perf_counter()
+        logs = load_access_log(big, now_ms=NOW_MS)
+        seconds = time.perf_counter() - t0
+    read = logs.report.rows_read
+    return {
+        "lines": read,
+        "MB": len(raw) * copies / 1e6,
+        "seconds": seconds,
+        "M_lines_per_s": read / seconds / 1e6,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--log", type=Path, default=SHARED_LOG)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--speed", action="store_true")
+    p.add_argument("--lines", type=int, default=10_000_000)
+    args = p.parse_args()
+    if args.speed:
+        print_table([speed(args.log, args.lines)], "access log reader")
+        return
+    print_table(evaluate(args.log, args.seed), f"{args.log.name}: weak UA labels")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Quality on worlds cadence was not tuned on: the table that chooses defaults.
+
+Usage: python benchmarks/bench_worlds.py [--users 26000] [--seeds 0 1]
+                                         [--worlds NAME ...] [--no-loko]
+                                         [--no-access-log]
+
+Each world is a scenario of the simulator (``simulate.py --world NAME``, listed
+in ``features.simulate.WORLDS``): people as varied as real ones, a one-day
+capture, whole-second and whole-minute clocks, users on other continents, the
+default bots with wider parameters, kinds of automation the default sample does
+not make, and all of it at once (``hard``). For each world and seed the default
+detector is fitted on every user (unsupervised, as ``train.py``) and scored
+against the simulator's truth:
+
+- AP: average precision of the score for bots against people;
+- recall@2%: share of the bots inside the 2% budget (the top 2% of scores);
+- weakest: the kind with the lowest share inside the budget, and that share;
+- power_in_budget: share of the budget's places taken by power users;
+- people_fpr: share of people (humans and power users) inside the budget.
+
+Leave-one-kind-out (on ``hard``): the detector is fitted without kind K's
+users, then K's users are scored: the share above the fitted threshold is K's
+recall as a kind the model never saw. The real access log of
+``bench_access_log.py`` is one more row (AP against weak user-agent labels,
+clients with ≥ 10 requests). Rows are sorted by AP, the worst last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import _common  # noqa: F401  (puts the project on sys.path)
+import numpy as np
+import pandas as pd
+from _common import print_table
+from sklearn.metrics import average_precision_score
+
+from features.build import build_features
+from features.simulate import HUMAN_KINDS, WORLDS, simulate, world_config
+from models.ensemble import CadenceDetector
+
+BUDGET = 0.02
+
+
+def world_data(name: str, users: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Feature table and each user's kind for one world and seed."""
+    sim = simulate(world_config(name, users=users, seed=seed))
+    features = build_features(sim.events, sim.signups)
+    kinds = sim.labels.set_index("user_id")["kind"].reindex(features.index)
+    return features, kinds
+
+
+def score_world(
+    features: pd.DataFrame, kinds: pd.Series, seed: int, **detector
+) -> tuple[dict, dict]:
+    """The summary row and each kind's recall inside the budget."""
+    model = CadenceDetector(random_state=seed, budget=BUDGET, **detector)
+    scores = model.fit(features).score_samples(features)
+    n = scores.size
+    top = np.zeros(n, dtype=bool)
+    top[np.argsort(-scores, kind="stable")[: int(round(BUDGET * n))]] = True
+    is_bot = ~kinds.isin(HUMAN_KINDS).to_numpy()
+    people = ~is_bot
+    per_kind = {
+        k: float(top[(kinds == k).to_numpy()].mean())
+        for k in sorted(set(kinds[is_bot]))
+    }
+    weakest = min(per_kind, key=per_kind.get)
+    row = {
+        "AP": float(average_precision_score(is_bot, scores)),
+        "recall@2%": float(top[is_bot].mean()),
+        "weakest": f"{weakest} {per_kind[weakest]:.2f}",
+        "power_in_budget": float((top & (kinds == "power_user").to_numpy()).sum())
+        / max(int(top.sum()), 1),
+        "people_fpr": float(top[people].mean()),
+    }
+    return row, per_kind
+
+
+def leave_one_kind_out(
+    features: pd.DataFrame, kinds: pd.Series, seed: int, **detector
+) -> dict:
+    """Each bot kind's recall when the detector is fitted without it."""
+    out = {}
+    for kind in sorted(set(kinds) - set(HUMAN_KINDS)):
+        mine = (kinds == kind).to_numpy()
+        model = CadenceDetector(random_state=seed, budget=BUDGET, **detector)
+        model.fit(features[~mine])
+        scores = model.score_samples(features[mine])
+        out[kind] = float((scores >= model.threshold_).mean())
+    return out
+
+
+def run(
+    worlds: list[str],
+    seeds: list[int],
+    users: int,
+    loko: bool = True,
+    access_log: bool = True,
+    **detector,
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """The world table, the per-kind table and the leave-one-kind-out table."""
+    rows, kind_rows, loko_rows = [], [], []
+    for name in worlds:
+        for seed in seeds:
+            t0 = time.perf_counter()
+            features, kinds = world_data(name, users, seed)
+            row, per_kind = score_world(features, kinds, seed, **detector)
+            rows.append({"world": name, "seed": seed, "users": len(features), **row})
+            kind_rows += [
+                {"world": name, "seed": seed, "kind": k, "recall@2%": v}
+                for k, v in per_kind.items()
+            ]
+            if loko and name == "hard":
+                held = leave_one_kind_out(features, kinds, seed, **detector)
+                loko_rows += [
+                    {"seed": seed, "held_out_kind": k, "recall": v}
+                    for k, v in held.items()
+                ]
+            print(f"  {name} seed {seed}: {time.perf_counter() - t0:.1f} s", flush=True)
+    if access_log:
+        from bench_access_log import SHARED_LOG, evaluate
+
+        if SHARED_LOG.exists():
+            real = evaluate(SHARED_LOG, seeds[0], **detector)[0]
+            rows.append(
+                {
+                    "world": "real access log (weak labels, ≥ 10 requests)",
+                    "seed": seeds[0],
+                    "users": real["users"],
+                    "AP": real["AP"],
+                    "recall@2%": float("nan"),
+                    "weakest": "–",
+                    "power_in_budget": float("nan"),
+                    "people_fpr": float("nan"),
+                }
+            )
+    rows.sort(key=lambda r: -r["AP"])
+    return rows, kind_rows, loko_rows
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--users", type=int, default=26_000)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    p.add_argument("--worlds", nargs="+", choices=sorted(WORLDS), default=list(WORLDS))
+    p.add_argument("--no-loko", action="store_true")
+    p.add_argument("--no-access-log", action="store_true")
+    args = p.parse_args()
+    rows, kind_rows, loko_rows = run(
+        args.worlds,
+        args.seeds,
+        args.users,
+        loko=not args.no_loko,
+        access_log=not args.no_access_log,
+    )
+    wide = pd.DataFrame(kind_rows)
+    if len(wide):
+        table = wide.pivot_table(
+            index="kind", columns=["world", "seed"], values="recall@2%"
+        )
+        print("\nEach kind's share inside the 2% budget (world, seed):")
+        print(table.round(2).to_string())
+    if loko_rows:
+        print_table(loko_rows, "Leave one kind out (hard world): held-out recall")
+    print_table(rows, f"Worlds ({args.users:,} users each), worst AP last")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Signs of automation that no gap statistic sees: never resting, wall-clock runs.
+
+People sleep: a client active for a whole day without a multi-hour pause is not
+a person, however irregular its gaps (memoryless traffic has CV ≈ 1 and never
+rests). And a job started by a scheduler at the same second of every day or
+every hour starts its sessions whole days or hours apart to within seconds,
+where a person's routine wanders by tens of minutes.
+
+All functions take event times in ms (UTC), sorted within each user, with a
+:class:`~features.grouped.Groups` giving each event's user.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.grouped import Groups, divide
+
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+#: A pause at least this long is a rest (people sleep for longer).
+REST_MS = 3 * HOUR_MS
+#: A gap at least this long starts a new session.
+SESSION_GAP_MS = 30 * 60_000
+#: Two session starts coincide on the wall clock when their phases (time of
+#: day, or of the hour) differ by at most this much.
+CLOCK_WINDOW_MS = 30_000
+#: Support of a wall-clock share: session starts, and distinct days (hours)
+#: they fall on.
+MIN_STARTS = 4
+MIN_CYCLES = 3
+
+
+def longest_awake_h(
+    ts_ms: np.ndarray, groups: Groups, rest_ms: int = REST_MS
+) -> np.ndarray:
+    """Longest stretch of activity without a rest of ``rest_ms``, in hours.
+
+    The events are cut wherever two consecutive ones are at least ``rest_ms``
+    apart; the longest piece's duration (last − first event) is returned. NaN
+    for a user with fewer than 2 events.
+
+    Examples
+    --------
+    Events at 0 h, 2 h, 4 h, 10 h, 11 h (rest 3 h) → pieces [0, 4] and [10, 11]
+    → 4.0.
+    """
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    codes = groups.codes
+    out = np.full(groups.n, np.nan)
+    if ts.size < 2:
+        return out
+    new_piece = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
+    first = np.flatnonzero(new_piece)
+    last = np.r_[first[1:], ts.size] - 1
+    length_h = (ts[last] - ts[first]) / HOUR_MS
+    pieces = Groups(codes[first], groups.n)
+    out = pieces.max(length_h)
+    return np.where(groups.count() >= 2, out, np.nan)
+
+
+def longest_active_run_h(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
+    """Most consecutive clock hours (UTC) that each hold an event of the user.
+
+    A person's sessions last minutes and come hours apart; memoryless traffic
+    or a busy script fills hour after hour. 0 for a user with no events.
+
+    Examples
+    --------
+    Events at 10:05, 10:50, 11:30, 12:01, 15:00 → hours 10, 11, 12 in a row → 3.
+    """
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    codes = groups.codes
+    out = np.zeros(groups.n)
+    if ts.size == 0:
+        return out
+    hour = np.floor_divide(ts, HOUR_MS)
+    new_hour = np.r_[True, (codes[1:] != codes[:-1]) | (hour[1:] != hour[:-1])]
+    h, c = hour[new_hour], codes[new_hour]
+    new_run = np.r_[True, (c[1:] != c[:-1]) | (np.diff(h) != 1)]
+    first = np.flatnonzero(new_run)
+    length = np.diff(np.r_[first, h.size]).astype(np.float64)
+    return np.nan_to_num(Groups(c[first], groups.n).max(length), nan=0.0)
+
+
+def session_starts(
+    ts_ms: np.ndarray, groups: Groups, gap_ms: int = SESSION_GAP_MS
+) -> tuple[np.ndarray, Groups]:
+    """Times of the events that start a session (first event of a user, or
+    after a gap of at least ``gap_ms``) and their users."""
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    codes = groups.codes
+    if ts.size == 0:
+        return ts, Groups(codes, groups.n)
+    start = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= gap_ms)]
+    return ts[start], Groups(codes[start], groups.n)
+
+
+def clock_share(
+    starts_ms: np.ndarray,
+    groups: Groups,
+    fold_ms: int,
+    window_ms: int = CLOCK_WINDOW_MS,
+    min_starts: int = MIN_STARTS,
+    min_cycles: int = MIN_CYCLES,
+) -> np.ndarray:
+    """Share of a user's other session starts at the same wall-clock phase.
+
+    Each start is folded to its phase in the cycle ``fold_ms`` (time of day for
+    a day, minute and second for an hour). For the start with the most company,
+    the number of *other* starts within ±``window_ms`` of it (circularly) is
+    divided by the number of other starts: 0 when no two starts coincide, 1
+    when all start at the same second of the cycle. A person's routine wanders
+    by minutes, a scheduler's by seconds.
+
+    NaN below the support: fewer than ``min_starts`` starts, or starts in fewer
+    than ``min_cycles`` distinct cycles (days, hours).
+
+    Examples
+    --------
+    Starts at 03:12:05, 03:12:09, 03:11:58 on three days and 17:00 on a fourth,
+    folded on a day → the best start has 2 others within 30 s, of 3 others →
+    0.667.
+    """
+    ts = np.asarray(starts_ms, dtype=np.int64)
+    codes = groups.codes
+    n = groups.count()
+    out = np.full(groups.n, np.nan)
+    if ts.size == 0:
+        return out
+    cycle = np.floor_divide(ts, fold_ms)
+    new_cycle = np.r_[True, (codes[1:] != codes[:-1]) | (cycle[1:] != cycle[:-1])]
+    cycles = np.bincount(codes[new_cycle], minlength=groups.n)
+    phase = np.mod(ts, fold_ms)
+    # each phase three times (−fold, 0, +fold) so that a window wraps around
+    c3 = np.concatenate([codes, codes, codes])
+    p3 = np.concatenate([phase, phase + fold_ms, phase + 2 * fold_ms])
+    key = np.sort(c3 * (4 * fold_ms) + p3)
+    centre = codes * (4 * fold_ms) + phase + fold_ms
+    hi = np.searchsorted(key, centre + window_ms, side="right")
+    lo = np.searchsorted(key, centre - window_ms, side="left")
+    company = (hi - lo - 1).astype(np.float64)
+    best = groups.max(company)
+    ok = (n >= min_starts) & (cycles >= min_cycles)
+    out[ok] = divide(best[ok], n[ok] - 1)
+    return out
+
+
+def share_lower_bound(
+    k: np.ndarray, n: np.ndarray, z: float = 1.959963984540054
+) -> np.ndarray:
+    """Wilson lower confidence bound of a share k/n (NaN where n < 1).
+
+    An effect size with its uncertainty: it rises toward k/n as n grows but
+    never above it, so volume alone never makes a modest share look extreme
+    (unlike a p-value against a fixed chance level).
+
+    Examples
+    --------
+    k = 5, n = 10 (z = 1.96, 95%) → 0.237; k = 500, n = 1000 → 0.469.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        z2 = z * z
+        centre = p + z2 / (2 * n)
+        margin = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+        out = (centre - margin) / (1 + z2 / n)
+    return np.where(n >= 1, np.maximum(out, 0.0), np.nan)

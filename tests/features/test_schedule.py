@@ -1,0 +1,153 @@
+"""Never resting, wall-clock schedules, support and effect sizes: hand-made users."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import binomtest
+
+from features import schedule as sch
+from features.build import build_features
+from features.grouped import Groups
+
+H = 3_600_000
+DAY = 86_400_000
+T0 = 1_551_484_800_000  # 2019-03-02 00:00 UTC
+
+
+def one_user(ts: np.ndarray) -> tuple[np.ndarray, Groups]:
+    ts = np.sort(np.asarray(ts, dtype=np.int64))
+    return ts, Groups(np.zeros(ts.size, dtype=np.int64), 1)
+
+
+def frame(users: dict[int, np.ndarray], event: str = "search") -> pd.DataFrame:
+    parts = [
+        pd.DataFrame({"user_id": uid, "event": event, "ts_ms": np.sort(ts)})
+        for uid, ts in users.items()
+    ]
+    return pd.concat(parts, ignore_index=True).astype({"ts_ms": np.int64})
+
+
+def signups(uids, country: str = "GB") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"user_id": list(uids), "country_code": country, "signup_ms": T0 - DAY}
+    )
+
+
+def test_longest_awake_by_hand():
+    ts, g = one_user(np.array([0, 2, 4, 10, 11]) * H)
+    assert sch.longest_awake_h(ts, g)[0] == pytest.approx(4.0)
+    # a rest of exactly 3 h cuts; 2 h 59 min does not
+    ts, g = one_user(np.array([0, 3 * H, 3 * H + 1, 6 * H - 60_000]))
+    assert sch.longest_awake_h(ts, g)[0] == pytest.approx((3 * H - 60_000 - 1) / H)
+    ts, g = one_user(np.array([5 * H]))
+    assert np.isnan(sch.longest_awake_h(ts, g)[0])
+
+
+def test_client_awake_30_hours_against_a_sleeping_person():
+    rng = np.random.default_rng(1)
+    # every 5–25 min for 30 h, never a 3 h pause
+    bot = T0 + np.cumsum(rng.uniform(5, 25, 200)) * 60_000
+    bot = bot[bot < T0 + 30 * H]
+    # a person: two sessions a day (09:00 and 20:00) for 5 days
+    person = np.concatenate(
+        [
+            T0 + d * DAY + h * H + np.arange(8) * 60_000
+            for d in range(5)
+            for h in (9, 20)
+        ]
+    )
+    f = build_features(frame({1: bot, 2: person}), signups([1, 2]))
+    assert f.loc[1, "longest_awake_h"] == pytest.approx((bot[-1] - bot[0]) / H)
+    assert f.loc[1, "longest_awake_h"] > 29
+    assert f.loc[2, "longest_awake_h"] == pytest.approx(7 / 60)
+    assert f.loc[1, "active_run_h"] >= 29
+    assert f.loc[2, "active_run_h"] == 1
+
+
+def test_active_run_by_hand():
+    minutes = np.array([10 * 60 + 5, 10 * 60 + 50, 11 * 60 + 30, 12 * 60 + 1, 15 * 60])
+    ts, g = one_user(T0 + minutes * 60_000)
+    assert sch.longest_active_run_h(ts, g)[0] == 3
+
+
+def test_clock_share_by_hand():
+    hms = [(3, 12, 5), (3, 12, 9), (3, 11, 58), (17, 0, 0)]
+    ts = [
+        T0 + d * DAY + (h * 3600 + m * 60 + s) * 1000 for d, (h, m, s) in enumerate(hms)
+    ]
+    ts, g = one_user(ts)
+    assert sch.clock_share(ts, g, DAY)[0] == pytest.approx(2 / 3)
+    # wrapping around midnight: 23:59:50 and 00:00:10 are 20 s apart
+    ts2, g2 = one_user(
+        [T0 + 86_390_000, T0 + DAY + 10_000, T0 + 2 * DAY + 43_200_000, T0 + 3 * DAY]
+    )
+    assert sch.clock_share(ts2, g2, DAY)[0] == pytest.approx(2 / 3)
+    # below the support: 3 starts, or 4 starts on 2 days
+    assert np.isnan(sch.clock_share(ts[:3], Groups(np.zeros(3, np.int64), 1), DAY)[0])
+    two_days = np.array([T0, T0 + H, T0 + DAY, T0 + DAY + H])
+    assert np.isnan(sch.clock_share(*one_user(two_days), DAY)[0])
+
+
+def test_job_at_a_fixed_second_beside_a_person_with_a_routine():
+    rng = np.random.default_rng(7)
+    days = np.sort(rng.choice(20, 15, replace=False))
+    at = (3 * 3600 + 12 * 60 + 5) * 1000
+    # the job: 03:12:05 ± 5 s on 15 of 20 days, 10 searches 2 s apart each run
+    runs = T0 + days * DAY + at + rng.normal(0, 5000, days.size)
+    job = (runs[:, None] + np.arange(10) * 2000).ravel()
+    # the person: 08:00 ± 40 min every day, a few searches a minute apart
+    starts = T0 + np.arange(20) * DAY + 8 * H + rng.normal(0, 40 * 60_000, 20)
+    person = (starts[:, None] + np.arange(4) * 60_000).ravel()
+    f = build_features(frame({1: job, 2: person}), signups([1, 2]))
+    assert f.loc[1, "clock_day_share"] == pytest.approx(1.0)
+    assert f.loc[2, "clock_day_share"] < 0.2
+    # the person's starts are 20; any coincidence count over 19 others
+    assert (f.loc[2, "clock_day_share"] * 19) == pytest.approx(
+        round(f.loc[2, "clock_day_share"] * 19)
+    )
+
+
+def test_one_day_user_has_no_daily_rhythm():
+    day = T0 + 9 * H + np.arange(40) * 6 * 60_000  # 40 searches in 4 hours, one day
+    week = np.concatenate(
+        [T0 + d * DAY + 9 * H + np.arange(8) * 60_000 for d in range(5)]
+    )
+    f = build_features(frame({1: day, 2: week}), signups([1, 2]))
+    for col in ("diurnal_r", "diurnal_r2", "night_share", "night_share_lcb"):
+        assert np.isnan(f.loc[1, col]), col
+        assert np.isfinite(f.loc[2, col]), col
+    assert np.isnan(f.loc[1, "clock_day_share"])
+
+
+def test_wilson_bound_by_hand_and_against_scipy():
+    got = sch.share_lower_bound(np.array([5, 500, 0]), np.array([10, 1000, 10]))
+    np.testing.assert_allclose(got[:2], [0.2366, 0.4691], atol=1e-4)
+    assert got[2] == 0
+    for k, n in ((3, 7), (40, 100), (999, 1000)):
+        want = binomtest(k, n).proportion_ci(0.95, method="wilson").low
+        assert sch.share_lower_bound(np.array([k]), np.array([n]))[0] == pytest.approx(
+            want, abs=1e-6
+        )
+    assert np.isnan(sch.share_lower_bound(np.array([0]), np.array([0]))[0])
+
+
+def test_volume_alone_gives_a_person_no_night_evidence():
+    """A person with a fixed human night share (12%) at 100 and at 10,000 events:
+    the evidence stays below the share itself, and below a 25%-night client's
+    at 100 events; the old p-value grew without bound."""
+    rng = np.random.default_rng(3)
+
+    def user(n, night):
+        day = rng.integers(0, 30, n) * DAY
+        is_night = rng.random(n) < night
+        hour = np.where(is_night, rng.uniform(0, 6, n), rng.uniform(6, 24, n))
+        return T0 + day + (hour * H).astype(np.int64)
+
+    users = {1: user(100, 0.12), 2: user(10_000, 0.12), 3: user(100, 0.25)}
+    f = build_features(frame(users), signups(users))
+    lcb = f["night_share_lcb"]
+    assert lcb[2] <= f.loc[2, "night_share"] <= 0.13
+    assert lcb[2] < lcb[3]
+    assert lcb[1] < lcb[2] < 0.12
