@@ -44,9 +44,11 @@ BUDGET = 0.02
 
 
 def world_data(name: str, users: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    """Feature table and each user's kind for one world and seed."""
+    """Feature table and each user's kind for one world and seed (users with at
+    least one event: in a capture, the others left no trace to score)."""
     sim = simulate(world_config(name, users=users, seed=seed))
     features = build_features(sim.events, sim.signups)
+    features = features[features["n_events"] > 0]
     kinds = sim.labels.set_index("user_id")["kind"].reindex(features.index)
     return features, kinds
 

@@ -279,7 +279,14 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
     Every line is either an event or a bad row (blank, not the format, a bad
     time, before 2000 or after ``now_ms``), counted with its first line numbers.
     """
-    from features.io import MIN_TS_MS, BadRowError, FileReport, LoadReport, Logs
+    from features.io import (
+        MIN_TS_MS,
+        BadRowError,
+        FileReport,
+        LoadReport,
+        Logs,
+        encode_strings,
+    )
 
     path = Path(path)
     report = FileReport(path=str(path))
@@ -317,12 +324,7 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
     report.rows_read = seen
     ts = np.concatenate(stamps) if stamps else np.zeros(0, np.int64)
     report.rows_kept = int(ts.size)
-    raw_codes, names = _encode(users)
-    order = np.argsort(names, kind="stable")  # numbers follow the names' order
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    code = rank[raw_codes]
-    names = names[order]
+    code, names = encode_strings(users)  # numbers follow the names' order
     info = _top_agent(code, agents, names.size)
     code, ts = _sorted_pairs(code, ts)
     import pandas as pd
@@ -353,43 +355,20 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
     )
 
 
-def _encode(parts: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (int64) and distinct values (object array) of string arrays.
-
-    Each part is dictionary-encoded on its own, then the parts' (small)
-    dictionaries are encoded together: no copy of the whole column is made.
-    """
-    if not parts:
-        return np.zeros(0, np.int64), np.zeros(0, dtype=object)
-    encoded = [pc.dictionary_encode(x) for x in parts]
-    dicts = pa.chunked_array([e.dictionary for e in encoded], type=pa.string())
-    merged = pc.dictionary_encode(dicts.combine_chunks())
-    to_global = merged.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    starts = np.cumsum([0, *(len(e.dictionary) for e in encoded)])
-    codes = np.concatenate(
-        [
-            to_global[start + e.indices.to_numpy(zero_copy_only=False)]
-            for start, e in zip(starts, encoded, strict=False)
-        ]
-    )
-    return codes, np.asarray(merged.dictionary.to_pylist(), dtype=object)
-
-
 def _top_agent(code: np.ndarray, agents: list[pa.Array], n_users: int) -> np.ndarray:
     """Each user's most frequent user agent (ties: the first in sorted order)."""
-    a, dictionary = _encode(agents)
+    from features.io import encode_strings
+
+    a, dictionary = encode_strings(agents)  # codes in the agents' sorted order
     if a.size == 0 or n_users == 0:
         return np.full(n_users, "", dtype=object)
-    alpha = np.empty(dictionary.size, np.int64)
-    alpha[np.argsort(dictionary, kind="stable")] = np.arange(dictionary.size)
-    key = code * dictionary.size + alpha[a]
+    key = code * dictionary.size + a
     pairs, counts = np.unique(key, return_counts=True)
     u = pairs // dictionary.size
     best = np.lexsort((pairs % dictionary.size, -counts, u))
     first = best[np.r_[True, u[best][1:] != u[best][:-1]]]
     out = np.full(n_users, "", dtype=object)
-    by_alpha = dictionary[np.argsort(dictionary, kind="stable")]
-    out[u[first]] = by_alpha[pairs[first] % dictionary.size]
+    out[u[first]] = dictionary[pairs[first] % dictionary.size]
     return out
 
 

@@ -159,6 +159,11 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "longest stretch of activity without a 3 h rest (≥ 2 events)",
     ),
     (
+        "awake_active_h",
+        "h",
+        "most clock hours (UTC) with an event inside one stretch without a 3 h rest",
+    ),
+    (
         "active_run_h",
         "h",
         "most consecutive clock hours (UTC) each holding an event",
@@ -310,6 +315,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         out[name] = np.where(days_ok, values, np.nan)
     out["daily_count_cv"] = vol.daily_count_cv(ts, groups)
     out["longest_awake_h"] = sch.longest_awake_h(ts, groups)
+    out["awake_active_h"] = sch.awake_active_h(ts, groups)
     out["active_run_h"] = sch.longest_active_run_h(ts, groups)
     starts, start_groups = sch.session_starts(ts, groups)
     out["clock_day_share"] = sch.clock_share(starts, start_groups, sch.DAY_MS)

@@ -488,13 +488,16 @@ def _record_bad(
 
 
 def _read_one(
-    path: Path, name: str, now_ms: int, strict: bool
-) -> tuple[pd.DataFrame, FileReport]:
+    path: Path, name: str, now_ms: int, strict: bool, string_ids: bool = False
+) -> tuple[pd.DataFrame, FileReport, list[pa.Array]]:
     """Read, parse and clean one log, batch by batch; return its clean rows
-    (user_id, ts_ms and, for signups, country_code) and its report."""
+    (user_id, ts_ms and, for signups, country_code), its report and, with
+    ``string_ids``, the kept rows' ids as strings (``user_id`` is then 0, to be
+    filled with codes by the caller)."""
     report = FileReport(path=str(path))
     ts_col = f"{name}_ts"
     users, stamps, countries = [], [], []
+    names: list[pa.Array] = []
     seen = 0
     skipped: list[int] = []
     for batch, skipped in iter_batches(path, REQUIRED_COLUMNS[name]):
@@ -504,12 +507,22 @@ def _read_one(
         def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
             return _line_numbers(offset + idx, skipped)
 
-        user, user_ok = parse_user_ids(batch.column("user_id"))
+        if string_ids:
+            id_text = pc.fill_null(
+                pc.utf8_trim_whitespace(pc.cast(batch.column("user_id"), pa.string())),
+                "",
+            )
+            user_ok = pc.not_equal(id_text, "").to_numpy(zero_copy_only=False)
+            user = np.zeros(batch.num_rows, dtype=np.int64)
+            id_problem = "user_id is empty"
+        else:
+            user, user_ok = parse_user_ids(batch.column("user_id"))
+            id_problem = "user_id is not an integer"
         ts = parse_timestamps_ms(batch.column(ts_col))
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         bad_user = ~blank & ~user_ok
-        _record_bad(report, bad_user, "user_id is not an integer", strict, lines)
+        _record_bad(report, bad_user, id_problem, strict, lines)
         bad_ts = ~blank & ~bad_user & np.isnan(ts)
         _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
         ok = ~blank & ~bad_user & ~bad_ts
@@ -519,6 +532,8 @@ def _read_one(
         _record_bad(report, late, f"{ts_col} after now", strict, lines)
         keep = ok & ~early & ~late
         users.append(user[keep].astype(np.int64))
+        if string_ids:
+            names.append(id_text.filter(pa.array(keep)))
         stamps.append(ts[keep].astype(np.int64))
         if name == "signup":
             country = pc.fill_null(
@@ -550,13 +565,9 @@ def _read_one(
         frame["country_code"] = (
             np.concatenate(countries) if countries else np.zeros(0, dtype=object)
         )
-        dup = frame.duplicated().to_numpy()
-        report.duplicates = int(dup.sum())
-        if report.duplicates:
-            frame = frame.loc[~dup]
-    # event logs: duplicates are removed (and counted) by load_logs, in one sort
+    # duplicates are removed (and counted) by load_logs, once ids are final
     report.rows_kept = len(frame)
-    return frame, report
+    return frame, report, names
 
 
 def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:
@@ -608,15 +619,40 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             f"{directory}: no signup log (signup.tsv, .csv, .parquet …) with columns "
             + ", ".join(REQUIRED_COLUMNS["signup"])
         )
+    # the signup log decides the kind of ids: whole numbers (exact int64), or,
+    # if any of its ids is not one, strings in every log, kept as written
+    sign, sign_report, id_parts = _read_one(
+        paths["signup"], "signup", now_ms, strict=False
+    )
+    string_ids = "user_id is not an integer" in sign_report.bad_reasons
+    if string_ids or (strict and sign_report.bad_rows):
+        sign, sign_report, id_parts = _read_one(
+            paths["signup"], "signup", now_ms, strict, string_ids
+        )
     frames = []
     for name in EVENT_TYPES:
         if paths[name] is None:
             log.warning("%s: no %s log; treated as an empty stream", directory, name)
             report.missing_logs.append(name)
             continue
-        frame, report.files[name] = _read_one(paths[name], name, now_ms, strict)
+        frame, report.files[name], parts = _read_one(
+            paths[name], name, now_ms, strict, string_ids
+        )
         frames.append((EVENT_TYPES.index(name), frame))
-    sign, report.files["signup"] = _read_one(paths["signup"], "signup", now_ms, strict)
+        id_parts += parts
+    report.files["signup"] = sign_report
+    user_names = None
+    if string_ids:
+        codes, user_names = encode_strings(id_parts)
+        sizes = [len(sign)] + [len(f) for _, f in frames]
+        pieces = np.split(codes, np.cumsum(sizes)[:-1])
+        sign["user_id"] = pieces[0]
+        for (_, frame), piece in zip(frames, pieces[1:], strict=True):
+            frame["user_id"] = piece
+    dup = sign.duplicated().to_numpy()
+    sign_report.duplicates = int(dup.sum())
+    sign_report.rows_kept -= sign_report.duplicates
+    sign = sign.loc[~dup]
 
     # one events table sorted by user then time, built column by column (no
     # DataFrame concatenation): memory peaks at about two copies of the events
@@ -672,7 +708,35 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         log.warning(
             "%d users have events but no signup row", report.users_without_signup
         )
-    return Logs(events=events, signups=signups, report=report)
+    return Logs(events=events, signups=signups, report=report, user_names=user_names)
+
+
+def encode_strings(parts: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of string values numbered in the sorted order of the values.
+
+    Returns ``(codes, names)``: int64 codes, one per value of the concatenated
+    ``parts``, and the distinct values (object array, sorted) so that
+    ``names[codes]`` gives the values back. Each part is dictionary-encoded on
+    its own, then the parts' dictionaries together: no copy of the whole column.
+    """
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, dtype=object)
+    encoded = [pc.dictionary_encode(x) for x in parts]
+    dicts = pa.chunked_array([e.dictionary for e in encoded], type=pa.string())
+    merged = pc.dictionary_encode(dicts.combine_chunks())
+    to_global = merged.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    names = np.asarray(merged.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    starts = np.cumsum([0, *(len(e.dictionary) for e in encoded)])
+    codes = np.concatenate(
+        [
+            rank[to_global[start + e.indices.to_numpy(zero_copy_only=False)]]
+            for start, e in zip(starts, encoded, strict=False)
+        ]
+    )
+    return codes, names[order]
 
 
 def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:

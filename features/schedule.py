@@ -59,6 +59,36 @@ def longest_awake_h(
     return np.where(groups.count() >= 2, out, np.nan)
 
 
+def awake_active_h(
+    ts_ms: np.ndarray, groups: Groups, rest_ms: int = REST_MS
+) -> np.ndarray:
+    """Most clock hours (UTC) holding an event inside one stretch of activity
+    without a rest of ``rest_ms`` (see :func:`longest_awake_h`).
+
+    A person who never rests for long but acts in short sessions fills few of
+    the hours of such a stretch; a client polling around the clock fills all.
+    0 for a user with no events.
+
+    Examples
+    --------
+    Events at 10:05, 10:50, 12:30 and 18:00 (rest 3 h) → stretches 10:05–12:30
+    (hours 10 and 12) and 18:00 (hour 18) → 2.
+    """
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    codes = groups.codes
+    out = np.zeros(groups.n)
+    if ts.size == 0:
+        return out
+    new_piece = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
+    piece = np.cumsum(new_piece) - 1
+    hour = np.floor_divide(ts, HOUR_MS)
+    new_hour = new_piece | np.r_[True, hour[1:] != hour[:-1]]
+    hours = np.bincount(piece[new_hour], minlength=int(piece[-1]) + 1)
+    first = np.flatnonzero(new_piece)
+    per_piece = Groups(codes[first], groups.n)
+    return np.nan_to_num(per_piece.max(hours.astype(np.float64)), nan=0.0)
+
+
 def longest_active_run_h(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     """Most consecutive clock hours (UTC) that each hold an event of the user.
 

@@ -166,6 +166,9 @@ class SimConfig:
     kinds: tuple[str, ...] = ()
     #: timestamps floored to this many ms (1000: whole seconds)
     clock_ms: int = 1
+    #: keep only the events of this many days from the middle of the window
+    #: (a capture of a running marketplace); 0 keeps everything
+    capture_days: int = 0
 
     def __post_init__(self) -> None:
         if self.users < 1:
@@ -190,6 +193,10 @@ class SimConfig:
         if self.bot_ranges not in ("default", "wide"):
             raise ValueError(
                 f"bot_ranges must be 'default' or 'wide', got {self.bot_ranges!r}"
+            )
+        if not 0 <= self.capture_days <= self.days:
+            raise ValueError(
+                f"capture_days must be in [0, days], got {self.capture_days}"
             )
         if self.clock_ms < 1:
             raise ValueError(f"clock_ms must be at least 1, got {self.clock_ms}")
@@ -232,7 +239,10 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "one day",
         VARIED_PEOPLE,
     ),
-    "one_day": ("a capture one day long", {"days": 1}),
+    "one_day": (
+        "one day captured from the middle of the month",
+        {"capture_days": 1},
+    ),
     "whole_seconds": ("timestamps in whole seconds", {"clock_ms": 1000}),
     "whole_minutes": ("timestamps in whole minutes", {"clock_ms": 60_000}),
     "other_continents": (
@@ -360,6 +370,10 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
 
     events = pd.concat(bot_frames, ignore_index=True)
     events = events[(events["ts_ms"] >= signup_ms.min()) & (events["ts_ms"] < end_ms)]
+    if config.capture_days:
+        lo = start_ms + (config.days // 2) * DAY_MS
+        ts = events["ts_ms"]
+        events = events[(ts >= lo) & (ts < lo + config.capture_days * DAY_MS)]
     if config.clock_ms > 1:
         events["ts_ms"] = events["ts_ms"] // config.clock_ms * config.clock_ms
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(

@@ -151,3 +151,10 @@ def test_volume_alone_gives_a_person_no_night_evidence():
     assert lcb[2] <= f.loc[2, "night_share"] <= 0.13
     assert lcb[2] < lcb[3]
     assert lcb[1] < lcb[2] < 0.12
+
+
+def test_awake_active_hours_by_hand():
+    minutes = np.array([10 * 60 + 5, 10 * 60 + 50, 12 * 60 + 30, 18 * 60])
+    ts, g = one_user(T0 + minutes * 60_000)
+    assert sch.awake_active_h(ts, g)[0] == 2
+    assert sch.longest_awake_h(ts, g)[0] == pytest.approx(145 / 60)
