@@ -7,7 +7,8 @@ and the bots are five simple kinds of automation with parameters drawn per bot.
 
 People
     Act in sessions placed at their local time of day (quiet at night, peaks in
-    the evening, fewer at weekends). Inside a session gaps are seconds to minutes
+    the evening, fewer at weekends), and sleep: each has a window of 5–8 h,
+    starting between 22:00 and 04:00 local, without any activity. Inside a session gaps are seconds to minutes
     (log-normal, median 45 s); between sessions hours to days. About 2% of people
     are *power users*: 5–20x the calls and messages (and the fourth root of that
     in searches) with the same human timing.
@@ -151,7 +152,8 @@ class SimConfig:
     night_people: float = 0.0
     #: each person's zone differs from the country's by up to this many hours
     zone_spread_h: float = 0.0
-    #: share of accounts used by two people (their sessions interleaved)
+    #: share of accounts used by two people (their sessions interleaved, the
+    #: second person's clock up to 3 h from the first's)
     shared_share: float = 0.0
     #: share of people whose app retries: 10% of their events repeated 1–3
     #: times, 1–5 s apart
@@ -166,6 +168,9 @@ class SimConfig:
     kinds: tuple[str, ...] = ()
     #: timestamps floored to this many ms (1000: whole seconds)
     clock_ms: int = 1
+    #: people sleep: each has a nightly window of 5–8 h, starting between
+    #: 22:00 and 04:00 local, in which they never act
+    people_sleep: bool = True
     #: keep only the events of this many days from the middle of the window
     #: (a capture of a running marketplace); 0 keeps everything
     capture_days: int = 0
@@ -333,8 +338,12 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     )
     shared = people & (vrng.random(n) < config.shared_share)
     counts[shared] *= 2
-    second_shift_h = np.where(shared, vrng.uniform(3, 12, n), 0.0)
+    # the second person of a household or office keeps a clock within ±3 h
+    second_shift_h = np.where(shared, vrng.uniform(-3, 3, n), 0.0)
     one_day = people & (vrng.random(n) < config.one_day_share)
+    srng = np.random.default_rng([config.seed, 2])
+    sleep = (np.mod(srng.uniform(22, 28, n), 24), srng.uniform(5, 8, n))
+    sleep = sleep if config.people_sleep else None
     window_ms = np.where(one_day, HOUR_MS, window_ms)
     human = _human_events(
         rng,
@@ -347,6 +356,7 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         shift_h=shift_h,
         second_shift_h=second_shift_h if shared.any() else None,
         vrng=vrng,
+        sleep_h=sleep,
     )
     retry = people & (vrng.random(n) < config.retry_share)
     human = _with_retries(vrng, human, user_id[retry])
@@ -433,12 +443,15 @@ def _human_events(
     shift_h: np.ndarray | None = None,
     second_shift_h: np.ndarray | None = None,
     vrng: np.random.Generator | None = None,
+    sleep_h: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """People's events: sessions at local times of day, short gaps inside.
 
     ``shift_h`` moves a person's whole clock (a night worker); where
     ``second_shift_h`` is non-zero the account is shared and half of its
     sessions follow a second person's clock, shifted by that much more.
+    ``sleep_h`` (start local hour, length in hours, per user): sessions drawn
+    inside that window happen just after it instead.
     """
     total = counts.sum(axis=1)
     per_session = rng.uniform(3, 10, len(total))
@@ -456,6 +469,10 @@ def _human_events(
     cdf = np.cumsum(HOURLY_WEIGHT) / HOURLY_WEIGHT.sum()
     hour = np.searchsorted(cdf, rng.random(len(day)), side="right")
     local = hour * HOUR_MS + rng.integers(0, HOUR_MS, len(day))
+    if sleep_h is not None:  # a session that would fall in the person's sleep
+        begin_h, length_h = sleep_h[0][s_user], sleep_h[1][s_user]  # comes after it
+        asleep = np.mod(local / HOUR_MS - begin_h, 24.0) < length_h
+        local = np.where(asleep, np.mod(local + length_h * HOUR_MS, DAY_MS), local)
     shift = np.zeros(len(day)) if shift_h is None else shift_h[s_user]
     if second_shift_h is not None:
         other = (vrng or rng).random(len(day)) < 0.5

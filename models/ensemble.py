@@ -117,6 +117,15 @@ VOLUME_FAMILY: dict[str, int] = {
     "message_per_day": +1,
 }
 
+#: Values a person reaches, taken as no evidence at all: a column listed here
+#: counts only by how far it exceeds the limit. People sleep: nobody stays
+#: active for more than about 20 hours, however busy (power users, dealers).
+HUMAN_LIMITS: dict[str, float] = {
+    "longest_awake_h": 20.0,
+    "awake_active_h": 20.0,
+    "active_run_h": 20.0,
+}
+
 #: Columns transformed by log1p before standardising (non-negative, heavy tails).
 LOG_SUFFIXES: tuple[str, ...] = (
     "_per_day",
@@ -406,6 +415,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         raw = frame[self.columns_].to_numpy(np.float64, copy=True)
         raw[~np.isfinite(raw)] = np.nan
         for j, c in enumerate(self.columns_):
+            if c in HUMAN_LIMITS:
+                raw[:, j] = np.maximum(raw[:, j] - HUMAN_LIMITS[c], 0.0)
             if _is_log_column(c):
                 raw[:, j] = np.log1p(np.maximum(raw[:, j], 0.0))
         return raw
