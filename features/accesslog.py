@@ -177,6 +177,10 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
     end = nl.astype(np.int64)
     end = np.where((end > start) & (b[np.maximum(end - 1, 0)] == 13), end - 1, end)
     n = start.size
+
+    def at(i: np.ndarray) -> np.ndarray:  # bytes at positions, clipped to the block
+        return b[np.clip(i, 0, b.size - 1)]
+
     reason = np.zeros(n, dtype=np.int8)
     blank = end == start
     reason[blank] = 1
@@ -188,24 +192,24 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
     lb = np.where(good, s3 + 1, 0)
     good &= end - lb >= _TIME_WIDTH + 5
     safe = np.where(good, lb, 0)
-    good &= b[safe] == 91  # [
-    good &= b[safe + _TIME_WIDTH + 1] == 93  # ]
-    good &= b[safe + _TIME_WIDTH + 2] == 32
-    good &= b[safe + _TIME_WIDTH + 3] == 34  # opening quote of the request
+    good &= at(safe) == 91  # [
+    good &= at(safe + _TIME_WIDTH + 1) == 93  # ]
+    good &= at(safe + _TIME_WIDTH + 2) == 32
+    good &= at(safe + _TIME_WIDTH + 3) == 34  # opening quote of the request
     # unescaped quotes of the block; each line holds 2 (common) or 6 (combined)
     q = np.flatnonzero(b == 34)
-    q = q[(q == 0) | (b[np.maximum(q - 1, 0)] != 92)]
+    q = q[(q == 0) | (at(q - 1) != 92)]
     q_lo = np.searchsorted(q, start)
     nq = np.searchsorted(q, end) - q_lo
     good &= (nq == 2) | (nq == 6)
     qi = np.where(good, q_lo, 0)
     close = q[np.minimum(qi + 1, q.size - 1)] if q.size else np.zeros(n, np.int64)
     # after the request: " status size" (status 3 digits or "-")
-    st = np.minimum(close + 2, b.size - 1)
-    dig = (b[np.minimum(st[:, None] + np.arange(3), b.size - 1)] - 48) <= 9
-    good &= b[np.minimum(close + 1, b.size - 1)] == 32
-    three = dig.all(axis=1) & (b[np.minimum(st + 3, b.size - 1)] == 32)
-    dash = (b[st] == 45) & (b[np.minimum(st + 1, b.size - 1)] == 32)
+    st = close + 2
+    dig = (at(st[:, None] + np.arange(3)) - 48) <= 9
+    good &= at(close + 1) == 32
+    three = dig.all(axis=1) & (at(st + 3) == 32)
+    dash = (at(st) == 45) & (at(st + 1) == 32)
     good &= three | dash
     size_at = np.where(three, st + 4, st + 2)
     common = nq == 2
@@ -222,9 +226,9 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
     else:
         ref_open = ref_close = agent_open = agent_close = end
     good &= ~combined | (
-        (b[np.maximum(ref_open - 1, 0)] == 32)
+        (at(ref_open - 1) == 32)
         & (agent_open == ref_close + 2)
-        & (b[np.minimum(ref_close + 1, b.size - 1)] == 32)
+        & (at(ref_close + 1) == 32)
         & (agent_close == end - 1)
     )
     reason[~blank & ~good] = 2
@@ -304,13 +308,15 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
             reason[-1] = 6
         names = {**reasons, 4: "time before 2000-01-01", 5: "time after now"}
         names[6] = REASON_CUT
+        if strict and reason.any():
+            first = int(np.argmax(reason != 0))
+            text = names[int(reason[first])]
+            raise BadRowError(f"{path}: line {seen + first + 1}: {text}")
         for code, text in names.items():
             bad = np.flatnonzero(reason == code)
             if bad.size == 0:
                 continue
             lines = (seen + bad[:5] + 1).tolist()
-            if strict:
-                raise BadRowError(f"{path}: line {lines[0]}: {text}")
             have = report.bad_lines.setdefault(text, [])
             have += lines[: max(0, 5 - len(have))]
             report.bad_reasons[text] = report.bad_reasons.get(text, 0) + int(bad.size)

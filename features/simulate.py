@@ -8,10 +8,17 @@ and the bots are five simple kinds of automation with parameters drawn per bot.
 People
     Act in sessions placed at their local time of day (quiet at night, peaks in
     the evening, fewer at weekends), and sleep: each has a window of 5–8 h,
-    starting between 22:00 and 04:00 local, without any activity. Inside a session gaps are seconds to minutes
-    (log-normal, median 45 s); between sessions hours to days. About 2% of people
+    starting between 22:00 and 04:00 local, without any activity. Inside a
+    session gaps are seconds to minutes (log-normal, median 45 s); between
+    sessions hours to days. About 2% of people
     are *power users*: 5–20x the calls and messages (and the fourth root of that
     in searches) with the same human timing.
+
+Worlds (:data:`WORLDS`, ``simulate.py --world NAME``) vary the people (night
+clocks, zones inside a country, heavy power users, shared accounts, app
+retries, one-day visitors), the capture (one day, whole seconds or minutes,
+other continents) and the automation (wider parameter ranges, and the kinds of
+:data:`NEW_BOT_KINDS`), to measure cadence on data it was not tuned on.
 
 Bots (``bot_share`` of users, kinds in equal numbers)
     ``burst_scraper``   800–6000 searches back to back, gaps gamma-distributed with

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.simulate import BOT_KINDS, SimConfig, simulate, write_logs
+from features.simulate import (
+    BOT_KINDS,
+    WORLDS,
+    SimConfig,
+    simulate,
+    world_config,
+    write_logs,
+)
 
 
 def per_user(sim, event):
@@ -130,3 +137,35 @@ def test_each_table_has_its_own_timestamp_form(small_dir):
 def test_bad_config_names_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         SimConfig(**kwargs)
+
+
+@pytest.mark.parametrize("world", sorted(WORLDS))
+def test_each_world_is_deterministic_and_has_its_kinds(world):
+    a = simulate(world_config(world, users=3000, seed=4))
+    b = simulate(world_config(world, users=3000, seed=4))
+    pd.testing.assert_frame_equal(a.events, b.events)
+    config = world_config(world, users=3000, seed=4)
+    kinds = set(a.labels["kind"])
+    assert set(config.bot_kinds) <= kinds and "human" in kinds
+    with_events = set(a.events["user_id"])
+    bots = a.labels.loc[a.labels["is_bot"] == 1]
+    if config.capture_days:  # a one-day capture: some bots are seen that day
+        assert bots["user_id"].isin(with_events).sum() >= 5
+    else:  # every bot of every kind leaves events
+        assert bots["user_id"].isin(with_events).all()
+    if config.clock_ms > 1:
+        assert (a.events["ts_ms"] % config.clock_ms == 0).all()
+    if config.capture_days:
+        span = a.events["ts_ms"].max() - a.events["ts_ms"].min()
+        assert span < config.capture_days * 86_400_000
+
+
+def test_people_sleep_and_power_users_are_busy_people():
+    """Each simulated person has a rest of at least 5 h every day they act."""
+    from features.build import build_features
+
+    sim = simulate(world_config("varied_people", users=4000, seed=1))
+    f = build_features(sim.events, sim.signups)
+    kind = sim.labels.set_index("user_id")["kind"].reindex(f.index)
+    people = kind.isin(["human", "power_user"]) & (f["n_events"] > 1)
+    assert f.loc[people, "longest_awake_h"].max() < 22
