@@ -120,6 +120,12 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ("events_per_active_day", "events/day", "n_events / active_days"),
     ("max_events_hour", "count", "most events in one clock hour (UTC)"),
     ("max_events_day", "count", "most events in one UTC day"),
+    (
+        "max_minutes_hour",
+        "count",
+        "most distinct active minutes in one clock hour (UTC): sustained activity, "
+        "which a burst of requests in a few seconds does not fill",
+    ),
     ("first_action_delay_s", "s", "first event − signup"),
     (
         "night_share",
@@ -171,8 +177,9 @@ CATALOGUE: list[tuple[str, str, str]] = [
     (
         "clock_day_share",
         "share",
-        "share of the other session starts (after ≥ 30 min idle) within ±30 s of "
-        "the best start's time of day (≥ 4 starts on ≥ 3 days)",
+        "Wilson 95% lower bound of the share of the other session starts (after "
+        "≥ 30 min idle) within ±30 s of the best start's time of day (≥ 4 starts "
+        "on ≥ 3 days)",
     ),
     (
         "clock_hour_share",
@@ -294,6 +301,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["events_per_active_day"] = divide(total, active)
     out["max_events_hour"] = vol.counts_per_window(ts, groups, vol.HOUR_MS)
     out["max_events_day"] = vol.counts_per_window(ts, groups, vol.DAY_MS)
+    out["max_minutes_hour"] = vol.active_minutes_per_hour(ts, groups)
     out["first_action_delay_s"] = (first - sign) / 1000.0
 
     local = tod.local_time_ms(ts, country, groups)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.grouped import Groups, divide
+from features.grouped import Groups
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -134,14 +134,17 @@ def clock_share(
     min_starts: int = MIN_STARTS,
     min_cycles: int = MIN_CYCLES,
 ) -> np.ndarray:
-    """Share of a user's other session starts at the same wall-clock phase.
+    """Share of a user's other session starts at the same wall-clock phase
+    (its Wilson 95% lower bound).
 
     Each start is folded to its phase in the cycle ``fold_ms`` (time of day for
     a day, minute and second for an hour). For the start with the most company,
-    the number of *other* starts within ±``window_ms`` of it (circularly) is
-    divided by the number of other starts: 0 when no two starts coincide, 1
-    when all start at the same second of the cycle. A person's routine wanders
-    by minutes, a scheduler's by seconds.
+    k is the number of *other* starts within ±``window_ms`` of it (circularly),
+    of n − 1 others: k/(n − 1) is 0 when no two starts coincide and 1 when all
+    start at the same second of the cycle. A person's routine wanders by
+    minutes, a scheduler's by seconds. The lower bound of that share is
+    returned, so that a chance coincidence among a few starts (1 of 4) weighs
+    little and volume alone cannot inflate it.
 
     NaN below the support: fewer than ``min_starts`` starts, or starts in fewer
     than ``min_cycles`` distinct cycles (days, hours).
@@ -149,8 +152,8 @@ def clock_share(
     Examples
     --------
     Starts at 03:12:05, 03:12:09, 03:11:58 on three days and 17:00 on a fourth,
-    folded on a day → the best start has 2 others within 30 s, of 3 others →
-    0.667.
+    folded on a day → the best start has k = 2 others within 30 s, of 3 others
+    → share 0.667, lower bound 0.208.
     """
     ts = np.asarray(starts_ms, dtype=np.int64)
     codes = groups.codes
@@ -172,7 +175,7 @@ def clock_share(
     company = (hi - lo - 1).astype(np.float64)
     best = groups.max(company)
     ok = (n >= min_starts) & (cycles >= min_cycles)
-    out[ok] = divide(best[ok], n[ok] - 1)
+    out[ok] = share_lower_bound(best[ok], n[ok] - 1)
     return out
 
 

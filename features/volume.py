@@ -57,6 +57,24 @@ def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.n
     return out
 
 
+def active_minutes_per_hour(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
+    """For each user, the most distinct clock minutes holding an event in any
+    one clock hour (UTC): 60 for a client busy all hour, 1 for a burst of
+    requests inside one minute, however many. 0 for a user with no events.
+
+    Examples
+    --------
+    Events at 10:05:01, 10:05:40, 10:17:00, 11:00:00 → minutes 05 and 17 of hour
+    10 → 2.
+    """
+    minute = np.floor_divide(ts_ms, 60_000)
+    codes = groups.codes
+    if minute.size == 0:
+        return np.zeros(groups.n)
+    new = np.r_[True, (codes[1:] != codes[:-1]) | (minute[1:] != minute[:-1])]
+    return counts_per_window(ts_ms[new], groups.subset(new), HOUR_MS)
+
+
 def active_days(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     """Number of distinct UTC calendar days with at least one event."""
     day = np.floor_divide(ts_ms, DAY_MS)

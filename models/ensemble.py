@@ -58,7 +58,7 @@ FAMILIES: dict[str, dict[str, int]] = {
         "all_gap_log_iqr": -1,
     },
     "burst": {
-        "max_events_hour": +1,
+        "max_minutes_hour": +1,
         "all_gap_log_iqr": -1,
     },
     "intensity": {
@@ -98,6 +98,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "iforest:coupling": 0.9,
     "lof": 0.25,
 }
+
+#: Highest normalised LOF score: where a user's neighbours nearly coincide the
+#: local density ratio explodes (seen at 70× the training top 1%), and a few
+#: such people would otherwise head the ranking.
+LOF_CAP = 1.5
 
 #: Families by feature set, for ``train.py --features``.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
@@ -148,6 +153,7 @@ LABELS: dict[str, str] = {
     "all_gap_log_iqr": "gap spread ln(q75/q25)",
     "max_events_hour": "most events in one hour",
     "max_events_day": "most events in one day",
+    "max_minutes_hour": "most active minutes in one hour",
     "events_per_active_day": "events per active day",
     "night_share": "share of events at night (00–06 local)",
     "night_share_lcb": "share of events at night (00–06 local, lower bound)",
@@ -440,10 +446,13 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         return out
 
     def _normalise(self, raw_scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {
+        out = {
             name: (s - self.normalisers_[name][0]) / self.normalisers_[name][1]
             for name, s in raw_scores.items()
         }
+        if "lof" in out:  # a density ratio explodes where neighbours coincide
+            out["lof"] = np.minimum(out["lof"], LOF_CAP)
+        return out
 
     def _combine(self, normalised: dict[str, np.ndarray]) -> np.ndarray:
         w = np.array([self.weights_[n] for n in normalised])
