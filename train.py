@@ -92,7 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="ensemble",
         help="iforest, lof, or both (ensemble, default)",
     )
-    m.add_argument("--n-estimators", type=positive_int, default=200, help="trees (200)")
+    m.add_argument(
+        "--n-estimators",
+        type=positive_int,
+        default=CadenceDetector().n_estimators,
+        help="trees per forest (100)",
+    )
     m.add_argument(
         "--max-samples",
         type=_max_samples,

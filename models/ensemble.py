@@ -202,7 +202,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
     detectors : tuple of {"iforest", "lof"}
         ``iforest`` fits one isolation forest per family; ``lof`` one local
         outlier factor over all family columns.
-    n_estimators, max_samples : IsolationForest parameters.
+    n_estimators, max_samples : IsolationForest parameters (100 trees per
+        forest: the world benchmark's worst AP is the same as with 200 — 0.791
+        and 0.792 — and scoring is faster).
     lof_neighbors : LocalOutlierFactor ``n_neighbors``.
     lof_max_samples : int
         The LOF is fitted on at most this many training rows (drawn with
@@ -230,7 +232,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         self,
         families: dict | None = None,
         detectors: tuple[str, ...] = ("iforest", "lof"),
-        n_estimators: int = 200,
+        n_estimators: int = 100,
         max_samples: int | str = "auto",
         lof_neighbors: int = 35,
         lof_max_samples: int = 10_000,

@@ -257,6 +257,15 @@ def test_compare_child_runs(small_dir, tmp_path, capsys, train_into):
     assert "label_average_precision" in text and "*" in text
 
 
+def _train_then_score(data, tmp_path, train_into, **read) -> pd.DataFrame:
+    """Train on ``data`` into a fresh store, score it, read the scores file."""
+    store = train_into(data)
+    out = tmp_path / "scores.csv"
+    args = ["--data", str(data), "--tracking-uri", store, "--out", str(out), "-q"]
+    assert score.main(args) == 0
+    return pd.read_csv(out, **read)
+
+
 def test_string_ids_round_trip_through_train_and_score(tmp_path, train_into):
     """UUID ids: read as strings, scored, written back exactly as given; the
     labels file's string ids line up; duplicates stay an export's artefact."""
@@ -278,15 +287,7 @@ def test_string_ids_round_trip_through_train_and_score(tmp_path, train_into):
     assert search.duplicates > 0  # exact duplicate rows of an export
     assert search.rows_read == search.rows_kept + search.duplicates + search.bad_rows
 
-    store = train_into(data)
-    out = tmp_path / "scores.csv"
-    assert (
-        score.main(
-            ["--data", str(data), "--tracking-uri", store, "--out", str(out), "-q"]
-        )
-        == 0
-    )
-    got = pd.read_csv(out, dtype={"user_id": str})
+    got = _train_then_score(data, tmp_path, train_into, dtype={"user_id": str})
     assert sorted(got["user_id"]) == sorted(ids.values())
     # the bots, by their string ids, rank far above the people
     bots = set(sim.labels.loc[sim.labels["is_bot"] == 1, "user_id"])
@@ -326,15 +327,11 @@ def test_access_log_through_train_and_score(tmp_path, train_into):
     )
     path = tmp_path / "access.log"
     path.write_text("\n".join(lines) + "\n")
-    store = train_into(path)
-    out = tmp_path / "s.csv"
-    assert (
-        score.main(
-            ["--data", str(path), "--tracking-uri", store, "--out", str(out), "-q"]
-        )
-        == 0
-    )
-    got = pd.read_csv(out)
+    from features.accesslog import load_access_log
+
+    report = load_access_log(path, now_ms=1_700_000_000_000).report
+    assert report.duplicates == 0 and report.rows_kept == len(ev)  # whole seconds
+    got = _train_then_score(path, tmp_path, train_into)
     assert set(got["user_id"]) == set(client)
     assert list(got.columns[:6]) == [
         "user_id",
