@@ -16,7 +16,9 @@ against the simulator's truth:
 - recall@2%: share of the bots inside the 2% budget (the top 2% of scores);
 - weakest: the kind with the lowest share inside the budget, and that share;
 - power_in_budget: share of the budget's places taken by power users;
-- people_fpr: share of people (humans and power users) inside the budget.
+- people_fpr: share of people (humans and power users) inside the budget;
+- first_reason_ok: share of the caught bots whose first reason rests on a column
+  that describes their kind's behaviour (``KIND_BEHAVIOUR``).
 
 Leave-one-kind-out (on ``hard``): the detector is fitted without kind K's
 users, then K's users are scored: the share above the fitted threshold is K's
@@ -37,7 +39,13 @@ from _common import print_table
 from sklearn.metrics import average_precision_score
 
 from features.build import build_features
-from features.simulate import HUMAN_KINDS, WORLDS, simulate, world_config
+from features.simulate import (
+    HUMAN_KINDS,
+    KIND_BEHAVIOUR,
+    WORLDS,
+    simulate,
+    world_config,
+)
 from models.ensemble import CadenceDetector
 
 BUDGET = 0.02
@@ -69,6 +77,12 @@ def score_world(
         for k in sorted(set(kinds[is_bot]))
     }
     weakest = min(per_kind, key=per_kind.get)
+    caught = np.flatnonzero(top & is_bot)
+    first = model.explain(features.iloc[caught], k=1)["reason_1_feature"].to_numpy()
+    caught_kinds = kinds.iloc[caught].to_numpy()
+    named = [
+        f in KIND_BEHAVIOUR.get(k, ()) for k, f in zip(caught_kinds, first, strict=True)
+    ]
     row = {
         "AP": float(average_precision_score(is_bot, scores)),
         "recall@2%": float(top[is_bot].mean()),
@@ -76,6 +90,7 @@ def score_world(
         "power_in_budget": float((top & (kinds == "power_user").to_numpy()).sum())
         / max(int(top.sum()), 1),
         "people_fpr": float(top[people].mean()),
+        "first_reason_ok": float(np.mean(named)) if named else float("nan"),
     }
     return row, per_kind
 
@@ -136,6 +151,7 @@ def run(
                     "weakest": "–",
                     "power_in_budget": float("nan"),
                     "people_fpr": float("nan"),
+                    "first_reason_ok": float("nan"),
                 }
             )
     rows.sort(key=lambda r: -r["AP"])

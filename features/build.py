@@ -174,17 +174,30 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "h",
         "most consecutive clock hours (UTC) each holding an event",
     ),
+    ("n_sessions", "count", "sessions: events after ≥ 30 min idle, or a first event"),
     (
         "clock_day_share",
         "share",
         "Wilson 95% lower bound of the share of the other session starts (after "
-        "≥ 30 min idle) within ±30 s of the best start's time of day (≥ 4 starts "
-        "on ≥ 3 days)",
+        "≥ 30 min idle) within ±30 s of the best start's time of day; one such "
+        "start is chance and counts 0 (≥ 4 starts on ≥ 3 days)",
+    ),
+    (
+        "clock_day_starts",
+        "count",
+        "session starts at the best start's time of day (±30 s), itself included "
+        "(where clock_day_share is defined)",
     ),
     (
         "clock_hour_share",
         "share",
-        "the same folded on the hour: minute and second (≥ 4 starts in ≥ 3 hours)",
+        "the same folded on the hour: minute and second (≥ 4 starts in ≥ 3 hours; "
+        "timestamps finer than 30 s)",
+    ),
+    (
+        "clock_hour_starts",
+        "count",
+        "session starts at the best start's minute and second of the hour (±30 s)",
     ),
     ("daily_count_cv", "ratio", "CV of event counts over active days (≥ 2 days)"),
     *[
@@ -326,8 +339,17 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["awake_active_h"] = sch.awake_active_h(ts, groups)
     out["active_run_h"] = sch.longest_active_run_h(ts, groups)
     starts, start_groups = sch.session_starts(ts, groups)
-    out["clock_day_share"] = sch.clock_share(starts, start_groups, sch.DAY_MS)
-    out["clock_hour_share"] = sch.clock_share(starts, start_groups, sch.HOUR_MS)
+    out["n_sessions"] = start_groups.count()
+    # a clock of whole minutes leaves an hour 60 phases: chance coincidences
+    fine_clock = gp.clock_tick_ms(ts, groups) < sch.CLOCK_WINDOW_MS
+    for fold, ms in (("day", sch.DAY_MS), ("hour", sch.HOUR_MS)):
+        k, n_starts, ok = sch.clock_company(starts, start_groups, ms)
+        if fold == "hour":
+            ok = ok & fine_clock
+        out[f"clock_{fold}_share"] = np.where(
+            ok, sch.share_lower_bound(sch.beyond_chance(k), n_starts - 1), np.nan
+        )
+        out[f"clock_{fold}_starts"] = np.where(ok, k + 1, np.nan)
 
     per_stream = {"all": (ts, groups)}
     for j, name in enumerate(EVENT_TYPES):

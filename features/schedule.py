@@ -29,6 +29,8 @@ CLOCK_WINDOW_MS = 30_000
 #: they fall on.
 MIN_STARTS = 4
 MIN_CYCLES = 3
+#: Fewest other starts at the best phase that count (one is chance).
+MIN_COMPANY = 2
 
 
 def longest_awake_h(
@@ -140,11 +142,12 @@ def clock_share(
     Each start is folded to its phase in the cycle ``fold_ms`` (time of day for
     a day, minute and second for an hour). For the start with the most company,
     k is the number of *other* starts within ±``window_ms`` of it (circularly),
-    of n − 1 others: k/(n − 1) is 0 when no two starts coincide and 1 when all
-    start at the same second of the cycle. A person's routine wanders by
-    minutes, a scheduler's by seconds. The lower bound of that share is
-    returned, so that a chance coincidence among a few starts (1 of 4) weighs
-    little and volume alone cannot inflate it.
+    of n − 1 others (:func:`clock_company`): k/(n − 1) is 0 when no two starts
+    coincide and 1 when all start at the same second of the cycle. A person's
+    routine wanders by minutes, a scheduler's by seconds. A single coincidence
+    (k = 1) is taken as chance and counts as 0. The lower bound of the share is
+    returned, so that a few coincidences among few starts weigh little and
+    volume alone cannot inflate it.
 
     NaN below the support: fewer than ``min_starts`` starts, or starts in fewer
     than ``min_cycles`` distinct cycles (days, hours).
@@ -155,12 +158,36 @@ def clock_share(
     folded on a day → the best start has k = 2 others within 30 s, of 3 others
     → share 0.667, lower bound 0.208.
     """
+    company, n, ok = clock_company(
+        starts_ms, groups, fold_ms, window_ms, min_starts, min_cycles
+    )
+    out = np.full(groups.n, np.nan)
+    out[ok] = share_lower_bound(beyond_chance(company[ok]), n[ok] - 1)
+    return out
+
+
+def beyond_chance(company: np.ndarray) -> np.ndarray:
+    """One coincidence (two starts at one phase) happens to people by chance:
+    the company counts only from :data:`MIN_COMPANY` other starts on."""
+    return np.where(company >= MIN_COMPANY, company, 0.0)
+
+
+def clock_company(
+    starts_ms: np.ndarray,
+    groups: Groups,
+    fold_ms: int,
+    window_ms: int = CLOCK_WINDOW_MS,
+    min_starts: int = MIN_STARTS,
+    min_cycles: int = MIN_CYCLES,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each user: the most other session starts within ±``window_ms`` of
+    one start's phase in the cycle ``fold_ms`` (k), the number of starts (n),
+    and whether the support holds (see :func:`clock_share`)."""
     ts = np.asarray(starts_ms, dtype=np.int64)
     codes = groups.codes
     n = groups.count()
-    out = np.full(groups.n, np.nan)
     if ts.size == 0:
-        return out
+        return np.zeros(groups.n), n, np.zeros(groups.n, dtype=bool)
     cycle = np.floor_divide(ts, fold_ms)
     new_cycle = np.r_[True, (codes[1:] != codes[:-1]) | (cycle[1:] != cycle[:-1])]
     cycles = np.bincount(codes[new_cycle], minlength=groups.n)
@@ -173,10 +200,9 @@ def clock_share(
     hi = np.searchsorted(key, centre + window_ms, side="right")
     lo = np.searchsorted(key, centre - window_ms, side="left")
     company = (hi - lo - 1).astype(np.float64)
-    best = groups.max(company)
+    best = np.nan_to_num(groups.max(company), nan=0.0)
     ok = (n >= min_starts) & (cycles >= min_cycles)
-    out[ok] = share_lower_bound(best[ok], n[ok] - 1)
-    return out
+    return best, n, ok
 
 
 def share_lower_bound(

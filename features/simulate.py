@@ -67,6 +67,31 @@ NEW_BOT_KINDS: tuple[str, ...] = (
     "farm",
 )
 ALL_BOT_KINDS: tuple[str, ...] = (*BOT_KINDS, *NEW_BOT_KINDS)
+
+_RHYTHM = (
+    "all_rhythm",
+    "search_rhythm",
+    "call_rhythm",
+    "message_rhythm",
+    "all_mode_share",
+    "all_gap_log_iqr",
+)
+_REST = ("longest_awake_h", "awake_active_h", "active_run_h", "diurnal_r2")
+_VOLUME = ("max_minutes_hour", "max_events_hour", "max_events_day")
+#: The feature columns whose reason describes what each kind of bot does: a
+#: caught bot's first reason should rest on one of them.
+KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
+    "burst_scraper": (*_VOLUME, "events_per_active_day", "all_gap_log_iqr"),
+    "periodic": (*_RHYTHM, *_REST),
+    "low_and_slow": (*_RHYTHM, *_REST),
+    "harvester": ("lag_mode_share_lcb",),
+    "spam_messager": (*_RHYTHM, *_VOLUME),
+    "round_the_clock": (*_REST, "night_share_lcb"),
+    "wall_clock": ("clock_day_share", "clock_hour_share"),
+    "drifting_period": _RHYTHM,
+    "heavy_jitter": (*_RHYTHM, *_REST),
+    "farm": (*_REST, "night_share_lcb", *_VOLUME, "events_per_active_day"),
+}
 HUMAN_KINDS: tuple[str, ...] = ("human", "power_user")
 COUNTRY_SHARES: dict[str, float] = {
     "IT": 0.432,

@@ -99,6 +99,26 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "lof": 0.25,
 }
 
+#: Families from the most to the least specific description of what a user
+#: does: a fixed lag after each search or a wall-clock start names a behaviour
+#: more precisely than never resting or sheer volume.
+SPECIFICITY: tuple[str, ...] = (
+    "coupling",
+    "schedule",
+    "rhythm",
+    "burst",
+    "rest",
+    "clock",
+    "intensity",
+    "volume",
+)
+
+#: Least spread (in isolation-forest score units, which span about 0.3–0.8)
+#: between a forest's median and its training top 1%. Where fewer than 1% of
+#: users carry any evidence of a family (rest, schedules), the top 1% is itself
+#: typical, the spread collapses and one chance coincidence would score 25.
+MIN_FOREST_SPREAD = 0.1
+
 #: Highest normalised LOF score: where a user's neighbours nearly coincide the
 #: local density ratio explodes (seen at 70× the training top 1%), and a few
 #: such people would otherwise head the ranking.
@@ -129,6 +149,10 @@ HUMAN_LIMITS: dict[str, float] = {
     "longest_awake_h": 20.0,
     "awake_active_h": 20.0,
     "active_run_h": 20.0,
+    # a busy person's hundreds of sessions put two or three at the same second
+    # of the day by chance; a schedule governs more than 5% of the sessions
+    "clock_day_share": 0.05,
+    "clock_hour_share": 0.05,
 }
 
 #: Columns transformed by log1p before standardising (non-negative, heavy tails).
@@ -142,29 +166,6 @@ LOG_SUFFIXES: tuple[str, ...] = (
     "_days",
 )
 LOG_PREFIXES: tuple[str, ...] = ("n_", "max_")
-
-#: Readable names for reasons; other columns are shown by name.
-LABELS: dict[str, str] = {
-    "all_rhythm": "rhythm strength of all gaps",
-    "search_rhythm": "rhythm strength of search gaps",
-    "call_rhythm": "rhythm strength of call gaps",
-    "message_rhythm": "rhythm strength of message gaps",
-    "all_mode_share": "share of gaps at the modal gap",
-    "all_gap_log_iqr": "gap spread ln(q75/q25)",
-    "max_events_hour": "most events in one hour",
-    "max_events_day": "most events in one day",
-    "max_minutes_hour": "most active minutes in one hour",
-    "events_per_active_day": "events per active day",
-    "night_share": "share of events at night (00–06 local)",
-    "night_share_lcb": "share of events at night (00–06 local, lower bound)",
-    "diurnal_r2": "daily rhythm strength",
-    "longest_awake_h": "hours active without a 3-hour rest",
-    "active_run_h": "consecutive hours with activity",
-    "clock_day_share": "share of sessions starting at the same second of the day",
-    "clock_hour_share": "share of sessions starting at the same second of the hour",
-    "lag_mode_share": "share of search→call lags at the modal lag",
-    "lag_mode_share_lcb": "share of search→call lags at the modal lag (lower bound)",
-}
 
 
 def family_spec(feature_set: str = "all") -> dict[str, dict[str, int]]:
@@ -336,6 +337,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         for name, s in raw_scores.items():
             med, q99 = np.percentile(s, [50, 100 * self.normalise_at])
             spread = q99 - med if q99 > med else (np.std(s) or 1.0)
+            if name.startswith("iforest:"):
+                spread = max(spread, MIN_FOREST_SPREAD)
             self.normalisers_[name] = (float(med), float(spread))
         weights = {**DEFAULT_WEIGHTS, **(self.weights or {})}
         self.weights_ = {
@@ -352,6 +355,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         )
         self.offset_ = -self.threshold_
         self.reference_ = np.nanquantile(raw, np.linspace(0, 1, 1001), axis=0)
+        # each column's training median in its own units, quoted in reasons
+        self.typical_ = np.nanmedian(
+            frame[self.columns_].to_numpy(np.float64, na_value=np.nan), axis=0
+        )
         # deciles of the training score and of each column, for drift checks
         self.drift_reference_ = {
             "score": histogram_reference(train),
@@ -523,63 +530,89 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         return np.clip(below, 0, 100), np.clip(above, 0, 100)
 
     def explain(self, X, k: int = 3) -> pd.DataFrame:
-        """The ``k`` columns that make each row most unusual, as readable text.
+        """The ``k`` columns that make each row most unusual, as sentences.
 
         A column's strength is how far into its automation side the row sits:
-        the share of training users it exceeds (high side) or undercuts (low side).
-        Returns columns ``reason_1`` … ``reason_k`` (empty when nothing stands out,
-        i.e. the row sits on the benign side of every column).
+        the share of training users it exceeds (high side) or undercuts (low
+        side). The first reason comes from the family whose forest gave the
+        row's highest weighted score (the evidence that drove it; among
+        families within 10% of it or beyond the training top 1%, the most
+        specific, :data:`SPECIFICITY`),
+        its strongest column; the others are the strongest remaining columns. A
+        column counts only when it beats half the training users.
+
+        Returns columns ``reason_1`` … ``reason_k`` (text from
+        :mod:`models.reasons`, empty when nothing stands out) and
+        ``reason_1_feature`` … (the column each rests on).
         """
+        from models.reasons import reason_texts
+
         check_is_fitted(self, "reference_")
         frame = self._as_frame(X)
-        below, above = self._shares_beyond(self._prepare(frame))
+        raw = self._prepare(frame)
+        below, above = self._shares_beyond(raw)
         sign = np.array([self.directions_[c] for c in self.columns_], dtype=np.float64)
         strength = np.where(
             sign > 0, below, np.where(sign < 0, above, np.maximum(below, above))
         )
         strength = np.nan_to_num(strength, nan=-1.0)
-        top = np.argsort(-strength, axis=1, kind="stable")[:, :k]
-        values = frame[self.columns_].to_numpy(np.float64)
+        n, m = strength.shape
+        chosen = np.full((n, min(k, m)), -1, dtype=np.int64)
+        lead = self._leading_family(raw)
+        if lead is not None:
+            in_lead = np.zeros((n, m), dtype=bool)
+            for f, fam in enumerate(self.families_.values()):
+                cols = [self.columns_.index(c) for c in fam]
+                in_lead[np.ix_(lead == f, cols)] = True
+            first = np.argmax(np.where(in_lead, strength, -2.0), axis=1)
+            chosen[:, 0] = np.where(in_lead.any(axis=1), first, -1)
+        rest = strength.copy()
+        rows = np.arange(n)
+        has_first = chosen[:, 0] >= 0
+        rest[rows[has_first], chosen[has_first, 0]] = -2.0
+        order = np.argsort(-rest, axis=1, kind="stable")
+        for slot in range(chosen.shape[1]):
+            if slot == 0:
+                chosen[:, 0] = np.where(has_first, chosen[:, 0], order[:, 0])
+                continue
+            chosen[:, slot] = order[rows, slot - has_first.astype(int)]
+        typical = getattr(self, "typical_", np.full(m, np.nan))
         out = {}
-        rows = np.arange(len(frame))
-        for slot in range(min(k, len(self.columns_))):
-            col = top[:, slot]
-            text = np.full(len(frame), "", dtype=object)
-            for j, name in enumerate(self.columns_):
-                sel = (col == j) & (strength[rows, col] >= 50)
-                if not sel.any():
-                    continue
-                text[sel] = _reason_text(
-                    LABELS.get(name, name), values[sel, j], strength[sel, j], sign[j]
-                )
+        features = {}
+        for slot in range(chosen.shape[1]):
+            col = chosen[:, slot]
+            good = (col >= 0) & (strength[rows, np.maximum(col, 0)] >= 50)
+            text = np.full(n, "", dtype=object)
+            name = np.full(n, "", dtype=object)
+            for j, column in enumerate(self.columns_):
+                sel = good & (col == j)
+                if sel.any():
+                    text[sel] = reason_texts(column, frame.loc[sel], typical[j])
+                    name[sel] = column
             out[f"reason_{slot + 1}"] = text
+            features[f"reason_{slot + 1}_feature"] = name
         index = frame.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(out, index=index)
+        columns = {}
+        for slot in range(1, chosen.shape[1] + 1):  # each text beside its column
+            columns[f"reason_{slot}"] = out[f"reason_{slot}"]
+            columns[f"reason_{slot}_feature"] = features[f"reason_{slot}_feature"]
+        return pd.DataFrame(columns, index=index)
 
-
-def _reason_text(
-    label: str, values: np.ndarray, strength: np.ndarray, sign: float
-) -> np.ndarray:
-    side = "higher" if sign > 0 else "lower" if sign < 0 else "further out"
-    vals = pd.Series(values).map(_format_value).to_numpy(dtype=object)
-    # floor, so that "100%" is never claimed for a value the training data matched
-    pcts = pd.Series(np.floor(strength * 10) / 10).map(lambda p: f"{min(p, 99.9):.1f}")
-    return (
-        label
-        + " "
-        + vals
-        + " — "
-        + side
-        + " than "
-        + pcts.to_numpy(object)
-        + ("% of users")
-    )
-
-
-def _format_value(v: float) -> str:
-    """Readable number: thousands separators for big values, 3 significant digits."""
-    if not np.isfinite(v):
-        return "n/a"
-    if abs(v) >= 1000:
-        return f"{v:,.0f}"
-    return f"{v:.3g}"
+    def _leading_family(self, raw: np.ndarray) -> np.ndarray | None:
+        """Index (into ``families_``) of the family whose forest gave each row
+        its highest weighted normalised score; None without forests."""
+        names = [f"iforest:{f}" for f in self.families_]
+        if not all(name in self.detectors_ for name in names):
+            return None
+        scores = self._normalise(self._raw_scores(self._directional(raw)))
+        W = np.column_stack([scores[nm] * self.weights_[nm] for nm in names])
+        # among the families within 10% of the top, or as unusual as the
+        # training top 1% (normalised ≥ 1), the most specific leads
+        near = (W >= 0.9 * W.max(axis=1, keepdims=True)) | (W >= 1.0)
+        rank = np.array(
+            [
+                SPECIFICITY.index(f) if f in SPECIFICITY else len(SPECIFICITY)
+                for f in self.families_
+            ]
+        )
+        return np.argmin(np.where(near, rank, len(SPECIFICITY) + 1), axis=1)

@@ -289,9 +289,11 @@ def test_string_ids_round_trip_through_train_and_score(tmp_path, train_into):
 
     got = _train_then_score(data, tmp_path, train_into, dtype={"user_id": str})
     assert sorted(got["user_id"]) == sorted(ids.values())
-    # the bots, by their string ids, rank far above the people
-    bots = set(sim.labels.loc[sim.labels["is_bot"] == 1, "user_id"])
-    assert got["user_id"].head(50).isin(bots).mean() > 0.8
+    # the scores line up with the labels by string id: bots rank far above people
+    from sklearn.metrics import average_precision_score
+
+    truth = sim.labels.set_index("user_id")["is_bot"].reindex(got["user_id"])
+    assert average_precision_score(truth, got["score"]) > 0.5  # chance: 0.05
 
 
 def test_integer_ids_stay_int64(small_dir):

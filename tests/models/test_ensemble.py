@@ -85,8 +85,13 @@ def test_explain_names_the_right_feature():
     X, fams = constructed()
     model = CadenceDetector(families=fams, detectors=("iforest",)).fit(X)
     why = model.explain(X.head(3), k=2)
-    assert why.loc[0, "reason_1"].startswith("spread -10 — lower than 99.9")
-    assert why.loc[2, "reason_1"].startswith("regularity 8 — higher than 99.9")
+    typical = f"{X['spread'].median():.3g}"
+    assert why.loc[0, "reason_1"] == f"spread -10 (a typical user: {typical})"
+    assert why.loc[0, "reason_1_feature"] == "spread"
+    assert why.loc[2, "reason_1_feature"] == "regularity"
+    assert why.loc[2, "reason_1"].startswith("regularity 8 ")
+    # the benign extreme is given no reason on that column
+    assert why.loc[1, "reason_1_feature"] != "spread"
     s = model.score_samples(X)
     # directional: the benign extreme does not score as the automation extreme
     assert s[0] > np.quantile(s, 0.99) and s[2] > np.quantile(s, 0.99)

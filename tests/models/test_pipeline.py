@@ -23,9 +23,18 @@ def test_score_table_layout(table, small_features):
     assert list(t.columns[:5]) == ["user_id", "score", "rank", "percentile", "suspect"]
     assert [c for c in t.columns if c.startswith("reason_")] == [
         "reason_1",
+        "reason_1_feature",
         "reason_2",
+        "reason_2_feature",
         "reason_3",
+        "reason_3_feature",
     ]
+    # every reason names a model column, and no text quotes a test statistic
+    named = t.loc[t["reason_1"] != "", "reason_1_feature"]
+    assert named.isin(model.columns_).all() and len(named) > 0
+    text = " ".join(t[["reason_1", "reason_2", "reason_3"]].to_numpy().ravel())
+    for word in ("log10", "p-value", "R²", "unbiased", "z-score"):
+        assert word not in text
     assert set(RULES) | {"rule_any"} <= set(t.columns)
     assert len(t) == len(small_features)
     assert t["score"].is_monotonic_decreasing
