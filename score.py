@@ -32,11 +32,14 @@ from models.cli import (
     load_data,
     local_file,
     read_labels,
+    read_reviewed,
     setup_logging,
 )
 from models.pipeline import (
     OUTPUT_FORMATS,
+    apply_reviews,
     output_problem,
+    review_summary_lines,
     score_table,
     write_frame,
 )
@@ -87,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--report-top", type=int, default=20, help="suspects shown in the report (20)"
+    )
+    p.add_argument(
+        "--reviewed",
+        type=Path,
+        metavar="FILE",
+        help="analyst verdicts (user_id, verdict = human|automated, optional "
+        "note): reviewed people are never suspects, reviewed automation always is",
     )
     p.add_argument("--top", type=int, default=10, help="suspects printed (10)")
     p.add_argument("-q", "--quiet", action="store_true", help="warnings only")
@@ -210,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         budget=args.budget,
         info=prepared.user_info,
     )
+    review_lines: list[str] = []
+    if args.reviewed is not None:
+        table, summary = apply_reviews(
+            table, read_reviewed(args.reviewed, features.index)
+        )
+        review_lines = review_summary_lines(summary)
     drift = detector.drift(features, scores)
     seconds["score"] = time.perf_counter() - t0
     bar.update()
@@ -236,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
             labels=read_labels(labels_path) if labels_path is not None else None,
             top_n=args.report_top,
             title=f"cadence — {args.data}",
+            notes=review_lines,
         )
         seconds["report"] = time.perf_counter() - t0
         bar.update()
@@ -245,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     n_suspects = int(table["suspect"].sum())
     print(f"model: {uri}")
     print(f"scored {len(table):,} users → {args.out}  ({n_suspects:,} suspects)")
+    for line in review_lines:
+        print(line)
     print(
         f"input: {counts['rows_read']:,} rows read, {counts['rows_duplicate']:,} "
         f"duplicates removed, {counts['rows_bad']:,} bad rows excluded"

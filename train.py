@@ -31,11 +31,12 @@ from models.cli import (
     local_file,
     positive_int,
     read_labels,
+    read_reviewed,
     setup_logging,
 )
 from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec
 from models.evaluate import label_metrics, rule_metrics
-from models.pipeline import Prepared, score_table
+from models.pipeline import Prepared, review_metrics, score_table
 
 log = logging.getLogger("cadence.train")
 
@@ -63,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     io = p.add_argument_group("data and tracking")
     add_data_args(io, default=None, default_help="simulate a sample into ./data/sample")
+    io.add_argument(
+        "--reviewed",
+        type=Path,
+        metavar="FILE",
+        help="analyst verdicts (user_id, verdict = human|automated): precision and "
+        "recall against them are logged, for evaluation only, never for fitting",
+    )
     io.add_argument(
         "--labels",
         type=Path,
@@ -130,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     r = p.add_argument_group("registry and comparison")
     r.add_argument("--register", metavar="NAME", help="register the model under NAME")
     r.add_argument("--alias", default="champion", help="alias set on the new version")
+    r.add_argument(
+        "--force-alias",
+        action="store_true",
+        help="move the alias even when the new model differs wildly from the "
+        "current one",
+    )
     r.add_argument(
         "--compare",
         action="store_true",
@@ -259,8 +273,13 @@ def fit_and_log(
     log_model: bool,
     run_name: str | None,
     nested: bool = False,
+    reviewed: pd.DataFrame | None = None,
 ):
-    """Fit one detector, log params, metrics and artifacts in a new MLflow run."""
+    """Fit one detector, log params, metrics and artifacts in a new MLflow run.
+
+    ``reviewed`` (analysts' verdicts) only evaluates: precision and recall of
+    the suspects against it are logged as ``reviewed_*`` metrics.
+    """
     import mlflow
 
     t0 = time.perf_counter()
@@ -296,6 +315,16 @@ def fit_and_log(
             scores=scores,
             info=prepared.user_info,
         )
+        notes = []
+        if reviewed is not None:
+            checked = review_metrics(table, reviewed)
+            metrics.update(checked)
+            mlflow.log_metrics({k: v for k, v in checked.items() if np.isfinite(v)})
+            notes.append(
+                f"Against {checked['reviewed_users']:,.0f} users the analysts "
+                f"reviewed: precision {checked['reviewed_precision']:.3f}, recall "
+                f"{checked['reviewed_recall']:.3f} (evaluation only)."
+            )
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
             from models.plots import score_histogram
@@ -330,6 +359,7 @@ def fit_and_log(
                     labels=labels,
                     top_n=args.report_top,
                     title=f"cadence training run — {data}",
+                    notes=notes,
                 )
             counts = prepared.flags.sum().astype(int).rename("users")
             counts.to_csv(tmp / "rule_counts.csv", index_label="rule")
@@ -340,31 +370,84 @@ def fit_and_log(
 
 
 def _log_model(detector, features: pd.DataFrame, scores, args) -> None:
+    import joblib
     import mlflow
     from mlflow.models import infer_signature
 
-    from models.pyfunc import CadenceModel
+    from models.pyfunc import DETECTOR_ARTIFACT, MODEL_CODE
 
     X = features[detector.columns_]
     example = X.loc[X.notna().all(axis=1)].head(5)
     if example.empty:
         example = X.head(5).fillna(0.0)
     signature = infer_signature(X.head(100), pd.Series(scores[:100], name="score"))
-    info = mlflow.pyfunc.log_model(
-        name="model",
-        python_model=CadenceModel(detector),
-        signature=signature,
-        input_example=example,
-        registered_model_name=args.register,
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        fitted = Path(tmp) / "detector.joblib"
+        joblib.dump(detector, fitted)
+        # models from code: the model is this file plus the fitted detector
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(MODEL_CODE),
+            artifacts={DETECTOR_ARTIFACT: str(fitted)},
+            signature=signature,
+            input_example=example,
+            registered_model_name=args.register,
+        )
     mlflow.set_tag("cadence_model", "true")
     log.info("model logged: %s", info.model_uri)
     if args.register:
-        from mlflow import MlflowClient
+        guard_alias(args, info.registered_model_version, detector, features, scores)
 
-        version = info.registered_model_version
-        MlflowClient().set_registered_model_alias(args.register, args.alias, version)
-        log.info("registered %s version %s as @%s", args.register, version, args.alias)
+
+def guard_alias(
+    args: argparse.Namespace,
+    version: str | int,
+    detector: CadenceDetector,
+    features: pd.DataFrame,
+    scores: np.ndarray,
+) -> bool:
+    """Point ``--alias`` at the new version unless the model under the alias
+    differs wildly on the data just trained on (``models/champion.py``); the
+    comparison is logged to the run. Returns whether the alias moved."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from models.champion import champion_comparison, close_enough
+
+    client = MlflowClient()
+    name, alias = args.register, args.alias
+    try:
+        current = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        current = None
+    move, why = True, []
+    if current is not None:
+        from score import load_detector
+
+        _, champion = load_detector(f"models:/{name}@{alias}")
+        missing = [c for c in champion.columns_ if c not in features.columns]
+        if missing:
+            move, why = False, [f"the champion needs columns {missing}"]
+        else:
+            comparison = champion_comparison(champion, detector, features, scores)
+            mlflow.log_metrics({f"vs_champion_{k}": v for k, v in comparison.items()})
+            mlflow.log_dict(
+                {"champion_version": current.version, **comparison},
+                "champion_comparison.json",
+            )
+            move, why = close_enough(comparison)
+    if move or args.force_alias:
+        client.set_registered_model_alias(name, alias, version)
+        forced = " (forced)" if why else ""
+        print(f"registered {name} version {version} as @{alias}{forced}")
+    else:
+        print(
+            f"registered {name} version {version}; @{alias} stays on version "
+            f"{current.version}: " + "; ".join(why) + " (--force-alias moves it)"
+        )
+    mlflow.set_tag("champion_moved", str(bool(move or args.force_alias)).lower())
+    return bool(move or args.force_alias)
 
 
 def compare(
@@ -476,6 +559,11 @@ def main(argv: list[str] | None = None) -> int:
             log.info("load: %s", line)
     if len(prepared.features) < 2:
         raise SystemExit(f"--data {data}: needs at least 2 users to train")
+    reviewed = (
+        read_reviewed(args.reviewed, prepared.features.index)
+        if args.reviewed is not None
+        else None
+    )
 
     mlflow.set_tracking_uri(args.tracking_uri)
     mlflow.set_experiment(args.experiment)
@@ -494,8 +582,15 @@ def main(argv: list[str] | None = None) -> int:
         detectors=args.detectors,
         log_model=True,
         run_name=args.run_name or f"train {args.features} · {args.detectors}",
+        reviewed=reviewed,
     )
     print_summary(run_id, detector, metrics, table, args.top)
+    if reviewed is not None:
+        print(
+            f"reviewed users: {metrics['reviewed_users']:,.0f}, precision "
+            f"{metrics['reviewed_precision']:.3f}, recall "
+            f"{metrics['reviewed_recall']:.3f} (evaluation only)"
+        )
     print(
         f"tracking: {args.tracking_uri}  (mlflow ui --backend-store-uri "
         f"{args.tracking_uri})"

@@ -776,3 +776,90 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
             " name one file with --data"
         )
     raise LoadError(f"{path}: no logs found; {expected}")
+
+
+#: Verdicts an analyst gives a reviewed user.
+VERDICTS: tuple[str, ...] = ("human", "automated")
+
+
+def load_reviewed(
+    path: str | Path, *, integer_ids: bool
+) -> tuple[pd.DataFrame, FileReport]:
+    """Read an analyst's verdicts: ``user_id``, ``verdict`` (human or automated,
+    any case) and an optional ``note``, tab- or comma-separated by extension.
+
+    A row with an empty id, an id that is not an integer (with ``integer_ids``)
+    or another verdict is a bad row, counted with its line numbers. A user
+    reviewed twice keeps the later verdict (the file grows over time); the
+    earlier rows count as duplicates.
+
+    Returns
+    -------
+    DataFrame indexed by ``user_id`` with ``verdict`` (and ``note``), and the
+    file's report.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError(f"{path}: no such verdict file")
+    report = FileReport(path=str(path))
+    ids, verdicts, notes = [], [], []
+    seen = 0
+    skipped: list[int] = []
+    header = _header_names(path, "\t" if ".tsv" in path.name else ",", "utf8")
+    has_note = "note" in [h.strip() for h in header]
+    columns = ("user_id", "verdict", "note") if has_note else ("user_id", "verdict")
+    for batch, skipped in iter_batches(path, columns):
+
+        def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
+            return _line_numbers(offset + idx, skipped)
+
+        text = pc.fill_null(
+            pc.utf8_trim_whitespace(pc.cast(batch.column("user_id"), pa.string())), ""
+        )
+        verdict = pc.utf8_lower(
+            pc.fill_null(pc.utf8_trim_whitespace(batch.column("verdict")), "")
+        )
+        blank = _blank_rows(batch)
+        _record_bad(report, blank, "blank line", False, lines)
+        if integer_ids:
+            user, ok = parse_user_ids(batch.column("user_id"))
+            problem = "user_id is not an integer"
+        else:
+            user = np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+            ok = user != ""
+            problem = "user_id is empty"
+        bad_id = ~blank & ~ok
+        _record_bad(report, bad_id, problem, False, lines)
+        known = np.isin(
+            np.asarray(verdict.to_numpy(zero_copy_only=False), dtype=object),
+            VERDICTS,
+        )
+        bad_verdict = ~blank & ~bad_id & ~known
+        _record_bad(
+            report, bad_verdict, "verdict is not human or automated", False, lines
+        )
+        keep = ~blank & ~bad_id & ~bad_verdict
+        ids.append(user[keep])
+        verdicts.append(np.asarray(verdict.to_numpy(zero_copy_only=False))[keep])
+        if has_note:
+            note = pc.fill_null(pc.cast(batch.column("note"), pa.string()), "")
+            notes.append(np.asarray(note.to_numpy(zero_copy_only=False))[keep])
+        seen += batch.num_rows
+    if skipped:
+        report.bad_reasons["wrong number of fields"] = len(skipped)
+        report.bad_lines["wrong number of fields"] = skipped[:MAX_EXAMPLES]
+        report.bad_rows += len(skipped)
+    report.rows_read = seen + len(skipped)
+    frame = pd.DataFrame(
+        {
+            "user_id": np.concatenate(ids) if ids else np.zeros(0, np.int64),
+            "verdict": np.concatenate(verdicts) if verdicts else np.zeros(0, object),
+        }
+    )
+    if has_note:
+        frame["note"] = np.concatenate(notes) if notes else np.zeros(0, object)
+    later = frame["user_id"].duplicated(keep="last").to_numpy()
+    report.duplicates = int(later.sum())
+    frame = frame.loc[~later]
+    report.rows_kept = len(frame)
+    return frame.set_index("user_id"), report

@@ -81,7 +81,12 @@ _VOLUME = ("max_minutes_hour", "max_events_hour", "max_events_day")
 #: The feature columns whose reason describes what each kind of bot does: a
 #: caught bot's first reason should rest on one of them.
 KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
-    "burst_scraper": (*_VOLUME, "events_per_active_day", "all_gap_log_iqr"),
+    "burst_scraper": (
+        *_VOLUME,
+        "events_per_active_day",
+        "all_gap_log_iqr",
+        "all_mode_share",
+    ),
     "periodic": (*_RHYTHM, *_REST),
     "low_and_slow": (*_RHYTHM, *_REST),
     "harvester": ("lag_mode_share_lcb",),

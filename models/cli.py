@@ -69,6 +69,27 @@ def read_labels(path: Path, flag: str = "--labels") -> pd.DataFrame:
     return labels.set_index("user_id")
 
 
+def read_reviewed(path: Path, index: pd.Index) -> pd.DataFrame:
+    """``--reviewed FILE`` read for users indexed like ``index`` (integer or
+    string ids); bad rows are printed with their line numbers."""
+    from features.io import LoadError, load_reviewed
+
+    try:
+        reviewed, report = load_reviewed(
+            path, integer_ids=pd.api.types.is_integer_dtype(index)
+        )
+    except LoadError as exc:
+        raise SystemExit(f"--reviewed {path}: {exc}") from exc
+    print(
+        f"reviewed: {report.rows_read:,} rows read, {len(reviewed):,} users, "
+        f"{report.duplicates:,} earlier verdicts replaced, {report.bad_rows:,} bad"
+    )
+    for reason, count in report.bad_reasons.items():
+        first = ", ".join(str(n) for n in report.bad_lines.get(reason, []))
+        print(f"  {count:,} x {reason} (first lines: {first}) in {path}")
+    return reviewed
+
+
 def setup_logging(quiet: bool) -> None:
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,

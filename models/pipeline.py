@@ -307,3 +307,69 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
         else:
             frame.to_csv(tmp, sep="," if suffix == ".csv" else "\t", index=False)
     return path
+
+
+def apply_reviews(
+    table: pd.DataFrame, reviewed: pd.DataFrame
+) -> tuple[pd.DataFrame, dict]:
+    """Put the analyst's verdicts into a score table.
+
+    Adds a ``reviewed`` column (``human``, ``automated`` or empty): a user
+    reviewed as human is never a suspect, reviewed automation always is,
+    whatever the score. Returns the table and a summary: how many of each
+    verdict matched a scored user, and the reviewed ids not in these data.
+    """
+    verdict = reviewed["verdict"].reindex(table["user_id"]).to_numpy(dtype=object)
+    verdict = np.where(pd.isna(verdict), "", verdict)
+    table = table.copy()
+    table["reviewed"] = verdict
+    was = table["suspect"].to_numpy(bool)
+    table["suspect"] = (was & (verdict != "human")) | (verdict == "automated")
+    unknown = reviewed.index.difference(pd.Index(table["user_id"]))
+    summary = {
+        "reviewed_human": int((verdict == "human").sum()),
+        "reviewed_automated": int((verdict == "automated").sum()),
+        "human_cleared": int((was & (verdict == "human")).sum()),
+        "automated_added": int((~was & (verdict == "automated")).sum()),
+        "unknown": [u.item() if isinstance(u, np.generic) else u for u in unknown],
+    }
+    return table, summary
+
+
+def review_metrics(table: pd.DataFrame, reviewed: pd.DataFrame) -> dict[str, float]:
+    """Precision and recall of the model's suspects against the reviewed users
+    (evaluation only): precision = reviewed automation among reviewed suspects,
+    recall = reviewed automation that is suspect, of all reviewed automation."""
+    verdict = reviewed["verdict"].reindex(table["user_id"]).to_numpy(dtype=object)
+    suspect = table["suspect"].to_numpy(bool)
+    auto = verdict == "automated"
+    human = verdict == "human"
+    flagged = suspect & (auto | human)
+    return {
+        "reviewed_users": float((auto | human).sum()),
+        "reviewed_precision": float((suspect & auto).sum() / flagged.sum())
+        if flagged.any()
+        else float("nan"),
+        "reviewed_recall": float((suspect & auto).sum() / auto.sum())
+        if auto.any()
+        else float("nan"),
+    }
+
+
+def review_summary_lines(summary: dict) -> list[str]:
+    """The verdicts' effect in words, for the terminal and the report."""
+    lines = [
+        f"reviewed: {summary['reviewed_human']:,} users reviewed as human "
+        f"({summary['human_cleared']:,} taken off the suspects), "
+        f"{summary['reviewed_automated']:,} as automated "
+        f"({summary['automated_added']:,} added to the suspects)"
+    ]
+    unknown = summary["unknown"]
+    if unknown:
+        shown = ", ".join(str(u) for u in unknown[:5])
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        lines.append(
+            f"reviewed: {len(unknown):,} reviewed users are not in these data "
+            f"({shown}{more})"
+        )
+    return lines

@@ -113,6 +113,17 @@ def _rhythm(stream: str) -> tuple[tuple[str, ...], Callable]:
     return needs, text
 
 
+def _mode_text(r: pd.DataFrame, typical: float) -> np.ndarray:
+    """Gaps at one length; a modal gap of 0 means events in the same clock
+    tick (whole seconds or minutes) as the one before."""
+    share = percent(r["all_mode_share"].to_numpy())
+    mode = r["all_mode_s"].to_numpy()
+    n = count(r["n_events"].to_numpy())
+    same = share + " of its events in the same second or minute as the one before ("
+    equal = share + " of its gaps are the same " + duration(mode) + " (±10%; "
+    return np.where(mode > 0, equal, same) + n + " events)"
+
+
 def _typical(typical: float, unit: str = "") -> str:
     return f" (a typical user: {number(np.array([typical]))[0]}{unit})"
 
@@ -120,17 +131,7 @@ def _typical(typical: float, unit: str = "") -> str:
 #: column → (columns the text needs, text maker(rows, typical value)).
 TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
     **{f"{s}_rhythm": _rhythm(s) for s in ("all", "search", "call", "message")},
-    "all_mode_share": (
-        ("all_mode_share", "all_mode_s", "n_events"),
-        lambda r, t: (
-            percent(r["all_mode_share"].to_numpy())
-            + " of its gaps are the same "
-            + duration(r["all_mode_s"].to_numpy())
-            + " (±10%; "
-            + count(r["n_events"].to_numpy())
-            + " events)"
-        ),
-    ),
+    "all_mode_share": (("all_mode_share", "all_mode_s", "n_events"), _mode_text),
     "all_gap_log_iqr": (
         ("all_gap_log_iqr", "all_gap_median_s", "n_events"),
         lambda r, t: (
@@ -262,5 +263,9 @@ def reason_texts(column: str, rows: pd.DataFrame, typical: float) -> np.ndarray:
     if make is not None and all(c in rows.columns for c in needs):
         return np.asarray(make(rows, typical), dtype=object)
     label = LABELS.get(column, column)
-    values = number(rows[column].to_numpy()) if column in rows else "n/a"
+    values = (
+        number(rows[column].to_numpy())
+        if column in rows
+        else np.full(len(rows), "n/a", dtype=object)
+    )
     return np.asarray(label + " " + values + _typical(typical), dtype=object)

@@ -214,6 +214,7 @@ def build_report(
     top_n: int = TOP_N,
     typical_n: int = TYPICAL_N,
     title: str = "cadence report",
+    notes: list[str] | None = None,
 ) -> Path:
     """Write the HTML report atomically; return its path.
 
@@ -225,6 +226,7 @@ def build_report(
         users of :func:`report_users` are enough.
     threshold : the score at which users become suspects.
     labels : optional ground truth (index user_id; ``is_bot``, ``kind``).
+    notes : lines shown under the title (the analysts' verdicts, say).
     """
     scores = table["score"].to_numpy(np.float64)
     n, suspects = len(table), int(table["suspect"].sum())
@@ -234,6 +236,7 @@ def build_report(
         f"<p>{n:,} users scored; <b>{suspects:,}</b> suspects "
         f"({budget:.1%}) at score ≥ {threshold:.3f}. Higher score = more likely "
         "automated.</p>",
+        *(f"<p>{html.escape(line)}</p>" for line in notes or []),
         "<h2>Score distribution</h2>",
     ]
     bots = None

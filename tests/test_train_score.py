@@ -1,6 +1,8 @@
 """End to end: train.py into a temporary sqlite store, read back with MlflowClient,
 then score.py with the logged model reproduces the training scores exactly."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -348,3 +350,108 @@ def test_access_log_through_train_and_score(tmp_path, train_into):
     assert (
         mine.sort_index() == ("agent-" + first["user_id"].astype(str)).sort_index()
     ).all()
+
+
+def test_reviewed_verdicts_round_trip(store, trained, small_dir, tmp_path, capsys):
+    """A reviewed human is never suspect, reviewed automation always is; bad
+    verdict rows are counted with their lines; unknown users are reported."""
+    first = pd.read_csv(
+        _score(store, small_dir, tmp_path / "plain.csv"), usecols=[0, 1, 4]
+    )
+    top, low = first["user_id"].iloc[0], first["user_id"].iloc[-1]
+    verdicts = tmp_path / "verdicts.tsv"
+    verdicts.write_text(
+        "user_id\tverdict\tnote\n"
+        f"{top}\tautomated\tfirst look\n"
+        f"{top}\tHuman\tcalled them: a dealer\n"  # the later verdict counts
+        f"{low}\tautomated\t\n"
+        "99999999999\thuman\tnot in these data\n"
+        "abc\thuman\tbad id\n"
+        f"{low}\tmaybe\tbad verdict\n"
+    )
+    out = tmp_path / "reviewed.csv"
+    capsys.readouterr()
+    _score(store, small_dir, out, "--reviewed", str(verdicts))
+    said = capsys.readouterr().out
+    got = pd.read_csv(out).set_index("user_id")
+    assert got.loc[top, "reviewed"] == "human" and not got.loc[top, "suspect"]
+    assert got.loc[low, "reviewed"] == "automated" and got.loc[low, "suspect"]
+    assert got["suspect"].sum() == first["suspect"].sum()  # one off, one on
+    assert "1 x user_id is not an integer (first lines: 6)" in said
+    assert "1 x verdict is not human or automated (first lines: 7)" in said
+    assert "1 earlier verdicts replaced" in said
+    assert "1 reviewed users are not in these data (99999999999)" in said
+
+
+def _score(store, data, out, *extra) -> object:
+    args = ["--data", str(data), "--tracking-uri", store, "--out", str(out)]
+    args += ["--experiment", "e2e", "-q", *extra]
+    assert score.main(args) == 0
+    return out
+
+
+def test_train_reviewed_metrics_by_hand(small_dir, tmp_path, train_into):
+    """Precision and recall against reviewed users equal the counts by hand."""
+    from mlflow import MlflowClient
+
+    labels = pd.read_csv(small_dir / "labels.tsv", sep="\t")
+    bots = labels.loc[labels["is_bot"] == 1, "user_id"].head(6).tolist()
+    people = labels.loc[labels["is_bot"] == 0, "user_id"].head(4).tolist()
+    verdicts = tmp_path / "v.csv"
+    rows = [f"{u},automated" for u in bots] + [f"{u},human" for u in people]
+    verdicts.write_text("user_id,verdict\n" + "\n".join(rows) + "\n")
+    store = train_into(small_dir, "--reviewed", str(verdicts), "--report-top", "0")
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("cadence")
+    run = client.search_runs([exp.experiment_id])[0]
+    m = run.data.metrics
+    top = pd.read_csv(
+        client.download_artifacts(run.info.run_id, "top_suspects.csv", str(tmp_path))
+    )
+    assert m["reviewed_users"] == 10
+    # the suspects of the run, by hand, from its own scores against the threshold
+    out = tmp_path / "s.csv"
+    _score(store, small_dir, out, "--experiment", "cadence")
+    table = pd.read_csv(out).set_index("user_id")
+    sus = table["suspect"]
+    tp = sum(bool(sus[u]) for u in bots)
+    fp = sum(bool(sus[u]) for u in people)
+    assert m["reviewed_recall"] == pytest.approx(tp / 6)
+    if tp + fp:
+        assert m["reviewed_precision"] == pytest.approx(tp / (tp + fp))
+    assert len(top) > 0
+
+
+def test_model_is_logged_from_code_without_pickling_the_class(
+    small_dir, tmp_path, train_into, caplog
+):
+    """The model directory holds the code file and the detector as joblib; no
+    CloudPickle warning; the loaded model scores as the detector does."""
+    import logging
+
+    import joblib
+    import mlflow
+
+    from features.build import build_features
+    from features.io import load_logs
+
+    with caplog.at_level(logging.WARNING):
+        store = train_into(small_dir, "--report-top", "0")
+    assert "CloudPickle" not in caplog.text
+    mlflow.set_tracking_uri(store)
+    run = mlflow.search_runs(experiment_names=["cadence"]).iloc[0]
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            f"runs:/{run.run_id}/model", dst_path=tmp_path
+        )
+    )
+    assert (local / "model_code.py").is_file()
+    [fitted] = list(local.rglob("detector.joblib"))
+    detector = joblib.load(fitted)
+    logs = load_logs(small_dir, now_ms=1_700_000_000_000)
+    features = build_features(logs.events, logs.signups)
+    model = mlflow.pyfunc.load_model(str(local))
+    np.testing.assert_array_equal(
+        model.predict(features[detector.columns_]).to_numpy(),
+        detector.score_samples(features),
+    )

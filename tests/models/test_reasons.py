@@ -98,3 +98,20 @@ def test_first_reason_names_the_kinds_behaviour(small_sim, small_features):
     first = model.explain(small_features[caught], k=1)["reason_1_feature"]
     ok = [f in KIND_BEHAVIOUR[k] for k, f in zip(kinds[caught], first, strict=True)]
     assert len(ok) > 50 and np.mean(ok) >= 0.9
+
+
+def test_modal_gap_in_words_and_same_tick():
+    rows = pd.DataFrame(
+        {
+            "all_mode_share": [0.95, 0.4],
+            "all_mode_s": [0.0, 59.0],
+            "n_events": [800, 120],
+        }
+    )
+    assert list(reason_texts("all_mode_share", rows, 0.1)) == [
+        "95% of its events in the same second or minute as the one before (800 events)",
+        "40% of its gaps are the same 59 s (±10%; 120 events)",
+    ]
+    # a column without a template, or a row without what a template needs
+    plain = reason_texts("max_events_hour", pd.DataFrame({"x": [1]}), 4.0)[0]
+    assert plain == "most events in one hour n/a (a typical user: 4)"

@@ -1,0 +1,74 @@
+"""The guarded champion: comparison numbers by hand, and the alias in a real store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.champion import champion_comparison, close_enough
+from models.ensemble import CadenceDetector
+
+
+class Fixed(CadenceDetector):
+    """A detector whose scores are given (to work the comparison by hand)."""
+
+    def __init__(self, scores=None, threshold=0.0):
+        self.scores = scores
+        self.threshold = threshold
+
+    def score_samples(self, X):
+        return np.asarray(self.scores, dtype=float)
+
+    @property
+    def threshold_(self):
+        return self.threshold
+
+
+def test_comparison_by_hand():
+    X = pd.DataFrame({"x": range(6)})
+    old = Fixed([0, 1, 2, 3, 4, 5], threshold=3.5)  # suspects: 4, 5
+    new = Fixed([0, 1, 2, 5, 3, 4], threshold=3.5)  # suspects: 3, 5
+    got = champion_comparison(old, new, X)
+    assert got["suspect_overlap"] == pytest.approx(1 / 3)  # {5} of {3, 4, 5}
+    d = np.array([0, 0, 0, 2, -1, -1])  # rank differences
+    assert got["rank_corr"] == pytest.approx(1 - 6 * (d**2).sum() / (6 * 35))
+    assert got["old_share"] == pytest.approx(2 / 6)
+    assert got["threshold_share"] == pytest.approx(2 / 6)
+    ok, why = close_enough(got)
+    assert not ok and "overlap" in why[0]
+    same = champion_comparison(old, old, X)
+    assert close_enough(same) == (True, [])
+
+
+def test_alias_moves_for_a_retrain_not_for_other_data(tmp_path, small_dir, capsys):
+    import mlflow
+    from mlflow import MlflowClient
+
+    import train
+    from features.simulate import simulate, world_config, write_logs
+
+    other = tmp_path / "other"
+    write_logs(
+        simulate(world_config("new_automation", users=3000, bot_share=0.05, seed=8)),
+        other,
+    )
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+    def fit(data, *extra):
+        args = ["--data", str(data), "--tracking-uri", store, "--register", "cd"]
+        assert train.main([*args, "--report-top", "0", "-q", *extra]) == 0
+        return capsys.readouterr().out
+
+    def champion():
+        return MlflowClient(store).get_model_version_by_alias("cd", "champion").version
+
+    assert "version 1 as @champion" in fit(small_dir)
+    assert "version 2 as @champion" in fit(small_dir, "--seed", "1")  # a retrain
+    said = fit(other)
+    assert "@champion stays on version 2" in said and str(champion()) == "2"
+    assert "(forced)" in fit(other, "--force-alias") and str(champion()) == "4"
+    mlflow.set_tracking_uri(store)
+    runs = mlflow.search_runs(experiment_names=["cadence"], order_by=["start_time"])
+    assert runs["tags.champion_moved"].tolist() == ["true", "true", "false", "true"]
+    assert runs["metrics.vs_champion_suspect_overlap"].iloc[2] < 0.5
