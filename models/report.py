@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -98,12 +99,46 @@ def _best_stream(row: pd.Series) -> str:
     return max(finite, key=finite.get) if finite else "all"
 
 
-def user_figure(events: pd.DataFrame, country: str, row: pd.Series) -> str:
-    """Raster (day × local hour), gap histogram and folded gaps of one user."""
+#: Which picture shows the evidence of which feature columns.
+RASTER_FEATURES = (
+    "longest_awake_h",
+    "awake_active_h",
+    "active_run_h",
+    "night_share_lcb",
+    "diurnal_r2",
+    "clock_day_share",
+    "clock_hour_share",
+    "max_minutes_hour",
+    "max_events_hour",
+    "max_events_day",
+    "events_per_active_day",
+)
+LAG_FEATURES = ("lag_mode_share_lcb",)
+
+
+def _title_for(reasons: dict[str, str], columns, default: str) -> str:
+    """The first of the user's reasons that rests on one of ``columns``, else
+    ``default`` (long texts wrapped over two lines)."""
+    for column, text in reasons.items():
+        if column in columns or any(column.endswith(c) for c in columns):
+            return textwrap.fill(text, 60)
+    return default
+
+
+def user_figure(
+    events: pd.DataFrame,
+    country: str,
+    row: pd.Series,
+    reasons: dict[str, str] | None = None,
+) -> str:
+    """Raster (day × local hour), gap histogram, gaps folded at the fitted
+    period, and search → call lags of one user; each picture is titled with
+    the user's reason it shows (``reasons``: feature column → reason text)."""
+    reasons = reasons or {}
     ts = events["ts_ms"].to_numpy(np.int64)
     kind = events["event"].astype(str).to_numpy()
     local = local_time_ms(ts, np.full(ts.size, country, dtype=object))
-    fig, axes = plt.subplots(1, 3, figsize=(11, 2.7))
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.0))
     ax = axes[0]
     if ts.size:
         day = (local - local.min() // DAY_MS * DAY_MS) // DAY_MS
@@ -126,14 +161,19 @@ def user_figure(events: pd.DataFrame, country: str, row: pd.Series) -> str:
     ax.set_xticks([0, 6, 12, 18, 24])
     ax.set_xlabel(f"local hour ({country or 'UTC'})")
     ax.set_ylabel("day")
-    ax.set_title("activity", fontsize=9)
+    ax.set_title(_title_for(reasons, RASTER_FEATURES, "activity"), fontsize=8)
     ax.legend(frameon=False, fontsize=6, markerscale=2, loc="lower right")
 
-    stream = _best_stream(row)
+    # the stream a rhythm reason speaks of, else the best-fitting one
+    said = [c[: -len("_rhythm")] for c in reasons if c.endswith("_rhythm")]
+    stream = said[0] if said else _best_stream(row)
     t = ts if stream == "all" else ts[kind == stream]
     gaps = np.diff(np.sort(t)) / 1000.0
     gaps = gaps[gaps > 0]
     period = row.get(f"{stream}_period_s", np.nan)
+    rhythm_title = _title_for(
+        reasons, ("_rhythm", "all_mode_share", "all_gap_log_iqr"), ""
+    )
     ax = axes[1]
     if gaps.size:
         bins = np.logspace(
@@ -147,25 +187,46 @@ def user_figure(events: pd.DataFrame, country: str, row: pd.Series) -> str:
                     m * period, color="#c44e52", lw=0.8, ls="-" if m == 1 else ":"
                 )
     ax.set_xlabel(f"{stream} gap (s, log)")
-    ax.set_title(f"gaps; period T = {_fmt_s(period)}", fontsize=9)
+    ax.set_title(rhythm_title or f"gaps; fitted period {_fmt_s(period)}", fontsize=8)
 
     ax = axes[2]
-    r = row.get(f"{stream}_rayleigh_r", np.nan)
-    logp = row.get(f"{stream}_rayleigh_logp", np.nan)
     p_miss = row.get(f"{stream}_p_miss", np.nan)
     if gaps.size and np.isfinite(period) and period > 0:
         in_run = gaps[gaps <= 20 * row.get(f"{stream}_mode_s", np.inf)]
         phase = (in_run % period) / period
         ax.hist(phase, bins=24, range=(0, 1), color=COLOURS.get(stream, "#777777"))
         ax.set_title(
-            f"folded at T: R = {r:.2f}, −log10 p = {logp:.1f}, miss = {p_miss:.2f}",
-            fontsize=9,
+            f"gaps folded at {_fmt_s(period)}: a schedule piles up at 0 and 1"
+            f"\n({p_miss:.0%} of beats skipped)",
+            fontsize=8,
         )
     else:
-        ax.set_title("gaps folded at T: no period fitted", fontsize=9)
-    ax.set_xlabel("phase of gap within T")
+        ax.set_title("gaps folded at a period: none fitted", fontsize=8)
+    ax.set_xlabel("phase of gap within the period")
+
+    ax = axes[3]
+    lags = _search_call_lags(ts, kind)
+    if lags.size:
+        ax.hist(lags, bins=40, color=COLOURS.get("call", "#777777"))
+    ax.set_xlabel("search → next call (s, within 1 h)")
+    ax.set_title(
+        _title_for(reasons, LAG_FEATURES, f"search → call lags ({lags.size})"),
+        fontsize=8,
+    )
     fig.tight_layout()
     return _png(fig)
+
+
+def _search_call_lags(ts: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Seconds from each search to the next call within an hour (one user)."""
+    searches = np.sort(ts[kind == "search"])
+    calls = np.sort(ts[kind == "call"])
+    if not searches.size or not calls.size:
+        return np.zeros(0)
+    nxt = np.searchsorted(calls, searches, side="left")
+    ok = nxt < calls.size
+    lag = (calls[np.minimum(nxt, calls.size - 1)] - searches) / 1000.0
+    return lag[ok & (lag <= 3600)]
 
 
 def _fmt_s(seconds: float) -> str:
@@ -308,9 +369,18 @@ def _user_cards(rows, features, per_user, country, cls) -> list[str]:
     for row in rows.itertuples(index=False):
         uid = row.user_id
         reasons = [getattr(row, f"reason_{i}", "") for i in (1, 2, 3)]
+        columns = [getattr(row, f"reason_{i}_feature", "") for i in (1, 2, 3)]
+        shown = {
+            c: r
+            for c, r in zip(columns, reasons, strict=True)
+            if isinstance(r, str) and r and isinstance(c, str)
+        }
         reasons = [r for r in reasons if isinstance(r, str) and r]
         fig = user_figure(
-            per_user.get(uid, empty), str(country.get(uid, "")), features.loc[uid]
+            per_user.get(uid, empty),
+            str(country.get(uid, "")),
+            features.loc[uid],
+            shown,
         )
         items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons) or (
             "<li>nothing stands out</li>"

@@ -4,6 +4,7 @@ import base64
 import io
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
@@ -69,3 +70,26 @@ def test_rule_agreement_counts():
     assert agree.loc["regular_search", "flagged"] == 2
     assert agree.loc["regular_search", "also suspects"] == 1
     assert agree.loc["rule_any", "share"] == pytest.approx(1 / 3)
+
+
+def test_pictures_are_titled_with_the_reason_they_show():
+    from models.report import LAG_FEATURES, RASTER_FEATURES, _title_for
+
+    reasons = {
+        "lag_mode_share_lcb": "calls 5.0 s after 96% of its 800 searches",
+        "longest_awake_h": "active for 41 h without a 3-hour rest",
+        "search_rhythm": "one search every 61 s (± 1.2 s)",
+    }
+    assert _title_for(reasons, LAG_FEATURES, "x") == reasons["lag_mode_share_lcb"]
+    assert _title_for(reasons, RASTER_FEATURES, "x") == reasons["longest_awake_h"]
+    assert _title_for(reasons, ("_rhythm",), "x") == reasons["search_rhythm"]
+    assert _title_for({}, LAG_FEATURES, "search → call lags") == "search → call lags"
+
+
+def test_search_call_lags_by_hand():
+    from models.report import _search_call_lags
+
+    ts = np.array([0, 10_000, 100_000, 105_000, 200_000, 5_000_000])
+    kind = np.array(["search", "call", "search", "call", "search", "call"])
+    # 0 → 10 s, 100 → 5 s; the search at 200 s has its next call 4,800 s on
+    np.testing.assert_array_equal(_search_call_lags(ts, kind), [10.0, 5.0])
