@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from models.cli import (
+from cadence.cli import (
     add_data_args,
     add_tracking_args,
     check_data,
@@ -35,7 +35,7 @@ from models.cli import (
     read_reviewed,
     setup_logging,
 )
-from models.pipeline import (
+from cadence.pipeline import (
     OUTPUT_FORMATS,
     apply_reviews,
     output_problem,
@@ -164,7 +164,7 @@ def check_output(
 
 def _spark_scores(args, uri: str, features: pd.DataFrame, columns) -> np.ndarray:
     """Scores by ``mlflow.pyfunc.spark_udf`` over the features, in feature order."""
-    from models.spark import spark_scores, spark_session
+    from cadence.spark import spark_scores, spark_session
 
     spark = spark_session(args.spark_master)
     sdf = spark.createDataFrame(features[columns].reset_index())
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds["write"] = time.perf_counter() - t0
     bar.update()
     if args.report is not None:
-        from models.report import build_report, report_users
+        from cadence.report import build_report, report_users
 
         t0 = time.perf_counter()
         labels_path = local_file(data, "labels.tsv")

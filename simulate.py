@@ -16,7 +16,7 @@ import logging
 import sys
 import time
 
-from features.simulate import WORLDS, SimConfig, simulate, world_config, write_logs
+from cadence.simulate import WORLDS, SimConfig, simulate, world_config, write_logs
 
 log = logging.getLogger("cadence.simulate")
 

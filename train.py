@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.simulate import SimConfig, simulate, write_logs
-from models.cli import (
+from cadence.cli import (
     add_data_args,
     add_tracking_args,
     check_data,
@@ -34,9 +33,10 @@ from models.cli import (
     read_reviewed,
     setup_logging,
 )
+from cadence.pipeline import Prepared, review_metrics, score_table
+from cadence.simulate import SimConfig, simulate, write_logs
 from models.ensemble import FEATURE_SETS, CadenceDetector, family_spec
 from models.evaluate import label_metrics, rule_metrics
-from models.pipeline import Prepared, review_metrics, score_table
 
 log = logging.getLogger("cadence.train")
 
@@ -327,7 +327,7 @@ def fit_and_log(
             )
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            from models.plots import score_histogram
+            from cadence.plots import score_histogram
 
             bots = None
             if labels is not None:
@@ -344,7 +344,7 @@ def fit_and_log(
             summary["missing_share"] = prepared.features.isna().mean()
             summary.to_csv(tmp / "feature_summary.csv", index_label="feature")
             if log_model and args.report_top > 0:
-                from models.report import build_report, report_users
+                from cadence.report import build_report, report_users
 
                 events, signups = prepared.user_logs(
                     report_users(table, args.report_top)

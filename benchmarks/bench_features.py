@@ -20,8 +20,8 @@ import _common  # noqa: F401  (puts the project on sys.path)
 import numpy as np
 from _common import peak_rss_mb, print_table
 
+from cadence.simulate import SimConfig, simulate
 from features.build import build_features, build_features_in_parts
-from features.simulate import SimConfig, simulate
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 import _common  # noqa: F401
 from _common import peak_rss_mb, print_table
 
+from cadence.simulate import SimConfig, simulate, write_logs
 from features.io import load_logs
-from features.simulate import SimConfig, simulate, write_logs
 
 NOW_MS = 2_000_000_000_000
 

@@ -16,8 +16,8 @@ import _common  # noqa: F401
 from _common import print_table
 from notebook_rules import notebook_rules
 
+from cadence.simulate import SimConfig, simulate
 from features.build import build_features
-from features.simulate import SimConfig, simulate
 from models.rules import rule_flags
 
 

@@ -28,7 +28,7 @@ LOGS = ("signup", "call", "message", "search", "labels")
 
 def generate(out: Path, users: int, chunk: int) -> int:
     """Write ``users`` simulated users as tiles of ``chunk``; return events."""
-    from features.simulate import SimConfig, simulate, write_logs
+    from cadence.simulate import SimConfig, simulate, write_logs
 
     out.mkdir(parents=True, exist_ok=True)
     handles = {name: open(out / f"{name}.tsv", "wb") for name in LOGS}
@@ -54,8 +54,8 @@ def generate(out: Path, users: int, chunk: int) -> int:
 
 
 def one(users: int, chunk: int, train_sample: int, keep: str | None) -> dict:
+    from cadence.pipeline import prepare, score_table, write_frame
     from models.ensemble import CadenceDetector
-    from models.pipeline import prepare, score_table, write_frame
 
     t: dict[str, float] = {}
     with tempfile.TemporaryDirectory(dir=keep) as tmp:

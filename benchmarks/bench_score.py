@@ -19,9 +19,9 @@ import _common  # noqa: F401
 from _common import peak_rss_mb, print_table, timed
 from notebook_rules import notebook_rules
 
-from features.simulate import SimConfig, simulate, write_logs
+from cadence.pipeline import prepare, score_table, write_frame
+from cadence.simulate import SimConfig, simulate, write_logs
 from models.ensemble import CadenceDetector
-from models.pipeline import prepare, score_table, write_frame
 from models.rules import rule_flags
 
 

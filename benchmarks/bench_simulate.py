@@ -15,7 +15,7 @@ from pathlib import Path
 import _common  # noqa: F401
 from _common import peak_rss_mb, print_table, timed
 
-from features.simulate import SimConfig, simulate, write_logs
+from cadence.simulate import SimConfig, simulate, write_logs
 
 
 def main() -> None:

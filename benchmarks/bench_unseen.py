@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 from _common import print_table
 
-from features.build import build_features_in_parts
-from features.simulate import (
+from cadence.simulate import (
     COUNTRY_SHARES,
     COUNTRY_UTC_OFFSET_H,
     DAY_MS,
@@ -41,6 +40,7 @@ from features.simulate import (
     SimConfig,
     simulate,
 )
+from features.build import build_features_in_parts
 from models.ensemble import CadenceDetector
 from models.rules import rule_flags
 

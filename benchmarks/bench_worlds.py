@@ -5,7 +5,7 @@ Usage: python benchmarks/bench_worlds.py [--users 26000] [--seeds 0 1]
                                          [--no-access-log]
 
 Each world is a scenario of the simulator (``simulate.py --world NAME``, listed
-in ``features.simulate.WORLDS``): people as varied as real ones, a one-day
+in ``cadence.simulate.WORLDS``): people as varied as real ones, a one-day
 capture, whole-second and whole-minute clocks, users on other continents, the
 default bots with wider parameters, kinds of automation the default sample does
 not make, and all of it at once (``hard``). For each world and seed the default
@@ -38,14 +38,14 @@ import pandas as pd
 from _common import print_table
 from sklearn.metrics import average_precision_score
 
-from features.build import build_features
-from features.simulate import (
+from cadence.simulate import (
     HUMAN_KINDS,
     KIND_BEHAVIOUR,
     WORLDS,
     simulate,
     world_config,
 )
+from features.build import build_features
 from models.ensemble import CadenceDetector
 
 BUDGET = 0.02

@@ -16,7 +16,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 @pytest.fixture(scope="session")
 def default_sim():
     """The simulator's default marketplace (26,000 users, seed 0)."""
-    from features.simulate import SimConfig, simulate
+    from cadence.simulate import SimConfig, simulate
 
     return simulate(SimConfig())
 
@@ -31,7 +31,7 @@ def default_features(default_sim):
 @pytest.fixture(scope="session")
 def small_sim():
     """A small marketplace with more bots than usual (3,000 users, 5% bots)."""
-    from features.simulate import SimConfig, simulate
+    from cadence.simulate import SimConfig, simulate
 
     return simulate(SimConfig(users=3000, bot_share=0.05, seed=3))
 
@@ -46,7 +46,7 @@ def small_features(small_sim):
 @pytest.fixture(scope="session")
 def small_dir(small_sim, tmp_path_factory):
     """The small marketplace written as a data directory (with labels.tsv)."""
-    from features.simulate import write_logs
+    from cadence.simulate import write_logs
 
     out = tmp_path_factory.mktemp("small_data")
     write_logs(small_sim, out)

@@ -286,7 +286,7 @@ def test_one_user_with_two_million_events():
 
 SCORE_SNIPPET = """
 import hashlib, sys
-from features.simulate import SimConfig, simulate
+from cadence.simulate import SimConfig, simulate
 from features.build import build_features
 from models.ensemble import CadenceDetector
 sim = simulate(SimConfig(users=1500, bot_share=0.05, seed=9))

@@ -15,14 +15,14 @@ if shutil.which("java") is None:
     pytest.skip("Spark needs Java (17) on the PATH", allow_module_level=True)
 
 import score  # noqa: E402
-from models.pipeline import prepare  # noqa: E402
+from cadence.pipeline import prepare  # noqa: E402
 
 NOW = 2_000_000_000_000
 
 
 @pytest.fixture(scope="module")
 def spark():
-    from models.spark import spark_session
+    from cadence.spark import spark_session
 
     session = spark_session("local[2]")
     yield session
@@ -31,7 +31,7 @@ def spark():
 
 @pytest.fixture(scope="module")
 def dirty_dir(small_sim, tmp_path_factory):
-    from features.simulate import write_logs
+    from cadence.simulate import write_logs
 
     out = tmp_path_factory.mktemp("dirty")
     write_logs(small_sim, out, dirty=True, seed=2)
@@ -39,7 +39,7 @@ def dirty_dir(small_sim, tmp_path_factory):
 
 
 def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
-    from models.pipeline import prepare_spark
+    from cadence.pipeline import prepare_spark
     from models.rules import RULES
 
     got = prepare_spark(str(dirty_dir), now_ms=NOW, buckets=16)

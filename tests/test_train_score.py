@@ -147,7 +147,7 @@ def test_score_reproduces_training(store, trained, small_dir, tmp_path, uri_form
 def test_pyfunc_predict_returns_the_scores(store, trained, small_dir):
     import mlflow
 
-    from models.pipeline import prepare
+    from cadence.pipeline import prepare
 
     mlflow.set_tracking_uri(store)
     model = mlflow.pyfunc.load_model(f"runs:/{trained.run_id}/model")
@@ -273,8 +273,8 @@ def test_string_ids_round_trip_through_train_and_score(tmp_path, train_into):
     labels file's string ids line up; duplicates stay an export's artefact."""
     import uuid
 
+    from cadence.simulate import SimConfig, simulate, write_logs
     from features.io import load_logs
-    from features.simulate import SimConfig, simulate, write_logs
 
     sim = simulate(SimConfig(users=1500, bot_share=0.05, seed=5))
     ids = {u: str(uuid.UUID(int=int(u) * 7919 + 11)) for u in sim.signups["user_id"]}
@@ -310,7 +310,7 @@ def test_integer_ids_stay_int64(small_dir):
 def test_access_log_through_train_and_score(tmp_path, train_into):
     """An access log file as --data: clients named as written, the user agent
     beside the score, and nothing dropped as a duplicate."""
-    from features.simulate import SimConfig, simulate
+    from cadence.simulate import SimConfig, simulate
 
     sim = simulate(SimConfig(users=400, bot_share=0.05, seed=2))
     ev = sim.events

@@ -46,7 +46,7 @@ def test_alias_moves_for_a_retrain_not_for_other_data(tmp_path, small_dir, capsy
     from mlflow import MlflowClient
 
     import train
-    from features.simulate import simulate, world_config, write_logs
+    from cadence.simulate import simulate, world_config, write_logs
 
     other = tmp_path / "other"
     write_logs(

@@ -88,7 +88,7 @@ def test_each_behaviour_in_words():
 
 
 def test_first_reason_names_the_kinds_behaviour(small_sim, small_features):
-    from features.simulate import KIND_BEHAVIOUR
+    from cadence.simulate import KIND_BEHAVIOUR
     from models.ensemble import CadenceDetector
 
     # 5% of these users are bots: a budget that can hold them

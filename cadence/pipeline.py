@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.atomic import atomic_output
+from cadence.atomic import atomic_output
 from features.build import COLUMNS, build_features_in_parts
 from features.grouped import RANGE_EVENTS
 from features.io import Logs, load_data
@@ -176,10 +176,10 @@ def prepare_spark(
     master: str = "local[2]",
     buckets: int = 64,
 ) -> Prepared:
-    """Features and rule flags by the Spark path (``models/spark.py``), collected
+    """Features and rule flags by the Spark path (``cadence/spark.py``), collected
     to pandas; counts of excluded rows are kept (no line numbers).
     """
-    from models.spark import (
+    from cadence.spark import (
         collect_table,
         spark_session,
         spark_table,

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from features.atomic import atomic_output  # noqa: E402
+from cadence.atomic import atomic_output  # noqa: E402
 from features.timeofday import local_time_ms  # noqa: E402
 from models.evaluate import recall_by_kind, top_mask  # noqa: E402
 from models.rules import RULES  # noqa: E402
@@ -281,7 +281,7 @@ def build_report(
 
     Parameters
     ----------
-    table : the score table of :func:`models.pipeline.score_table` (sorted).
+    table : the score table of :func:`cadence.pipeline.score_table` (sorted).
     features : the feature table (index user_id).
     events, signups : the clean logs (for the per-user plots); those of the
         users of :func:`report_users` are enough.

@@ -167,8 +167,8 @@ def local_file(data: Path | str, name: str) -> Path | None:
 
 def load_data(args: argparse.Namespace, data: Path | str):
     """Logs → features and rule flags, by ``--engine``; errors name ``--data``."""
+    from cadence.pipeline import prepare, prepare_spark
     from features.io import LoadError
-    from models.pipeline import prepare, prepare_spark
 
     try:
         if args.engine == "spark":

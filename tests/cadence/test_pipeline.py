@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cadence.pipeline import score_table, write_frame
 from models.ensemble import CadenceDetector
-from models.pipeline import score_table, write_frame
 from models.rules import RULES
 
 

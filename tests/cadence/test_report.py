@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from cadence.pipeline import score_table
+from cadence.report import build_report, rule_agreement
 from models.ensemble import CadenceDetector
-from models.pipeline import score_table
-from models.report import build_report, rule_agreement
 from models.rules import rule_flags
 
 
@@ -73,7 +73,7 @@ def test_rule_agreement_counts():
 
 
 def test_pictures_are_titled_with_the_reason_they_show():
-    from models.report import LAG_FEATURES, RASTER_FEATURES, _title_for
+    from cadence.report import LAG_FEATURES, RASTER_FEATURES, _title_for
 
     reasons = {
         "lag_mode_share_lcb": "calls 5.0 s after 96% of its 800 searches",
@@ -87,7 +87,7 @@ def test_pictures_are_titled_with_the_reason_they_show():
 
 
 def test_search_call_lags_by_hand():
-    from models.report import _search_call_lags
+    from cadence.report import _search_call_lags
 
     ts = np.array([0, 10_000, 100_000, 105_000, 200_000, 5_000_000])
     kind = np.array(["search", "call", "search", "call", "search", "call"])

@@ -44,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from features.atomic import atomic_output
+from cadence.atomic import atomic_output
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.simulate import (
+from cadence.simulate import (
     BOT_KINDS,
     WORLDS,
     SimConfig,
