@@ -92,6 +92,8 @@ class LoadReport:
     repeat_signups: int = 0
     #: "marketplace" (the four logs) or "access_log"
     source: str = "marketplace"
+    #: signup country codes with no time zone (read in UTC) → users
+    unknown_countries: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def rows_read(self) -> int:
@@ -120,6 +122,7 @@ class LoadReport:
             "repeat_signups": self.repeat_signups,
             "missing_logs": list(self.missing_logs),
             "source": self.source,
+            "unknown_countries": dict(self.unknown_countries),
             "files": {k: dataclasses.asdict(v) for k, v in self.files.items()},
         }
 
@@ -143,6 +146,17 @@ class LoadReport:
             )
         if self.repeat_signups:
             lines.append(f"{self.repeat_signups:,} users signed up more than once")
+        if self.unknown_countries:
+            codes = ", ".join(
+                f"{code or '(empty)'}: {n:,}"
+                for code, n in sorted(
+                    self.unknown_countries.items(), key=lambda kv: -kv[1]
+                )[:8]
+            )
+            lines.append(
+                f"{sum(self.unknown_countries.values()):,} users have a country code "
+                f"with no time zone, read in UTC ({codes})"
+            )
         return lines
 
 
@@ -700,6 +714,16 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             "signup_ms": sign.loc[first, "ts_ms"].to_numpy(np.int64),
         }
     )
+    from features.timeofday import COUNTRY_TZ
+
+    codes, users_per = np.unique(
+        signups["country_code"].to_numpy(dtype=object).astype(str), return_counts=True
+    )
+    report.unknown_countries = {
+        str(c): int(k)
+        for c, k in zip(codes, users_per, strict=True)
+        if c not in COUNTRY_TZ
+    }
     with_events = np.unique(events["user_id"].to_numpy())
     report.users_without_signup = int(
         np.setdiff1d(with_events, signups["user_id"].to_numpy()).size

@@ -218,7 +218,7 @@ def test_events_sorted_and_users_without_signup_counted(tmp_path):
 
 
 def test_simulated_dirty_logs_balance(tmp_path):
-    from features.simulate import SimConfig, simulate, write_logs
+    from cadence.simulate import SimConfig, simulate, write_logs
 
     sim = simulate(SimConfig(users=1500, seed=4))
     write_logs(sim, tmp_path, dirty=True, seed=4)
@@ -257,3 +257,14 @@ def test_header_names_match_the_reader_with_a_bom(tmp_path):
     path = write(tmp_path / "s.tsv", "\ufeffuser_id\tsearch_ts\n1\t2019-03-05\n")
     reader = pacsv.open_csv(path, parse_options=pacsv.ParseOptions(delimiter="\t"))
     assert _header_names(path, "\t", "utf8") == reader.schema.names
+
+
+def test_unknown_country_codes_are_counted(tmp_path):
+    d = minimal_dir(
+        tmp_path,
+        signup="user_id\tcountry_code\tsignup_ts\n1\tJP\t2019-03-02\n"
+        "2\tXX\t2019-03-03\n3\t\t2019-03-03\n4\txx\t2019-03-04\n",
+    )
+    report = load_logs(d, now_ms=NOW).report
+    assert report.unknown_countries == {"XX": 2, "": 1}  # JP has a zone
+    assert any("3 users have a country code" in x for x in report.summary_lines())
