@@ -346,9 +346,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         k, n_starts, ok = sch.clock_company(starts, start_groups, ms)
         if fold == "hour":
             ok = ok & fine_clock
-        out[f"clock_{fold}_share"] = np.where(
-            ok, sch.share_lower_bound(sch.beyond_chance(k), n_starts - 1), np.nan
-        )
+        out[f"clock_{fold}_share"] = sch.company_share(k, n_starts, ok)
         out[f"clock_{fold}_starts"] = np.where(ok, k + 1, np.nan)
 
     per_stream = {"all": (ts, groups)}

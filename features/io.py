@@ -501,6 +501,16 @@ def _record_bad(
     report.bad_rows += count
 
 
+def _record_skipped(report: FileReport, skipped: list[int], seen: int) -> None:
+    """Count the rows the reader skipped for their number of fields, and set
+    ``rows_read`` (rows in batches, ``seen``, plus those)."""
+    if skipped:
+        report.bad_reasons["wrong number of fields"] = len(skipped)
+        report.bad_lines["wrong number of fields"] = skipped[:MAX_EXAMPLES]
+        report.bad_rows += len(skipped)
+    report.rows_read = seen + len(skipped)
+
+
 def _read_one(
     path: Path, name: str, now_ms: int, strict: bool, string_ids: bool = False
 ) -> tuple[pd.DataFrame, FileReport, list[pa.Array]]:
@@ -562,11 +572,7 @@ def _read_one(
         seen += batch.num_rows
     if strict and skipped:
         raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
-    if skipped:
-        report.bad_reasons["wrong number of fields"] = len(skipped)
-        report.bad_lines["wrong number of fields"] = skipped[:MAX_EXAMPLES]
-        report.bad_rows += len(skipped)
-    report.rows_read = seen + len(skipped)
+    _record_skipped(report, skipped, seen)
 
     frame = pd.DataFrame(
         {
@@ -869,11 +875,7 @@ def load_reviewed(
             note = pc.fill_null(pc.cast(batch.column("note"), pa.string()), "")
             notes.append(np.asarray(note.to_numpy(zero_copy_only=False))[keep])
         seen += batch.num_rows
-    if skipped:
-        report.bad_reasons["wrong number of fields"] = len(skipped)
-        report.bad_lines["wrong number of fields"] = skipped[:MAX_EXAMPLES]
-        report.bad_rows += len(skipped)
-    report.rows_read = seen + len(skipped)
+    _record_skipped(report, skipped, seen)
     frame = pd.DataFrame(
         {
             "user_id": np.concatenate(ids) if ids else np.zeros(0, np.int64),

@@ -158,10 +158,15 @@ def clock_share(
     folded on a day → the best start has k = 2 others within 30 s, of 3 others
     → share 0.667, lower bound 0.208.
     """
-    company, n, ok = clock_company(
-        starts_ms, groups, fold_ms, window_ms, min_starts, min_cycles
+    return company_share(
+        *clock_company(starts_ms, groups, fold_ms, window_ms, min_starts, min_cycles)
     )
-    out = np.full(groups.n, np.nan)
+
+
+def company_share(company: np.ndarray, n: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """The wall-clock share from :func:`clock_company`'s counts: the Wilson
+    lower bound of (company beyond chance) / (n − 1), NaN where ``ok`` fails."""
+    out = np.full(company.shape, np.nan)
     out[ok] = share_lower_bound(beyond_chance(company[ok]), n[ok] - 1)
     return out
 
