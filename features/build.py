@@ -242,7 +242,9 @@ def build_features(
         ``user_id`` (int), ``event`` (search/call/message), ``ts_ms`` (int, ms
         since the epoch UTC). Any order.
     signups : DataFrame
-        ``user_id``, ``country_code``, ``signup_ms`` (one row per user).
+        ``user_id``, ``country_code``, ``signup_ms`` (one row per user), and
+        optionally ``time_zone`` (an IANA name or a UTC offset; where given it
+        overrides the country's zone).
     now_ms : int, optional
         Unused by the statistics themselves (they depend only on the events);
         accepted so that callers state the present explicitly. Events after it
@@ -287,6 +289,9 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     spos = np.searchsorted(users, signups["user_id"].to_numpy(np.int64))
     sign[spos] = signups["signup_ms"].to_numpy(np.float64)
     country[spos] = signups["country_code"].to_numpy(dtype=object)
+    if "time_zone" in signups.columns:  # a user's own zone overrides the country
+        own = signups["time_zone"].fillna("").astype(str).to_numpy(dtype=object)
+        country[spos] = np.where(own != "", own, country[spos])
 
     out: dict[str, np.ndarray] = {}
     counts = np.bincount(code * 3 + kind, minlength=n * 3).reshape(n, 3).astype(float)

@@ -94,6 +94,8 @@ class LoadReport:
     source: str = "marketplace"
     #: signup country codes with no time zone (read in UTC) → users
     unknown_countries: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: values of the signup log's time_zone column that name no zone → users
+    unknown_zones: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def rows_read(self) -> int:
@@ -123,6 +125,7 @@ class LoadReport:
             "missing_logs": list(self.missing_logs),
             "source": self.source,
             "unknown_countries": dict(self.unknown_countries),
+            "unknown_zones": dict(self.unknown_zones),
             "files": {k: dataclasses.asdict(v) for k, v in self.files.items()},
         }
 
@@ -156,6 +159,12 @@ class LoadReport:
             lines.append(
                 f"{sum(self.unknown_countries.values()):,} users have a country code "
                 f"with no time zone, read in UTC ({codes})"
+            )
+        if self.unknown_zones:
+            zones = ", ".join(sorted(self.unknown_zones)[:8])
+            lines.append(
+                f"{sum(self.unknown_zones.values()):,} users have a time_zone that "
+                f"names no zone, read in UTC ({zones})"
             )
         return lines
 
@@ -520,11 +529,15 @@ def _read_one(
     filled with codes by the caller)."""
     report = FileReport(path=str(path))
     ts_col = f"{name}_ts"
-    users, stamps, countries = [], [], []
+    users, stamps, countries, zones = [], [], [], []
     names: list[pa.Array] = []
     seen = 0
     skipped: list[int] = []
-    for batch, skipped in iter_batches(path, REQUIRED_COLUMNS[name]):
+    columns = REQUIRED_COLUMNS[name]
+    own_zone = name == "signup" and "time_zone" in _column_names(path)
+    if own_zone:
+        columns = (*columns, "time_zone")
+    for batch, skipped in iter_batches(path, columns):
         if strict and skipped:
             raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
 
@@ -569,6 +582,14 @@ def _read_one(
                 "",
             )
             countries.append(np.asarray(country.to_numpy(zero_copy_only=False))[keep])
+            if own_zone:
+                zone = pc.fill_null(
+                    pc.utf8_trim_whitespace(
+                        pc.cast(batch.column("time_zone"), pa.string())
+                    ),
+                    "",
+                )
+                zones.append(np.asarray(zone.to_numpy(zero_copy_only=False))[keep])
         seen += batch.num_rows
     if strict and skipped:
         raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
@@ -585,9 +606,23 @@ def _read_one(
         frame["country_code"] = (
             np.concatenate(countries) if countries else np.zeros(0, dtype=object)
         )
+        if own_zone:
+            frame["time_zone"] = (
+                np.concatenate(zones) if zones else np.zeros(0, dtype=object)
+            )
     # duplicates are removed (and counted) by load_logs, once ids are final
     report.rows_kept = len(frame)
     return frame, report, names
+
+
+def _column_names(path: Path) -> list[str]:
+    """The column names of a log file (header line, or parquet schema)."""
+    if path.name.endswith(".parquet"):
+        names = pq.ParquetFile(path).schema_arrow.names
+    else:
+        delimiter = "\t" if ".tsv" in path.name else ","
+        names = _header_names(path, delimiter, "utf8")
+    return [n.strip().lstrip("\ufeff") for n in names]
 
 
 def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:
@@ -720,15 +755,29 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             "signup_ms": sign.loc[first, "ts_ms"].to_numpy(np.int64),
         }
     )
-    from features.timeofday import COUNTRY_TZ
+    if "time_zone" in sign.columns:
+        signups["time_zone"] = sign.loc[first, "time_zone"].to_numpy(dtype=object)
+    from features.timeofday import COUNTRY_TZ, resolve_zone
 
+    own = (
+        signups["time_zone"].to_numpy(dtype=object).astype(str)
+        if "time_zone" in signups.columns
+        else np.full(len(signups), "", dtype=object)
+    )
     codes, users_per = np.unique(
-        signups["country_code"].to_numpy(dtype=object).astype(str), return_counts=True
+        signups["country_code"].to_numpy(dtype=object).astype(str)[own == ""],
+        return_counts=True,
     )
     report.unknown_countries = {
         str(c): int(k)
         for c, k in zip(codes, users_per, strict=True)
         if c not in COUNTRY_TZ
+    }
+    zones, users_per = np.unique(own[own != ""], return_counts=True)
+    report.unknown_zones = {
+        str(z): int(k)
+        for z, k in zip(zones, users_per, strict=True)
+        if resolve_zone(str(z)) is None
     }
     with_events = np.unique(events["user_id"].to_numpy())
     report.users_without_signup = int(

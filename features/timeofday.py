@@ -78,6 +78,40 @@ def country_zones() -> dict[str, str]:
 COUNTRY_TZ: dict[str, str] = country_zones()
 
 
+def resolve_zone(key: str):
+    """The time zone a key names: a country code (:data:`COUNTRY_TZ`), an IANA
+    zone name ("Asia/Tokyo"), or a UTC offset ("+05:30", "UTC-3", "-0800");
+    None when it names none.
+
+    Examples
+    --------
+    "JP" → "Asia/Tokyo"; "UTC+05:30" → a fixed offset of 5 h 30 min.
+    """
+    import datetime as dt
+    import re
+    import zoneinfo
+
+    key = key.strip()
+    if not key:
+        return None
+    if key.upper() in COUNTRY_TZ:
+        return COUNTRY_TZ[key.upper()]
+    m = re.fullmatch(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", key, re.I)
+    if m:
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 14 or minutes > 59:
+            return None
+        sign = -1 if m.group(1) == "-" else 1
+        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    if key.upper() in ("UTC", "GMT", "Z"):
+        return "UTC"
+    try:
+        zoneinfo.ZoneInfo(key)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+    return key
+
+
 def local_time_ms(
     ts_ms: np.ndarray, country: np.ndarray, groups: Groups | None = None
 ) -> np.ndarray:
@@ -86,9 +120,10 @@ def local_time_ms(
     Parameters
     ----------
     ts_ms : event times, ms since the epoch, UTC.
-    country : country code of each event ('' or unknown → UTC); with ``groups``,
-        of each user instead (one entry per group), which spares a per-event
-        array of strings.
+    country : country code of each event, or a zone of its own (an IANA name
+        or a UTC offset, see :func:`resolve_zone`); '' or unknown → UTC. With
+        ``groups``, of each user instead (one entry per group), which spares a
+        per-event array of strings.
     groups : the user of each event, when ``country`` is per user.
 
     Examples
@@ -101,7 +136,7 @@ def local_time_ms(
     if groups is not None:
         codes = codes[groups.codes]
     for j, name in enumerate(names):
-        tz = COUNTRY_TZ.get(str(name))
+        tz = resolve_zone(str(name))
         if tz is None:
             continue
         mask = codes == j

@@ -268,3 +268,48 @@ def test_unknown_country_codes_are_counted(tmp_path):
     report = load_logs(d, now_ms=NOW).report
     assert report.unknown_countries == {"XX": 2, "": 1}  # JP has a zone
     assert any("3 users have a country code" in x for x in report.summary_lines())
+
+
+def test_a_users_own_time_zone_overrides_the_country(tmp_path):
+    from features.build import build_features
+
+    d = minimal_dir(
+        tmp_path,
+        signup="user_id\tcountry_code\tsignup_ts\ttime_zone\n"
+        "1\tUS\t2019-03-02\tAmerica/Los_Angeles\n"
+        "2\tIN\t2019-03-03\t\n"
+        "3\tGB\t2019-03-03\tUTC+05:30\n"
+        "4\tGB\t2019-03-03\tMars/Olympus\n",
+        search="user_id\tsearch_ts\n"
+        + "".join(
+            f"{u}\t2019-03-{d:02d}T02:00:00Z\n" for u in (1, 2, 3, 4) for d in (5, 6, 7)
+        ),
+        call=None,
+        message=None,
+    )
+    logs = load_logs(d, now_ms=NOW)
+    assert list(logs.signups["time_zone"]) == [
+        "America/Los_Angeles",
+        "",
+        "UTC+05:30",
+        "Mars/Olympus",
+    ]
+    assert logs.report.unknown_zones == {"Mars/Olympus": 1}
+    f = build_features(logs.events, logs.signups)
+    # 02:00 UTC: 18:00 in Los Angeles (not night), 07:30 in India and at +05:30
+    # (not night), 02:00 for the unknown zone read in UTC (night)
+    assert f.loc[1, "night_share"] == 0 and f.loc[2, "night_share"] == 0
+    assert f.loc[3, "night_share"] == 0 and f.loc[4, "night_share"] == 1
+
+
+def test_resolve_zone_by_hand():
+    import datetime as dt
+
+    from features.timeofday import resolve_zone
+
+    assert resolve_zone("jp") == "Asia/Tokyo"
+    assert resolve_zone("Asia/Kolkata") == "Asia/Kolkata"
+    assert resolve_zone("UTC-03:00") == dt.timezone(-dt.timedelta(hours=3))
+    assert resolve_zone("+0530") == dt.timezone(dt.timedelta(hours=5, minutes=30))
+    assert resolve_zone("UTC") == "UTC"
+    assert resolve_zone("nowhere") is None and resolve_zone("") is None
