@@ -119,17 +119,29 @@ def read_raw(spark, root: str):
     return raw
 
 
-def _clean(pdf: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _clean(
+    pdf: pd.DataFrame, now_ms: int, string_ids: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse one bucket's raw rows exactly as features.io does.
 
-    Returns the clean rows (user_id, event, ts_ms, country_code) and the counts
-    of excluded rows by (event, reason).
+    Returns the clean rows (user_id, event, ts_ms, country_code and, with
+    ``string_ids``, ``user_name``: the id as written, ``user_id`` then being
+    its number in the bucket's sorted names) and the counts of excluded rows
+    by (event, reason).
     """
-    user, user_ok = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
+    if string_ids:
+        text = pdf["user_id"].fillna("").astype(str).str.strip().to_numpy(object)
+        user_ok = text != ""
+        user = np.zeros(len(pdf), dtype=np.int64)
+        user[user_ok] = pd.factorize(text[user_ok], sort=True)[0]
+        id_problem = "user_id is empty"
+    else:
+        user, user_ok = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
+        id_problem = "user_id is not an integer"
     ts = parse_timestamps_ms(pa.array(pdf["ts"].fillna("").astype(str)))
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
-    reason[~user_ok] = "user_id is not an integer"
+    reason[~user_ok] = id_problem
     ok = reason == ""
     with np.errstate(invalid="ignore"):
         reason[ok & (ts < MIN_TS_MS)] = "timestamp before 2000-01-01"
@@ -148,6 +160,8 @@ def _clean(pdf: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             .to_numpy()[keep],
         }
     )
+    if string_ids:
+        clean["user_name"] = text[keep]
     dup = clean.duplicated(["user_id", "event", "ts_ms", "country_code"])
     bad = pd.DataFrame(
         {"event": pdf["event"].to_numpy()[~keep], "reason": reason[~keep]}
@@ -158,16 +172,23 @@ def _clean(pdf: pd.DataFrame, now_ms: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return clean.loc[~dup.to_numpy()], bad
 
 
-def bucket_table(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
+def bucket_table(
+    pdf: pd.DataFrame, now_ms: int, string_ids: bool = False
+) -> pd.DataFrame:
     """One bucket's rows (any order) → its users' features and per-user rule flags
     (:data:`models.rules.EVENT_RULES`), plus one row per (log, reason) counting
     the rows it excluded (``row`` = "excluded"; see :func:`table_schema`)."""
-    clean, bad = _clean(pdf, now_ms)
+    clean, bad = _clean(pdf, now_ms, string_ids)
     events, signups = _split_logs(clean)
     features = build_features(events, signups)
     flags = event_rule_flags(events, features.index.to_numpy(np.int64))
     users = features.join(flags).reset_index()
     users["row"] = "user"
+    if string_ids:  # the bucket's numbers back to the ids as written
+        names = clean.drop_duplicates("user_id").set_index("user_id")["user_name"]
+        users["user_name"] = names.reindex(users["user_id"]).to_numpy(object)
+    else:
+        users["user_name"] = ""
     excluded = bad.groupby(["event", "reason"]).size().rename("excluded_rows")
     excluded = excluded.reset_index().rename(
         columns={"event": "excluded_log", "reason": "excluded_reason"}
@@ -177,12 +198,15 @@ def bucket_table(pdf: pd.DataFrame, now_ms: int) -> pd.DataFrame:
     # a float and lose digits
     table = pd.concat([users, excluded], ignore_index=True)
     fill = {"user_id": 0, "excluded_log": "", "excluded_reason": "", "excluded_rows": 0}
+    fill["user_name"] = ""
     fill |= {r: False for r in EVENT_RULES}
     table = table.fillna(fill)
     types = {"user_id": np.int64, "excluded_rows": np.int64}
     types |= {r: bool for r in EVENT_RULES}
     # pyspark converts numpy object strings, not pandas 3's Arrow-backed ones
-    types |= {c: object for c in ("row", "excluded_log", "excluded_reason")}
+    types |= {
+        c: object for c in ("row", "user_name", "excluded_log", "excluded_reason")
+    }
     return table.astype(types)[_TABLE_COLUMNS]
 
 
@@ -220,6 +244,7 @@ def _split_logs(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 _TABLE_COLUMNS = [
     "row",
     "user_id",
+    "user_name",
     *COLUMNS,
     *EVENT_RULES,
     "excluded_log",
@@ -234,6 +259,7 @@ def table_schema() -> str:
         [
             "row string",
             "user_id long",
+            "user_name string",
             *(f"`{c}` double" for c in COLUMNS),
             *(f"`{r}` boolean" for r in EVENT_RULES),
             "excluded_log string",
@@ -243,19 +269,33 @@ def table_schema() -> str:
     )
 
 
-def _user_key():
+def _user_key(string_ids: bool = False):
     """The user id as canonical digits, so " 7", "+7" and "007" (one parsed
-    user) meet in one bucket."""
+    user) meet in one bucket; string ids as written, trimmed."""
     from pyspark.sql import functions as F
 
+    if string_ids:
+        return F.trim(F.col("user_id"))
     key = F.regexp_replace(F.trim(F.col("user_id")), r"^\+", "")
     return F.regexp_replace(key, r"^(-?)0+(?=\d)", "$1")
 
 
-def _bucketed(raw, buckets: int):
+def _bucketed(raw, buckets: int, string_ids: bool = False):
     from pyspark.sql import functions as F
 
-    return raw.withColumn("bucket", F.pmod(F.hash(_user_key()), F.lit(buckets)))
+    key = _user_key(string_ids)
+    return raw.withColumn("bucket", F.pmod(F.hash(key), F.lit(buckets)))
+
+
+def has_string_ids(spark, root: str) -> bool:
+    """Whether the signup log holds an id that is not a whole number: then every
+    log's ids are strings, as :func:`features.io.load_logs` decides."""
+    from pyspark.sql import functions as F
+
+    ids = read_raw(spark, root).where(F.col("event") == "signup")
+    text = F.trim(F.col("user_id"))
+    odd = ids.where((text != "") & ~text.rlike(r"^[+-]?[0-9]{1,19}$"))
+    return odd.limit(1).count() > 0
 
 
 def spark_user_logs(
@@ -263,9 +303,16 @@ def spark_user_logs(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clean events and signups of a few users (for the report), parsed and
     deduplicated on the driver exactly as each bucket does."""
-    wanted = [str(int(u)) for u in user_ids]
-    pdf = read_raw(spark, root).where(_user_key().isin(wanted)).toPandas()
-    return _split_logs(_clean(pdf, now_ms)[0])
+    string_ids = has_string_ids(spark, root)
+    wanted = [str(u) if string_ids else str(int(u)) for u in user_ids]
+    raw = read_raw(spark, root).where(_user_key(string_ids).isin(wanted))
+    clean = _clean(raw.toPandas(), now_ms, string_ids)[0]
+    events, signups = _split_logs(clean)
+    if string_ids:  # the ids as written, as the score table has them
+        names = clean.drop_duplicates("user_id").set_index("user_id")["user_name"]
+        events["user_id"] = names.reindex(events["user_id"]).to_numpy(object)
+        signups["user_id"] = names.reindex(signups["user_id"]).to_numpy(object)
+    return events, signups
 
 
 def spark_table(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS):
@@ -274,9 +321,10 @@ def spark_table(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS
     excluded rows. The rules that compare users run on the driver
     (:func:`models.rules.with_population_rules`); see :func:`collect_table`.
     """
-    raw = _bucketed(read_raw(spark, root), buckets)
+    string_ids = has_string_ids(spark, root)
+    raw = _bucketed(read_raw(spark, root), buckets, string_ids)
     return raw.groupBy("bucket").applyInPandas(
-        lambda pdf: bucket_table(pdf, now_ms), schema=table_schema()
+        lambda pdf: bucket_table(pdf, now_ms, string_ids), schema=table_schema()
     )
 
 
@@ -285,8 +333,14 @@ def collect_table(sdf) -> tuple[pd.DataFrame, pd.DataFrame]:
     by user_id, sorted; excluded rows counted per log and reason)."""
     table = sdf.toPandas()
     is_user = (table["row"] == "user").to_numpy()
-    users = table.loc[is_user, ["user_id", *COLUMNS, *EVENT_RULES]]
-    users = users.astype({"user_id": np.int64}).set_index("user_id").sort_index()
+    users = table.loc[is_user, ["user_id", "user_name", *COLUMNS, *EVENT_RULES]]
+    if (users["user_name"] != "").any():  # string ids: the names are the ids
+        users = users.drop(columns="user_id").rename(columns={"user_name": "user_id"})
+        # the same index type as the pandas path's (pd.Index of the names)
+        users["user_id"] = pd.Index(users["user_id"].to_numpy(object))
+    else:
+        users = users.drop(columns="user_name").astype({"user_id": np.int64})
+    users = users.set_index("user_id").sort_index()
     excluded = (
         table.loc[~is_user]
         .groupby(["excluded_log", "excluded_reason"])["excluded_rows"]
