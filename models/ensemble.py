@@ -445,9 +445,14 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             d = z
         return np.nan_to_num(d, nan=0.0)
 
-    def _raw_scores(self, D: np.ndarray) -> dict[str, np.ndarray]:
+    def _raw_scores(
+        self, D: np.ndarray, names: list[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each detector's raw score (``names``: only those detectors)."""
         out = {}
         for name, (det, idx) in self.detectors_.items():
+            if names is not None and name not in names:
+                continue
             s = _anomaly(det.score_samples(D[:, idx]))
             # the local outlier factor is a ratio with a long right tail: its log
             # puts it on a scale a median/q99 normaliser can tame
@@ -604,7 +609,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         names = [f"iforest:{f}" for f in self.families_]
         if not all(name in self.detectors_ for name in names):
             return None
-        scores = self._normalise(self._raw_scores(self._directional(raw)))
+        # the forests only: the LOF never leads, and it costs the most to score
+        scores = self._normalise(self._raw_scores(self._directional(raw), names))
         W = np.column_stack([scores[nm] * self.weights_[nm] for nm in names])
         # among the families within 10% of the top, or as unusual as the
         # training top 1% (normalised ≥ 1), the most specific leads
