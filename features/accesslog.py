@@ -23,8 +23,20 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from features.io import (
+    EVENT_TYPES,
+    MIN_TS_MS,
+    BadRowError,
+    FileReport,
+    LoadReport,
+    Logs,
+    _record_bad,
+    encode_strings,
+)
 
 #: Bytes read per block (cut at the last end of line).
 BLOCK_BYTES = 1 << 27
@@ -42,6 +54,15 @@ REASON_BLANK = "blank line"
 REASON_FORMAT = "not a combined or common access log line"
 REASON_TIME = "time is not [dd/Mon/yyyy:HH:MM:SS +hhmm]"
 REASON_CUT = "last line cut short (no end of line)"
+#: Reason of each code a line can get (0: a good line).
+REASONS: dict[int, str] = {
+    1: REASON_BLANK,
+    2: REASON_FORMAT,
+    3: REASON_TIME,
+    4: "time before 2000-01-01",
+    5: "time after now",
+    6: REASON_CUT,
+}
 
 
 def _is_gzip(path: Path) -> bool:
@@ -283,21 +304,11 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
     Every line is either an event or a bad row (blank, not the format, a bad
     time, before 2000 or after ``now_ms``), counted with its first line numbers.
     """
-    from features.io import (
-        MIN_TS_MS,
-        BadRowError,
-        FileReport,
-        LoadReport,
-        Logs,
-        encode_strings,
-    )
-
     path = Path(path)
     report = FileReport(path=str(path))
-    reasons = {1: REASON_BLANK, 2: REASON_FORMAT, 3: REASON_TIME}
     users, agents, stamps = [], [], []
     seen = 0
-    for (_buf, cut), p in _parsed_blocks(path):
+    for cut, p in _parsed_blocks(path):
         reason = p["reason"].astype(np.int16)
         ts = p["ts_ms"]
         ok = p["ok"]
@@ -306,21 +317,14 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
         reason[early], reason[late] = 4, 5
         if cut and reason[-1] in (2, 3):
             reason[-1] = 6
-        names = {**reasons, 4: "time before 2000-01-01", 5: "time after now"}
-        names[6] = REASON_CUT
-        if strict and reason.any():
+        if strict and reason.any():  # the first bad line, whatever its reason
             first = int(np.argmax(reason != 0))
-            text = names[int(reason[first])]
+            text = REASONS[int(reason[first])]
             raise BadRowError(f"{path}: line {seen + first + 1}: {text}")
-        for code, text in names.items():
-            bad = np.flatnonzero(reason == code)
-            if bad.size == 0:
-                continue
-            lines = (seen + bad[:5] + 1).tolist()
-            have = report.bad_lines.setdefault(text, [])
-            have += lines[: max(0, 5 - len(have))]
-            report.bad_reasons[text] = report.bad_reasons.get(text, 0) + int(bad.size)
-            report.bad_rows += int(bad.size)
+        for code, text in REASONS.items():
+            _record_bad(
+                report, reason == code, text, False, lambda i, s=seen: s + i + 1
+            )
         keep_in_ok = ~(early | late)[ok]
         mask = pa.array(keep_in_ok)
         users.append(p["user"].filter(mask))
@@ -333,13 +337,11 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
     code, names = encode_strings(users)  # numbers follow the names' order
     info = _top_agent(code, agents, names.size)
     code, ts = _sorted_pairs(code, ts)
-    import pandas as pd
-
     events = pd.DataFrame(
         {
             "user_id": code,
             "event": pd.Categorical.from_codes(
-                np.zeros(code.size, np.int8), categories=["search", "call", "message"]
+                np.zeros(code.size, np.int8), categories=list(EVENT_TYPES)
             ),
             "ts_ms": ts,
         }
@@ -363,8 +365,6 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
 
 def _top_agent(code: np.ndarray, agents: list[pa.Array], n_users: int) -> np.ndarray:
     """Each user's most frequent user agent (ties: the first in sorted order)."""
-    from features.io import encode_strings
-
     a, dictionary = encode_strings(agents)  # codes in the agents' sorted order
     if a.size == 0 or n_users == 0:
         return np.full(n_users, "", dtype=object)
@@ -379,21 +379,22 @@ def _top_agent(code: np.ndarray, agents: list[pa.Array], n_users: int) -> np.nda
 
 
 def _parsed_blocks(path: Path, workers: int = 2):
-    """``((buf, cut), parse_block(buf))`` in file order, two blocks parsed at a
-    time (numpy and Arrow release the GIL for most of the work)."""
+    """``(cut, parse_block(buf))`` for the blocks of :func:`iter_blocks`, in file
+    order, two parsed at a time (numpy and Arrow release the GIL for most of
+    the work)."""
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
-        for block in iter_blocks(path):
-            pending.append((block, pool.submit(parse_block, block[0])))
+        for buf, cut in iter_blocks(path):
+            pending.append((cut, pool.submit(parse_block, buf)))
             if len(pending) > workers:
-                block, fut = pending.popleft()
-                yield block, fut.result()
+                cut, fut = pending.popleft()
+                yield cut, fut.result()
         while pending:
-            block, fut = pending.popleft()
-            yield block, fut.result()
+            cut, fut = pending.popleft()
+            yield cut, fut.result()
 
 
 def _sorted_pairs(code: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -545,10 +545,7 @@ def _read_one(
             return _line_numbers(offset + idx, skipped)
 
         if string_ids:
-            id_text = pc.fill_null(
-                pc.utf8_trim_whitespace(pc.cast(batch.column("user_id"), pa.string())),
-                "",
-            )
+            id_text = _trimmed(batch.column("user_id"))
             user_ok = pc.not_equal(id_text, "").to_numpy(zero_copy_only=False)
             user = np.zeros(batch.num_rows, dtype=np.int64)
             id_problem = "user_id is empty"
@@ -573,22 +570,10 @@ def _read_one(
             names.append(id_text.filter(pa.array(keep)))
         stamps.append(ts[keep].astype(np.int64))
         if name == "signup":
-            country = pc.fill_null(
-                pc.utf8_upper(
-                    pc.utf8_trim_whitespace(
-                        pc.cast(batch.column("country_code"), pa.string())
-                    )
-                ),
-                "",
-            )
+            country = pc.utf8_upper(_trimmed(batch.column("country_code")))
             countries.append(np.asarray(country.to_numpy(zero_copy_only=False))[keep])
             if own_zone:
-                zone = pc.fill_null(
-                    pc.utf8_trim_whitespace(
-                        pc.cast(batch.column("time_zone"), pa.string())
-                    ),
-                    "",
-                )
+                zone = _trimmed(batch.column("time_zone"))
                 zones.append(np.asarray(zone.to_numpy(zero_copy_only=False))[keep])
         seen += batch.num_rows
     if strict and skipped:
@@ -613,6 +598,11 @@ def _read_one(
     # duplicates are removed (and counted) by load_logs, once ids are final
     report.rows_kept = len(frame)
     return frame, report, names
+
+
+def _trimmed(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as strings without surrounding spaces, missing values as ""."""
+    return pc.fill_null(pc.utf8_trim_whitespace(pc.cast(column, pa.string())), "")
 
 
 def _column_names(path: Path) -> list[str]:
@@ -884,20 +874,15 @@ def load_reviewed(
     ids, verdicts, notes = [], [], []
     seen = 0
     skipped: list[int] = []
-    header = _header_names(path, "\t" if ".tsv" in path.name else ",", "utf8")
-    has_note = "note" in [h.strip() for h in header]
+    has_note = "note" in _column_names(path)
     columns = ("user_id", "verdict", "note") if has_note else ("user_id", "verdict")
     for batch, skipped in iter_batches(path, columns):
 
         def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
             return _line_numbers(offset + idx, skipped)
 
-        text = pc.fill_null(
-            pc.utf8_trim_whitespace(pc.cast(batch.column("user_id"), pa.string())), ""
-        )
-        verdict = pc.utf8_lower(
-            pc.fill_null(pc.utf8_trim_whitespace(batch.column("verdict")), "")
-        )
+        text = _trimmed(batch.column("user_id"))
+        verdict = pc.utf8_lower(_trimmed(batch.column("verdict")))
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", False, lines)
         if integer_ids:
