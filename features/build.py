@@ -346,7 +346,8 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     starts, start_groups = sch.session_starts(ts, groups)
     out["n_sessions"] = start_groups.count()
     # a clock of whole minutes leaves an hour 60 phases: chance coincidences
-    fine_clock = gp.clock_tick_ms(ts, groups) < sch.CLOCK_WINDOW_MS
+    tick_ms = gp.clock_tick_ms(ts, groups)
+    fine_clock = tick_ms < sch.CLOCK_WINDOW_MS
     for fold, ms in (("day", sch.DAY_MS), ("hour", sch.HOUR_MS)):
         k, n_starts, ok = sch.clock_company(starts, start_groups, ms)
         if fold == "hour":
@@ -359,7 +360,8 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         keep = kind == j
         per_stream[name] = (ts[keep], groups.subset(keep))
     for stream in STREAMS:
-        out.update(_gap_columns(stream, *per_stream[stream]))
+        tick = tick_ms if stream == "all" else None  # all events': known already
+        out.update(_gap_columns(stream, *per_stream[stream], tick_ms=tick))
 
     coupling = gp.search_to_call_lag(
         *per_stream["search"], *per_stream["call"], unit_s=1e-3
@@ -425,7 +427,7 @@ def _event_codes(event: pd.Series) -> np.ndarray:
 
 
 def _gap_columns(
-    stream: str, ts_ms: np.ndarray, groups: Groups
+    stream: str, ts_ms: np.ndarray, groups: Groups, tick_ms: np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
     g_ms, gg = gp.gaps_of(ts_ms, groups)
     # every statistic below is blind to the order of a user's gaps, so sort them
@@ -434,7 +436,9 @@ def _gap_columns(
     mom = gp.gap_moments(g, gg)
     mode = gp.modal_gap(g, gg, presorted=True)
     # a period spans at least two ticks of the clock that wrote the times
-    tick_s = gp.clock_tick_ms(ts_ms, groups) / 1000.0
+    if tick_ms is None:
+        tick_ms = gp.clock_tick_ms(ts_ms, groups)
+    tick_s = tick_ms / 1000.0
     fit = gp.fit_period(g, gg, mode.mode_s, min_period_s=np.maximum(0.01, 2 * tick_s))
     logp = -np.log10(np.clip(fit.rayleigh_p_sidak, 1e-300, 1.0))
     return {
