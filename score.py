@@ -30,6 +30,7 @@ from cadence.cli import (
     check_data,
     fraction,
     load_data,
+    load_detector,
     local_file,
     read_labels,
     read_reviewed,
@@ -127,30 +128,6 @@ def newest_model_uri(experiment: str) -> str:
     uri = f"runs:/{runs.run_id.iloc[0]}/model"
     log.info("no --model given: using the newest training run's model %s", uri)
     return uri
-
-
-def load_detector(uri: str):
-    """Load a logged cadence model; errors name ``--model``."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    target = uri
-    if "://" not in uri and ":/" not in uri:
-        if not Path(uri).exists():
-            raise SystemExit(f"--model {uri}: no such model directory")
-        target = str(Path(uri).resolve())
-    try:
-        model = mlflow.pyfunc.load_model(target)
-    except (MlflowException, OSError) as exc:
-        raise SystemExit(f"--model {uri}: cannot load a model: {exc}") from exc
-    from models.pyfunc import CadenceModel
-
-    inner = (
-        model.unwrap_python_model() if hasattr(model, "unwrap_python_model") else None
-    )
-    if not isinstance(inner, CadenceModel):
-        raise SystemExit(f"--model {uri}: not a cadence model (no CadenceModel inside)")
-    return model, inner.detector
 
 
 def check_output(

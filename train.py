@@ -423,7 +423,7 @@ def guard_alias(
         current = None
     move, why = True, []
     if current is not None:
-        from score import load_detector
+        from cadence.cli import load_detector
 
         _, champion = load_detector(f"models:/{name}@{alias}")
         missing = [c for c in champion.columns_ if c not in features.columns]

@@ -183,3 +183,27 @@ def load_data(args: argparse.Namespace, data: Path | str):
         )
     except (LoadError, ValueError) as exc:
         raise SystemExit(f"--data {data}: {exc}") from exc
+
+
+def load_detector(uri: str):
+    """Load a logged cadence model; errors name ``--model``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    target = uri
+    if "://" not in uri and ":/" not in uri:
+        if not Path(uri).exists():
+            raise SystemExit(f"--model {uri}: no such model directory")
+        target = str(Path(uri).resolve())
+    try:
+        model = mlflow.pyfunc.load_model(target)
+    except (MlflowException, OSError) as exc:
+        raise SystemExit(f"--model {uri}: cannot load a model: {exc}") from exc
+    from models.pyfunc import CadenceModel
+
+    inner = (
+        model.unwrap_python_model() if hasattr(model, "unwrap_python_model") else None
+    )
+    if not isinstance(inner, CadenceModel):
+        raise SystemExit(f"--model {uri}: not a cadence model (no CadenceModel inside)")
+    return model, inner.detector

@@ -309,6 +309,12 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def _verdicts(table: pd.DataFrame, reviewed: pd.DataFrame) -> np.ndarray:
+    """Each scored user's verdict ("human", "automated", or "" if unreviewed)."""
+    verdict = reviewed["verdict"].reindex(table["user_id"]).to_numpy(dtype=object)
+    return np.where(pd.isna(verdict), "", verdict)
+
+
 def apply_reviews(
     table: pd.DataFrame, reviewed: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict]:
@@ -319,8 +325,7 @@ def apply_reviews(
     whatever the score. Returns the table and a summary: how many of each
     verdict matched a scored user, and the reviewed ids not in these data.
     """
-    verdict = reviewed["verdict"].reindex(table["user_id"]).to_numpy(dtype=object)
-    verdict = np.where(pd.isna(verdict), "", verdict)
+    verdict = _verdicts(table, reviewed)
     table = table.copy()
     table["reviewed"] = verdict
     was = table["suspect"].to_numpy(bool)
@@ -340,7 +345,7 @@ def review_metrics(table: pd.DataFrame, reviewed: pd.DataFrame) -> dict[str, flo
     """Precision and recall of the model's suspects against the reviewed users
     (evaluation only): precision = reviewed automation among reviewed suspects,
     recall = reviewed automation that is suspect, of all reviewed automation."""
-    verdict = reviewed["verdict"].reindex(table["user_id"]).to_numpy(dtype=object)
+    verdict = _verdicts(table, reviewed)
     suspect = table["suspect"].to_numpy(bool)
     auto = verdict == "automated"
     human = verdict == "human"
