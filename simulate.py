@@ -1,7 +1,8 @@
 """Generate a simulated marketplace with known bots.
 
 Usage: ``python simulate.py OUT [--world NAME] [--users N] [--bot-share F] [--seed S]
-[--days D]``
+[--days D]
+[--dirty] [--shuffled]``
 
 Writes ``signup.tsv``, ``call.tsv``, ``message.tsv``, ``search.tsv`` (cadence's input
 format, each with its own timestamp form) and ``labels.tsv`` (user_id, is_bot, kind
@@ -31,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(WORLDS),
         default="default",
         help="scenario: "
-        + "; ".join(f"{name}: {text}" for name, (text, _) in WORLDS.items()),
+        # argparse formats help with %: a share like "5%" must be written "5%%"
+        + "; ".join(f"{name}: {text}" for name, (text, _) in WORLDS.items()).replace(
+            "%", "%%"
+        ),
     )
     p.add_argument("--users", type=int, help=f"accounts ({SimConfig.users})")
     p.add_argument(
@@ -49,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--dirty",
         action="store_true",
         help="add a few duplicate rows and malformed timestamps",
+    )
+    p.add_argument(
+        "--shuffled",
+        action="store_true",
+        help="write each log's rows in random order (default: time order)",
     )
     return p
 
@@ -74,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--{str(exc).split()[0].replace('_', '-')}: {exc}")
     t0 = time.perf_counter()
     sim = simulate(config)
-    paths = write_logs(sim, args.out, dirty=args.dirty, seed=args.seed)
+    paths = write_logs(
+        sim, args.out, dirty=args.dirty, shuffled=args.shuffled, seed=args.seed
+    )
     bots = int(sim.labels["is_bot"].sum())
     log.info(
         "wrote %d users (%d bots), %d events to %s in %.1f s",

@@ -793,11 +793,17 @@ FILE_FORMS: dict[str, str] = {
 
 
 def write_logs(
-    sim: Simulation, out_dir: str | Path, *, dirty: bool = False, seed: int = 0
+    sim: Simulation,
+    out_dir: str | Path,
+    *,
+    dirty: bool = False,
+    shuffled: bool = False,
+    seed: int = 0,
 ) -> dict[str, Path]:
     """Write the simulation as tab-separated logs plus ``labels.tsv``.
 
-    Rows of each event log are in time order. With ``dirty``, a few exact
+    Rows of each event log are in time order, or, with ``shuffled``, in a random
+    order (seeded by ``seed``), as some exports come. With ``dirty``, a few exact
     duplicate rows (0.05%) and rows with malformed timestamps (0.01%) are added
     as extra rows, so the truth in ``labels.tsv`` is unchanged.
 
@@ -835,6 +841,8 @@ def write_logs(
         )
     if dirty:
         tables = {k: _dirty(rng, v) for k, v in tables.items()}
+    if shuffled:
+        tables = {k: _shuffled(rng, v) for k, v in tables.items()}
     for name, frame in tables.items():
         written[name] = write_table(frame, out / f"{name}.tsv")
     written["labels"] = write_table(sim.labels, out / "labels.tsv")
@@ -849,7 +857,11 @@ def _dirty(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataFrame:
     junk = np.array(["2019-02-30 25:61:00", "N/A", "", "yesterday", "12/03/2019"])
     bad[ts_col] = junk[rng.integers(0, len(junk), len(bad))]
     out = pd.concat([frame, frame.iloc[dup], bad], ignore_index=True)
-    return out.iloc[rng.permutation(len(out))].reset_index(drop=True)
+    return _shuffled(rng, out)
+
+
+def _shuffled(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:

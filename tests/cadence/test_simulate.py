@@ -119,6 +119,35 @@ def test_same_seed_byte_identical_files(tmp_path):
     assert a["search.tsv"] != c["search.tsv"]
 
 
+def test_shuffled_logs_hold_the_same_rows_and_give_the_same_features(
+    small_sim, small_dir, tmp_path
+):
+    from features.build import build_features
+    from features.io import load_logs
+
+    write_logs(small_sim, tmp_path, shuffled=True, seed=1)
+    for name in ("call", "message", "search"):
+        ordered = (small_dir / f"{name}.tsv").read_text().splitlines()
+        shuffled = (tmp_path / f"{name}.tsv").read_text().splitlines()
+        assert shuffled != ordered
+        assert shuffled[0] == ordered[0]
+        assert sorted(shuffled[1:]) == sorted(ordered[1:])
+    now = int(small_sim.events["ts_ms"].max()) + 1
+    a, b = load_logs(small_dir, now_ms=now), load_logs(tmp_path, now_ms=now)
+    pd.testing.assert_frame_equal(
+        build_features(a.events, a.signups, now_ms=now),
+        build_features(b.events, b.signups, now_ms=now),
+    )
+
+
+def test_command_line_help_names_every_world():
+    import simulate as cli
+
+    text = cli.build_parser().format_help()
+    assert all(name in text for name in WORLDS)
+    assert "5% power users" in " ".join(text.split())
+
+
 def test_each_table_has_its_own_timestamp_form(small_dir):
     first = {
         name: (small_dir / f"{name}.tsv").read_text().split("\n")[1].split("\t")[-1]
