@@ -396,12 +396,15 @@ def _uniform_column(text: pa.Array) -> np.ndarray | None:
     forms or has a bad value; the value-by-value path then decides."""
     if len(text) == 0:
         return None
-    try:
-        ints = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
-        return _epoch_to_ms(ints.astype(np.float64))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
     first = text[0].as_py()
+    # a failed cast costs as much as a whole parse: try integers only when the
+    # first value is one
+    if first.lstrip("+-").isdigit():
+        try:
+            ints = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+            return _epoch_to_ms(ints.astype(np.float64))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
     if not first[:4].isdigit() or first[4:5] != "-":
         return None
     zoned = first.endswith(("Z", "z")) or (len(first) > 19 and first[-6] in "+-")
@@ -711,9 +714,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         [np.full(len(f), k, np.int8) for k, f in frames] or [np.zeros(0, np.int8)]
     )
     del frames
-    order = np.lexsort((code, ts, user))
-    user, ts, code = user[order], ts[order], code[order]
-    del order
+    user, ts, code = sort_events(user, ts, code)
     # exact duplicates (same log, user and ms) are now adjacent: keep the first
     dup = np.zeros(user.size, dtype=bool)
     if user.size > 1:
@@ -778,6 +779,41 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             "%d users have events but no signup row", report.users_without_signup
         )
     return Logs(events=events, signups=signups, report=report, user_names=user_names)
+
+
+def sort_events(
+    user: np.ndarray, ts: np.ndarray, code: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events in (user, time, log) order, each column int64/int64/int8.
+
+    When the ranges of users and times fit, the three columns are packed into
+    one int64 key per event — user in the high bits, then time, then log — and
+    the keys are sorted as plain integers (several times faster than a
+    three-key lexsort on rows in random order), then unpacked. Equal keys are
+    identical events, so the sort need not be stable. Otherwise: a lexsort.
+    """
+    if user.size == 0:
+        return user, ts, code
+    u0, t0 = int(user.min()), int(ts.min())
+    u_span, t_span = int(user.max()) - u0, int(ts.max()) - t0
+    t_bits = max(t_span.bit_length(), 1)
+    if u_span.bit_length() + t_bits + 2 > 63:
+        order = np.lexsort((code, ts, user))
+        return user[order], ts[order], code[order]
+    key = user - u0
+    key <<= t_bits
+    key += ts
+    key -= t0
+    key <<= 2
+    key += code
+    key.sort()
+    code = (key & 3).astype(np.int8)
+    key >>= 2
+    ts = key & ((1 << t_bits) - 1)
+    ts += t0
+    key >>= t_bits
+    key += u0
+    return key, ts, code
 
 
 def encode_strings(parts: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ from features.io import (
     load_logs,
     parse_timestamps_ms,
     parse_user_ids,
+    sort_events,
 )
 
 NOW = 1_700_000_000_000  # 2023-11-14T22:13:20Z
@@ -60,6 +61,38 @@ def test_every_timestamp_form(text, expected):
     assert parse_timestamps_ms(pa.array([text]))[0] == expected
 
 
+@pytest.mark.parametrize(
+    "form",
+    ["epoch_s", "epoch_ms", "iso_z", "iso_offset", "iso_naive", "iso_space", "date"],
+)
+def test_one_form_columns_parse_as_value_by_value(form):
+    # a column of one form takes a fast whole-column path; one bad value sends
+    # the same column value by value: both must give the same times
+    rng = np.random.default_rng(0)
+    ms = T + rng.integers(-10**10, 10**10, 500)
+    ts = pd.to_datetime(ms, unit="ms", utc=True)
+    text = {
+        "epoch_s": (ms // 1000).astype(str),
+        "epoch_ms": ms.astype(str),
+        "iso_z": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "iso_offset": ts.tz_convert("Asia/Kolkata").strftime("%Y-%m-%dT%H:%M:%S.%f%z"),
+        "iso_naive": ts.strftime("%Y-%m-%dT%H:%M:%S"),
+        "iso_space": ts.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        "date": ts.strftime("%Y-%m-%d"),
+    }[form]
+    values = list(text)
+    whole = parse_timestamps_ms(pa.array(values))
+    each = parse_timestamps_ms(pa.array([*values, "x"]))
+    assert np.isnan(each[-1])
+    np.testing.assert_array_equal(whole, each[:-1])
+    expected = {
+        "epoch_s": ms // 1000 * 1000,
+        "iso_naive": ms // 1000 * 1000,
+        "date": ms // 86_400_000 * 86_400_000,
+    }.get(form, ms)
+    np.testing.assert_array_equal(whole, expected)
+
+
 def test_forms_mixed_in_one_column_keep_milliseconds():
     values = ["1553000000123", "2019-03-19T12:53:20.124Z", "2019-03-19 12:53:20.125"]
     out = parse_timestamps_ms(pa.array(values))
@@ -72,6 +105,24 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
 def test_unparseable_timestamps_are_nan(text):
     out = parse_timestamps_ms(pa.array([text, "2019-03-19"]))
     assert np.isnan(out[0]) and out[1] == 1_552_953_600_000
+
+
+@pytest.mark.parametrize("user_high", [10_030_000, 2**62])
+def test_sort_events_matches_a_three_key_lexsort(user_high):
+    # small id ranges take the packed-key sort, huge ones the lexsort
+    rng = np.random.default_rng(1)
+    n = 20_000
+    user = rng.integers(10_000_000, user_high, n)
+    user[: n // 2] = user[n // 2 :]  # repeated users
+    ts = rng.integers(T, T + 10**9, n)
+    ts[:100] = ts[100:200]
+    user[:100] = user[100:200]  # and exact duplicates
+    code = rng.integers(0, 3, n).astype(np.int8)
+    order = np.lexsort((code, ts, user))
+    got = sort_events(user.copy(), ts.copy(), code.copy())
+    for a, b in zip(got, (user[order], ts[order], code[order]), strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
 
 
 def test_user_ids():
