@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +28,14 @@ from cadence.cli import (
     add_data_args,
     add_tracking_args,
     check_data,
+    check_model_path,
     fraction,
     load_data,
     load_detector,
     local_file,
     read_labels,
     read_reviewed,
+    run,
     setup_logging,
 )
 from cadence.pipeline import (
@@ -104,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _find_and_load(args: argparse.Namespace):
+    """``(uri, detector, seconds)`` of ``--model`` or the newest training run's
+    model."""
+    t0 = time.perf_counter()
+    import mlflow
+
+    mlflow.set_tracking_uri(args.tracking_uri)
+    uri = args.model or newest_model_uri(args.experiment)
+    _, detector = load_detector(uri)
+    return uri, detector, time.perf_counter() - t0
+
+
 def newest_model_uri(experiment: str) -> str:
     """The model of the newest finished training run of ``experiment``."""
     import mlflow
@@ -153,26 +167,26 @@ def _spark_scores(args, uri: str, features: pd.DataFrame, columns) -> np.ndarray
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.quiet)
-    import mlflow
-
     check_output(args.out)
     if args.report is not None:
         check_output(args.report, "--report", (".html", ".htm"))
     data = check_data(args.data, args.engine)
-    mlflow.set_tracking_uri(args.tracking_uri)
     seconds: dict[str, float] = {}
     stages = 6 if args.report is not None else 5
     bar = tqdm(total=stages, desc="score", unit="stage", disable=args.quiet or None)
 
-    t0 = time.perf_counter()
-    uri = args.model or newest_model_uri(args.experiment)
-    model, detector = load_detector(uri)
-    seconds["load_model"] = time.perf_counter() - t0
-    bar.update()
-
-    prepared = load_data(args, data)
+    # The model is found and loaded (MLflow's and scikit-learn's imports, the
+    # tracking store: Python work) in a thread while this one reads the logs
+    # and builds features (Arrow and numpy work that mostly releases the GIL)
+    if args.model:
+        check_model_path(args.model)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        loading = pool.submit(_find_and_load, args)
+        prepared = load_data(args, data)
+        bar.update(2)
+        uri, detector, seconds["load_model"] = loading.result()
     seconds.update(prepared.seconds)
-    bar.update(2)
+    bar.update()
     features = prepared.features
     if features.empty:
         raise SystemExit(f"--data {args.data}: no users to score")
@@ -183,12 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     t0 = time.perf_counter()
+    parts = None
     if args.engine == "spark":
         scores = _spark_scores(args, uri, features, detector.columns_)
     else:
-        scores = np.asarray(
-            model.predict(features[detector.columns_]), dtype=np.float64
-        )
+        # the logged model's detector, scored once: its per-detector scores give
+        # the score (what the model's predict returns) and the reasons
+        parts = detector.detector_scores(features)
+        scores = detector.combined_score(parts)
     table = score_table(
         detector,
         features,
@@ -196,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         scores=scores,
         budget=args.budget,
         info=prepared.user_info,
+        detector_scores=parts,
     )
     review_lines: list[str] = []
     if args.reviewed is not None:
@@ -310,4 +327,4 @@ def _log_scoring_run(args, uri, table, drift, prepared, seconds) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

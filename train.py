@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import logging
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from cadence.cli import (
     positive_int,
     read_labels,
     read_reviewed,
+    run,
     setup_logging,
 )
 from cadence.pipeline import Prepared, review_metrics, score_table
@@ -599,4 +599,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

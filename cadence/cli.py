@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +18,19 @@ import pandas as pd
 # (train.py and score.py import it lazily, after this module); users may override.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def run(main: Callable[[], int]) -> None:
+    """Run a command's ``main`` and exit with its code.
+
+    The objects of the run are frozen out of the garbage collector first: the
+    interpreter's last sweep over every object that MLflow, scikit-learn and
+    the data made cost 0.6 s of a few-second score run, for memory the system
+    takes back at exit anyway. Exit handlers and file flushes still run.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def fraction(text: str) -> float:
@@ -185,16 +201,22 @@ def load_data(args: argparse.Namespace, data: Path | str):
         raise SystemExit(f"--data {data}: {exc}") from exc
 
 
+def check_model_path(uri: str) -> str:
+    """``uri`` itself, or a local model directory's absolute path; a directory
+    that does not exist is an error naming ``--model``."""
+    if "://" in uri or ":/" in uri:
+        return uri
+    if not Path(uri).exists():
+        raise SystemExit(f"--model {uri}: no such model directory")
+    return str(Path(uri).resolve())
+
+
 def load_detector(uri: str):
     """Load a logged cadence model; errors name ``--model``."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    target = uri
-    if "://" not in uri and ":/" not in uri:
-        if not Path(uri).exists():
-            raise SystemExit(f"--model {uri}: no such model directory")
-        target = str(Path(uri).resolve())
+    target = check_model_path(uri)
     try:
         model = mlflow.pyfunc.load_model(target)
     except (MlflowException, OSError) as exc:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,10 @@ from cadence.atomic import atomic_output
 from features.build import COLUMNS, build_features_in_parts
 from features.grouped import RANGE_EVENTS
 from features.io import Logs, load_data
-from models.ensemble import CadenceDetector
 from models.rules import EVENT_RULES, RULES, rule_flags, with_population_rules
+
+if TYPE_CHECKING:  # scikit-learn is imported by whoever loads or fits a model
+    from models.ensemble import CadenceDetector
 
 log = logging.getLogger("cadence")
 
@@ -220,6 +223,7 @@ def score_table(
     budget: float | None = None,
     reasons: int = 3,
     info: pd.DataFrame | None = None,
+    detector_scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per user, most suspicious first.
 
@@ -229,9 +233,16 @@ def score_table(
     threshold, or the top ``budget`` share of these users when given),
     ``reason_1`` … and every rule flag. ``info`` (indexed like ``features``)
     adds its columns after ``suspect``, such as a client's user agent.
+    ``detector_scores`` (``detector.detector_scores(features)``) spares
+    scoring twice: the score is combined from them when ``scores`` is None,
+    and the reasons use them.
     """
     if scores is None:
-        scores = detector.score_samples(features)
+        scores = (
+            detector.score_samples(features)
+            if detector_scores is None
+            else detector.combined_score(detector_scores)
+        )
     scores = np.asarray(scores, dtype=np.float64)
     n = scores.size
     # ties: by user id (strings by their sorted position)
@@ -262,7 +273,7 @@ def score_table(
         for col in info.columns:
             table[col] = info[col].reindex(features.index).to_numpy()
     if reasons:
-        why = detector.explain(features, k=reasons)
+        why = detector.explain(features, k=reasons, detector_scores=detector_scores)
         for col in why.columns:
             table[col] = why[col].to_numpy()
     if flags is not None:

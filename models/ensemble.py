@@ -468,9 +468,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             out["lof"] = np.minimum(out["lof"], LOF_CAP)
         return out
 
-    def _combine(self, normalised: dict[str, np.ndarray]) -> np.ndarray:
+    def _combine(self, normalised) -> np.ndarray:
         w = np.array([self.weights_[n] for n in normalised])
-        S = np.column_stack(list(normalised.values()))
+        S = np.column_stack([np.asarray(normalised[n]) for n in normalised])
         if self.combine == "max":
             W = S * w
             # saturated forests tie at the top; corroboration by other families
@@ -491,6 +491,16 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "detectors_")
         D = self._directional(self._prepare(self._as_frame(X)))
         return self._combine(self._normalise(self._raw_scores(D)))
+
+    def combined_score(self, detector_scores: pd.DataFrame) -> np.ndarray:
+        """The anomaly score from :meth:`detector_scores` (equal, bit for bit, to
+        :meth:`score_samples` of the same rows): score once, then both the
+        score and :meth:`explain` can use them."""
+        check_is_fitted(self, "detectors_")
+        missing = [n for n in self.detectors_ if n not in detector_scores.columns]
+        if missing:
+            raise ValueError(f"detector_scores lacks the detector(s) {missing}")
+        return self._combine({n: detector_scores[n] for n in self.detectors_})
 
     def decision_function(self, X) -> np.ndarray:
         """threshold − score: negative for suspects (scikit-learn's convention)."""
@@ -534,7 +544,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             above[ok, j] = 100.0 * (m - np.searchsorted(ref, v, side="right") + 1) / m
         return np.clip(below, 0, 100), np.clip(above, 0, 100)
 
-    def explain(self, X, k: int = 3) -> pd.DataFrame:
+    def explain(
+        self, X, k: int = 3, detector_scores: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """The ``k`` columns that make each row most unusual, as sentences.
 
         A column's strength is how far into its automation side the row sits:
@@ -545,6 +557,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         specific, :data:`SPECIFICITY`),
         its strongest column; the others are the strongest remaining columns. A
         column counts only when it beats half the training users.
+
+        ``detector_scores`` (:meth:`detector_scores` of the same rows), when
+        given, spares scoring the forests again.
 
         Returns columns ``reason_1`` … ``reason_k`` (text from
         :mod:`models.reasons`, empty when nothing stands out) and
@@ -563,7 +578,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         strength = np.nan_to_num(strength, nan=-1.0)
         n, m = strength.shape
         chosen = np.full((n, min(k, m)), -1, dtype=np.int64)
-        lead = self._leading_family(raw)
+        lead = self._leading_family(raw, detector_scores)
         if lead is not None:
             in_lead = np.zeros((n, m), dtype=bool)
             for f, fam in enumerate(self.families_.values()):
@@ -603,14 +618,22 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             columns[f"reason_{slot}_feature"] = features[f"reason_{slot}_feature"]
         return pd.DataFrame(columns, index=index)
 
-    def _leading_family(self, raw: np.ndarray) -> np.ndarray | None:
+    def _leading_family(
+        self, raw: np.ndarray, detector_scores: pd.DataFrame | None = None
+    ) -> np.ndarray | None:
         """Index (into ``families_``) of the family whose forest gave each row
         its highest weighted normalised score; None without forests."""
         names = [f"iforest:{f}" for f in self.families_]
         if not all(name in self.detectors_ for name in names):
             return None
-        # the forests only: the LOF never leads, and it costs the most to score
-        scores = self._normalise(self._raw_scores(self._directional(raw), names))
+        if detector_scores is not None:
+            if len(detector_scores) != len(raw):
+                raise ValueError("detector_scores and X differ in length")
+            scores = {nm: detector_scores[nm].to_numpy(np.float64) for nm in names}
+        else:
+            # the forests only: the LOF never leads, and it costs the most to score
+            D = self._directional(raw)
+            scores = self._normalise(self._raw_scores(D, names))
         W = np.column_stack([scores[nm] * self.weights_[nm] for nm in names])
         # among the families within 10% of the top, or as unusual as the
         # training top 1% (normalised ≥ 1), the most specific leads

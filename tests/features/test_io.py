@@ -69,7 +69,7 @@ def test_one_form_columns_parse_as_value_by_value(form):
     # a column of one form takes a fast whole-column path; one bad value sends
     # the same column value by value: both must give the same times
     rng = np.random.default_rng(0)
-    ms = T + rng.integers(-10**10, 10**10, 500)
+    ms = T + rng.integers(-(10**10), 10**10, 500)
     ts = pd.to_datetime(ms, unit="ms", utc=True)
     text = {
         "epoch_s": (ms // 1000).astype(str),

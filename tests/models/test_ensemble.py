@@ -43,6 +43,16 @@ def test_combination_is_the_weighted_max_plus_tie_break(fitted, small_features):
     W = det * w
     want = W.max(axis=1) + fitted.tie_break * W.clip(lower=0).sum(axis=1)
     np.testing.assert_allclose(fitted.score_samples(small_features), want.to_numpy())
+    # scored once, combined: the same scores bit for bit, and the same reasons
+    np.testing.assert_array_equal(
+        fitted.combined_score(det), fitted.score_samples(small_features)
+    )
+    pd.testing.assert_frame_equal(
+        fitted.explain(small_features, detector_scores=det),
+        fitted.explain(small_features),
+    )
+    with pytest.raises(ValueError, match="lof"):
+        fitted.combined_score(det.drop(columns="lof"))
 
 
 def test_predict_marks_the_budget(fitted, small_features):
