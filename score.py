@@ -14,10 +14,15 @@ tracking store or paths you trust.
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import logging
+import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +36,8 @@ from cadence.cli import (
     check_model_path,
     fraction,
     load_data,
-    load_detector,
     local_file,
+    read_detector,
     read_labels,
     read_reviewed,
     run,
@@ -48,9 +53,7 @@ from cadence.pipeline import (
 )
 
 log = logging.getLogger("cadence.score")
-
-#: Tag set on training runs that log a model (score.py's default model search).
-MODEL_TAG = "cadence_model"
+ROOT = Path(__file__).resolve().parent
 #: PSI above which a population counts as moved.
 DRIFT_PSI = 0.25
 
@@ -106,42 +109,71 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _find_and_load(args: argparse.Namespace):
-    """``(uri, detector, seconds)`` of ``--model`` or the newest training run's
-    model."""
-    t0 = time.perf_counter()
-    import mlflow
-
-    mlflow.set_tracking_uri(args.tracking_uri)
-    uri = args.model or newest_model_uri(args.experiment)
-    _, detector = load_detector(uri)
-    return uri, detector, time.perf_counter() - t0
-
-
-def newest_model_uri(experiment: str) -> str:
-    """The model of the newest finished training run of ``experiment``."""
-    import mlflow
-
-    if mlflow.get_experiment_by_name(experiment) is None:
-        raise SystemExit(
-            f"--model not given and experiment {experiment!r} does not exist in "
-            f"{mlflow.get_tracking_uri()}; train first (python train.py) or pass "
-            "--model"
-        )
-    runs = mlflow.search_runs(
-        experiment_names=[experiment],
-        filter_string=f"tags.{MODEL_TAG} = 'true' and attributes.status = 'FINISHED'",
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
+def _start_locate(args: argparse.Namespace, dst: str) -> subprocess.Popen:
+    """Start ``cadence.locate`` in a child process: it finds ``--model`` or the
+    newest training run's model and copies it into ``dst``."""
+    cmd = [sys.executable, "-m", "cadence.locate", "--dst", dst]
+    cmd += ["--tracking-uri", args.tracking_uri, "--experiment", args.experiment]
+    if args.model:
+        cmd += ["--model", args.model]
+    # the child finds this checkout's packages however score.py was started
+    path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    if runs.empty:
-        raise SystemExit(
-            f"--model not given and experiment {experiment!r} has no finished "
-            "training run with a model; train first or pass --model"
+
+
+def _finish_locate(child: subprocess.Popen, args: argparse.Namespace):
+    """``(uri, detector)`` from the child of :func:`_start_locate`."""
+    out, err = child.communicate()
+    if child.returncode != 0:
+        lines = [x for x in err.strip().splitlines() if x.strip()]
+        raise SystemExit(lines[-1] if lines else f"--model: lookup failed ({err})")
+    if err.strip():  # MLflow's warnings, if any, are the user's to read
+        sys.stderr.write(err)
+    found = json.loads(out.strip().splitlines()[-1])
+    if not args.model:
+        log.info(
+            "no --model given: using the newest training run's model %s", found["uri"]
         )
-    uri = f"runs:/{runs.run_id.iloc[0]}/model"
-    log.info("no --model given: using the newest training run's model %s", uri)
-    return uri
+    return found["uri"], read_detector(found["path"], found["uri"])
+
+
+def _model_and_data(args: argparse.Namespace, data: Path | str):
+    """``(prepared, uri, detector, seconds)``: the logs read and prepared, and
+    the model loaded beside them; ``seconds`` is what the model cost beyond
+    the reading.
+
+    A tracking-store model is found and copied by a child process (MLflow's
+    imports and the store are seconds of Python, which a thread would run
+    under this interpreter's lock) and scikit-learn, to unpickle the detector,
+    is imported by a thread, both while this thread reads; a local model
+    directory is read without MLflow.
+    """
+    local = None
+    if args.model and ":/" not in args.model:
+        local = check_model_path(args.model)
+    with tempfile.TemporaryDirectory(prefix="cadence-model-") as copy:
+        child = None if local else _start_locate(args, copy)
+        sklearn = threading.Thread(
+            target=importlib.import_module, args=("sklearn.ensemble",)
+        )
+        sklearn.start()
+        try:
+            prepared = load_data(args, data)
+        except BaseException:
+            if child is not None:
+                child.kill()
+                child.wait()
+            raise
+        t0 = time.perf_counter()
+        sklearn.join()
+        if child is None:
+            uri, detector = args.model, read_detector(local, args.model)
+        else:
+            uri, detector = _finish_locate(child, args)
+        return prepared, uri, detector, time.perf_counter() - t0
 
 
 def check_output(
@@ -155,7 +187,11 @@ def check_output(
 
 def _spark_scores(args, uri: str, features: pd.DataFrame, columns) -> np.ndarray:
     """Scores by ``mlflow.pyfunc.spark_udf`` over the features, in feature order."""
+    import mlflow
+
     from cadence.spark import spark_scores, spark_session
+
+    mlflow.set_tracking_uri(args.tracking_uri)
 
     spark = spark_session(args.spark_master)
     sdf = spark.createDataFrame(features[columns].reset_index())
@@ -175,18 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     stages = 6 if args.report is not None else 5
     bar = tqdm(total=stages, desc="score", unit="stage", disable=args.quiet or None)
 
-    # The model is found and loaded (MLflow's and scikit-learn's imports, the
-    # tracking store: Python work) in a thread while this one reads the logs
-    # and builds features (Arrow and numpy work that mostly releases the GIL)
-    if args.model:
-        check_model_path(args.model)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(_find_and_load, args)
-        prepared = load_data(args, data)
-        bar.update(2)
-        uri, detector, seconds["load_model"] = loading.result()
+    prepared, uri, detector, seconds["load_model"] = _model_and_data(args, data)
+    bar.update(3)
     seconds.update(prepared.seconds)
-    bar.update()
     features = prepared.features
     if features.empty:
         raise SystemExit(f"--data {args.data}: no users to score")
@@ -294,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
 def _log_scoring_run(args, uri, table, drift, prepared, seconds) -> None:
     import mlflow
 
+    mlflow.set_tracking_uri(args.tracking_uri)
     mlflow.set_experiment(args.experiment)
     with mlflow.start_run(
         run_name=f"score {args.data.rstrip('/').split('/')[-1]}"

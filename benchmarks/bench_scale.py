@@ -69,9 +69,11 @@ def one(users: int, chunk: int, train_sample: int, keep: str | None) -> dict:
                 n=min(train_sample, len(prepared.features)), random_state=0
             )
             model = CadenceDetector().fit(sample.sort_index())
-        with timed(t, "score"):
-            scores = model.score_samples(prepared.features)
-            table = score_table(model, prepared.features, prepared.flags, scores=scores)
+        with timed(t, "score"):  # as score.py: the detectors score once
+            parts = model.detector_scores(prepared.features)
+            table = score_table(
+                model, prepared.features, prepared.flags, detector_scores=parts
+            )
         with timed(t, "write"):
             write_frame(table, Path(tmp) / "scores.parquet")
     work = sum(v for k, v in t.items() if k != "generate")

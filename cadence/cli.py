@@ -211,6 +211,42 @@ def check_model_path(uri: str) -> str:
     return str(Path(uri).resolve())
 
 
+def read_detector(directory: str | Path, uri: str):
+    """The fitted detector of a cadence model directory, read without MLflow.
+
+    The directory's ``MLmodel`` names the detector's joblib file among the
+    python_function flavour's artifacts; that file is what the model's
+    ``load_context`` would read. Unpickling runs code: trusted models only.
+    Errors name ``--model`` (``uri``).
+    """
+    import joblib
+    import yaml
+
+    from models import DETECTOR_ARTIFACT
+    from models.ensemble import CadenceDetector
+
+    spec_path = Path(directory) / "MLmodel"
+    if not spec_path.is_file():
+        raise SystemExit(f"--model {uri}: not an MLflow model (no MLmodel file)")
+    try:
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"--model {uri}: unreadable MLmodel file: {exc}") from exc
+    pyfunc = (spec.get("flavors") or {}).get("python_function") or {}
+    artifact = (pyfunc.get("artifacts") or {}).get(DETECTOR_ARTIFACT) or {}
+    if "path" not in artifact:
+        raise SystemExit(
+            f"--model {uri}: not a cadence model (no {DETECTOR_ARTIFACT!r} artifact)"
+        )
+    try:
+        detector = joblib.load(Path(directory) / artifact["path"])
+    except (OSError, EOFError, ValueError) as exc:
+        raise SystemExit(f"--model {uri}: cannot read the detector: {exc}") from exc
+    if not isinstance(detector, CadenceDetector):
+        raise SystemExit(f"--model {uri}: not a cadence model (no CadenceDetector)")
+    return detector
+
+
 def load_detector(uri: str):
     """Load a logged cadence model; errors name ``--model``."""
     import mlflow

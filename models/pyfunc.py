@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
+from models import DETECTOR_ARTIFACT
 from models.ensemble import CadenceDetector
 
-#: Name of the model's artifact that holds the fitted detector.
-DETECTOR_ARTIFACT = "detector"
+__all__ = ["DETECTOR_ARTIFACT", "MODEL_CODE", "CadenceModel"]
 #: The file logged as the model's code (see :mod:`models.model_code`).
 MODEL_CODE = Path(__file__).with_name("model_code.py")
 

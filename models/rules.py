@@ -244,12 +244,15 @@ def exact_mode(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
         return out
     whole = np.isfinite(values).all() and (values == np.round(values)).all()
     if whole and values.min() >= 0 and values.max() < 2**31:
-        # one integer sort key (user, value) instead of a two-key lexsort
+        # one integer key (user, value), sorted as plain integers and unpacked:
+        # equal keys are equal pairs, so no argsort and no gathers
         key = codes.astype(np.int64) << 31 | values.astype(np.int64)
-        order = np.argsort(key, kind="stable")
+        key.sort()
+        v = (key & (2**31 - 1)).astype(values.dtype)
+        c = (key >> 31).astype(codes.dtype)
     else:
         order = np.lexsort((values, codes))
-    v, c = values[order], codes[order]
+        v, c = values[order], codes[order]
     new = np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])]
     starts = np.flatnonzero(new)
     run = np.diff(np.r_[starts, v.size])

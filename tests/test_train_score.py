@@ -212,6 +212,22 @@ def test_score_errors_name_the_argument(store, trained, small_dir, args, match):
         score.main(base + args)
 
 
+def test_score_names_what_a_model_directory_lacks(store, trained, small_dir, tmp_path):
+    base = ["--data", str(small_dir), "--out", str(tmp_path / "s.csv"), "-q"]
+    base += ["--tracking-uri", store]
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    with pytest.raises(SystemExit, match=f"--model {bare}: .*no MLmodel file"):
+        score.main([*base, "--model", str(bare)])
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "MLmodel").write_text("flavors:\n  python_function:\n    artifacts: {}\n")
+    with pytest.raises(SystemExit, match="not a cadence model"):
+        score.main([*base, "--model", str(other)])
+    with pytest.raises(SystemExit, match="'nosuch' does not exist.*train first"):
+        score.main([*base, "--experiment", "nosuch"])
+
+
 def test_score_empty_data_dir(store, trained, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -29,6 +29,18 @@ def test_regular_pattern_cases(times, expected):
     assert R.regular_pattern(*one(times))[0] == expected
 
 
+@pytest.mark.parametrize("step", [1.0, 0.25])
+def test_exact_mode_matches_pandas_mode(step):
+    # whole values take the packed-key sort, fractions the lexsort
+    rng = np.random.default_rng(2)
+    c = np.sort(rng.integers(0, 300, 20_000))
+    v = rng.integers(0, 12, c.size) * step
+    want = pd.Series(v).groupby(c).agg(lambda x: x.mode().min())
+    got = R.exact_mode(v, c, 301)
+    np.testing.assert_array_equal(got[want.index], want.to_numpy())
+    assert np.isnan(got[np.setdiff1d(np.arange(301), want.index)]).all()
+
+
 def test_exact_mode_smallest_on_ties():
     v = np.array([3.0, 1.0, 3.0, 1.0, 5.0, 7.0, 7.0])
     c = np.array([0, 0, 0, 0, 0, 1, 1])
