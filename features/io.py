@@ -52,6 +52,7 @@ MIN_TS_MS = 946_684_800_000
 MAX_EXAMPLES = 5
 
 _NUMERIC = r"^[+-]?[0-9]+(\.[0-9]*)?$"
+_INTEGER = r"^[+-]?[0-9]+$"
 _ZONED = r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
@@ -393,22 +394,27 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
 def _uniform_column(text: pa.Array) -> np.ndarray | None:
     """Fast path for a column written in one form (most exports): epoch integers,
     or ISO strings that Arrow's own parser takes whole. None when the column mixes
-    forms or has a bad value; the value-by-value path then decides."""
+    forms or has a bad value; the value-by-value path then decides.
+
+    A failed whole-column cast costs as much as a parse, so the form is first
+    read off an evenly spaced sample of the values: a column whose sample
+    already mixes forms goes straight to the value-by-value path.
+    """
     if len(text) == 0:
         return None
-    first = text[0].as_py()
-    # a failed cast costs as much as a whole parse: try integers only when the
-    # first value is one
-    if first.lstrip("+-").isdigit():
+    sample = text.take(pa.array(np.linspace(0, len(text) - 1, 1000).astype(np.int64)))
+    if pc.all(pc.match_substring_regex(sample, _INTEGER)).as_py():
         try:
             ints = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
             return _epoch_to_ms(ints.astype(np.float64))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-    if not first[:4].isdigit() or first[4:5] != "-":
+    if not pc.all(pc.match_substring_regex(sample, _ISO_DATE)).as_py():
         return None
-    zoned = first.endswith(("Z", "z")) or (len(first) > 19 and first[-6] in "+-")
-    typ = pa.timestamp("us", tz="UTC") if zoned else pa.timestamp("us")
+    zoned = pc.match_substring_regex(sample, _ZONED)
+    if pc.any(zoned).as_py() != pc.all(zoned).as_py():
+        return None  # naive and zoned strings: value by value
+    typ = pa.timestamp("us", tz="UTC") if pc.all(zoned).as_py() else pa.timestamp("us")
     try:
         us = pc.cast(pc.cast(text, typ), pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
