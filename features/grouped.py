@@ -151,7 +151,7 @@ def sorted_within(x: np.ndarray, groups: Groups) -> np.ndarray:
     if not packable:
         return x[sort_within(x, groups)]
     key = (groups.codes << _VALUE_BITS) | x.astype(np.int64)
-    key.sort(kind="stable")  # timsort: the groups are already runs in order
+    key.sort()  # equal keys are equal values: no need for a stable sort
     return key & (2**_VALUE_BITS - 1)
 
 

@@ -248,18 +248,24 @@ def exact_mode(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
         # equal keys are equal pairs, so no argsort and no gathers
         key = codes.astype(np.int64) << 31 | values.astype(np.int64)
         key.sort()
-        v = (key & (2**31 - 1)).astype(values.dtype)
-        c = (key >> 31).astype(codes.dtype)
+        new = np.r_[True, key[1:] != key[:-1]]
+        starts = np.flatnonzero(new)
+        del new
+        rv = (key[starts] & (2**31 - 1)).astype(values.dtype)
+        rc = key[starts] >> 31
     else:
         order = np.lexsort((values, codes))
         v, c = values[order], codes[order]
-    new = np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])]
-    starts = np.flatnonzero(new)
-    run = np.diff(np.r_[starts, v.size])
-    rc, rv = c[starts], v[starts]
-    # per group: the run with the longest length, first (smallest value) on ties
-    pick = np.lexsort((rv, -run, rc))
-    first = pick[np.r_[True, rc[pick][1:] != rc[pick][:-1]]]
+        starts = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (v[1:] != v[:-1])])
+        rv, rc = v[starts], c[starts]
+    # runs of equal (group, value), ascending by group then value: per group,
+    # the longest run, the first (smallest value) among equally long ones
+    run = np.diff(np.r_[starts, values.size])
+    group_start = np.flatnonzero(np.r_[True, rc[1:] != rc[:-1]])
+    most = np.maximum.reduceat(run, group_start)
+    longest = run == np.repeat(most, np.diff(np.r_[group_start, run.size]))
+    hit = np.flatnonzero(longest)
+    first = hit[np.r_[True, rc[hit][1:] != rc[hit][:-1]]]
     out[rc[first]] = rv[first]
     return out
 
