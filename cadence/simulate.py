@@ -89,7 +89,9 @@ KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
     ),
     "periodic": (*_RHYTHM, *_REST),
     "low_and_slow": (*_RHYTHM, *_REST),
-    "harvester": ("lag_mode_share_lcb",),
+    # its searches are a Poisson stream around the clock, for hours to days:
+    # it never rests, as round_the_clock traffic does
+    "harvester": ("lag_mode_share_lcb", *_REST),
     "spam_messager": (*_RHYTHM, *_VOLUME),
     "round_the_clock": (*_REST, "night_share_lcb"),
     "wall_clock": ("clock_day_share", "clock_hour_share"),
