@@ -127,12 +127,14 @@ def _start_locate(args: argparse.Namespace, dst: str) -> subprocess.Popen:
 def _finish_locate(child: subprocess.Popen, args: argparse.Namespace):
     """``(uri, detector)`` from the child of :func:`_start_locate`."""
     out, err = child.communicate()
-    if child.returncode != 0:
-        lines = [x for x in err.strip().splitlines() if x.strip()]
-        raise SystemExit(lines[-1] if lines else f"--model: lookup failed ({err})")
     if err.strip():  # MLflow's warnings, if any, are the user's to read
         sys.stderr.write(err)
-    found = json.loads(out.strip().splitlines()[-1])
+    lines = out.strip().splitlines()
+    found = json.loads(lines[-1]) if lines else {}
+    if "error" in found:
+        raise SystemExit(found["error"])
+    if child.returncode != 0 or "path" not in found:
+        raise SystemExit(f"--model: the model lookup failed (exit {child.returncode})")
     if not args.model:
         log.info(
             "no --model given: using the newest training run's model %s", found["uri"]

@@ -4,7 +4,7 @@
 [--model URI]`` resolves ``--model`` (``runs:/…``, ``models:/…``) or, without
 it, the model of the newest finished training run of the experiment, copies
 that model's directory into ``DIR`` and prints one JSON line: ``{"uri": …,
-"path": …}``. On failure it prints the reason on standard error and exits 2.
+"path": …}``, or on failure ``{"error": …}`` and exits 2.
 
 score.py runs this in a child process while it reads the logs: MLflow's
 imports and the tracking store cost seconds of Python, which would otherwise
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         found = locate(args.model, args.experiment, args.dst)
     except SystemExit as exc:
-        print(exc, file=sys.stderr)
+        print(json.dumps({"error": str(exc)}))
         return 2
     print(json.dumps(found))
     return 0
