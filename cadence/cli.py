@@ -222,8 +222,7 @@ def read_detector(directory: str | Path, uri: str):
     import joblib
     import yaml
 
-    from models import DETECTOR_ARTIFACT
-    from models.ensemble import CadenceDetector
+    from models.ensemble import DETECTOR_ARTIFACT, CadenceDetector
 
     spec_path = Path(directory) / "MLmodel"
     if not spec_path.is_file():

@@ -99,6 +99,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "lof": 0.25,
 }
 
+#: Name of a logged model's artifact that holds the fitted detector (a joblib
+#: file): :mod:`models.pyfunc` loads it through MLflow,
+#: :func:`cadence.cli.read_detector` straight from a model directory.
+DETECTOR_ARTIFACT = "detector"
+
 #: Families from the most to the least specific description of what a user
 #: does: a fixed lag after each search or a wall-clock start names a behaviour
 #: more precisely than never resting or sheer volume.

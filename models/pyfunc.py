@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 from mlflow.pyfunc import PythonModel
 
-from models import DETECTOR_ARTIFACT
-from models.ensemble import CadenceDetector
+from models.ensemble import DETECTOR_ARTIFACT, CadenceDetector
 
 __all__ = ["DETECTOR_ARTIFACT", "MODEL_CODE", "CadenceModel"]
 #: The file logged as the model's code (see :mod:`models.model_code`).
