@@ -142,6 +142,23 @@ def _finish_locate(child: subprocess.Popen, args: argparse.Namespace):
     return found["uri"], read_detector(found["path"], found["uri"])
 
 
+def _check_store(args: argparse.Namespace) -> None:
+    """Fail at once, before any reading, when a local sqlite tracking store does
+    not exist: there is no model to find (and MLflow would create an empty
+    store on the way to saying so)."""
+    prefix = "sqlite:///"
+    if not args.tracking_uri.startswith(prefix):
+        return
+    path = Path(args.tracking_uri[len(prefix) :])
+    if not path.exists():
+        what = f"--model {args.model}" if args.model else "--model not given"
+        raise SystemExit(
+            f"{what}: no tracking store at {path} (--tracking-uri "
+            f"{args.tracking_uri}); train first (python train.py) or pass a "
+            "model directory"
+        )
+
+
 def _model_and_data(args: argparse.Namespace, data: Path | str):
     """``(prepared, uri, detector, seconds)``: the logs read and prepared, and
     the model loaded beside them; ``seconds`` is what the model cost beyond
@@ -156,6 +173,8 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
     local = None
     if args.model and ":/" not in args.model:
         local = check_model_path(args.model)
+    else:
+        _check_store(args)
     with tempfile.TemporaryDirectory(prefix="cadence-model-") as copy:
         child = None if local else _start_locate(args, copy)
         sklearn = threading.Thread(

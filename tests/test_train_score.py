@@ -228,6 +228,16 @@ def test_score_names_what_a_model_directory_lacks(store, trained, small_dir, tmp
         score.main([*base, "--experiment", "nosuch"])
 
 
+def test_score_without_a_store_says_train_first_and_creates_nothing(
+    small_dir, tmp_path
+):
+    db = tmp_path / "none.db"
+    args = ["--data", str(small_dir), "--out", str(tmp_path / "s.csv"), "-q"]
+    with pytest.raises(SystemExit, match=f"no tracking store at {db}.*train first"):
+        score.main([*args, "--tracking-uri", f"sqlite:///{db}"])
+    assert not db.exists() and not (tmp_path / "s.csv").exists()
+
+
 def test_score_empty_data_dir(store, trained, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
