@@ -1,6 +1,6 @@
 """The original analysis's rules as it ran them: a Python loop over users.
 
-Kept only to measure against (bench_score.py, bench_rules.py); cadence itself
+Kept only to measure against (bench_rules.py); cadence itself
 uses the vectorised ``models/rules.py``. Covers the per-user parts of the
 notebook (regular pattern per event type, constant gap and progression on the
 high-search users); the rate and quantile rules were table operations there too.
