@@ -214,7 +214,7 @@ CATALOGUE: list[tuple[str, str, str]] = [
     (
         "lag_mode_share",
         "share",
-        "share of those lags within ±10% of the modal lag (≥ 5)",
+        "share of those lags within ±10% (at most ±30 s) of the modal lag (≥ 5)",
     ),
     (
         "lag_mode_share_lcb",

@@ -28,6 +28,8 @@ from features.grouped import (
 
 #: Gaps below this are treated as this when a logarithm is taken (1 ms).
 MIN_GAP_S = 1e-3
+#: Widest half-window around a modal search → call lag (±10% below 300 s).
+LAG_HALFWIDTH_S = 30.0
 
 
 def gaps_of(times_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, Groups]:
@@ -121,6 +123,7 @@ def modal_gap(
     groups: Groups,
     tol: float = 0.1,
     presorted: bool = False,
+    max_halfwidth_s: float | None = None,
 ) -> ModalGap:
     """The gap with the most company, and how much company it has.
 
@@ -131,7 +134,8 @@ def modal_gap(
     within 10% of the mode" test, as a number: a script that never misses has
     ≈ 1). Gaps under 1 ms count as 1 ms. Needs one gap. ``presorted`` says the
     gaps are already ascending within each user (else :func:`sort_gaps` sorts
-    them).
+    them). ``max_halfwidth_s`` caps the window's half-width at so many seconds:
+    [g − w, g + w] with w = min(tol·g, cap).
 
     Examples
     --------
@@ -147,8 +151,15 @@ def modal_gap(
     # the window edges, widened by a few ulps of the key so that gaps exactly
     # on an edge stay inside however large the user codes make the key
     slack = max(1e-9, 4 * float(np.spacing(key[-1])))
-    lo = searchsorted_sorted(key, key + (np.log1p(-tol) - slack), side="left")
-    hi = searchsorted_sorted(key, key + (np.log1p(tol) + slack), side="right")
+    if max_halfwidth_s is None:
+        lo_edge = key + np.log1p(-tol)
+        hi_edge = key + np.log1p(tol)
+    else:  # both edges still rise with the gap: the searches stay sorted
+        w = np.minimum(tol * gs, max_halfwidth_s)
+        lo_edge = key + np.log1p(-w / gs)
+        hi_edge = key + np.log1p(w / gs)
+    lo = searchsorted_sorted(key, lo_edge - slack, side="left")
+    hi = searchsorted_sorted(key, hi_edge + slack, side="right")
     company = (hi - lo).astype(np.float64)
     most = groups.max(company)
     # first (smallest) gap of each user whose company equals the user's most
@@ -157,7 +168,10 @@ def modal_gap(
     centre = np.full(groups.n, np.nan)
     centre[cs[first]] = gs[first]
     ce = centre[cs]
-    inside = np.abs(gs - ce) <= tol * ce * (1 + 1e-9)
+    half = tol * ce
+    if max_halfwidth_s is not None:
+        half = np.minimum(half, max_halfwidth_s)
+    inside = np.abs(gs - ce) <= half * (1 + 1e-9)
     sub = groups.subset(inside)
     out.mode_s = sub.mean(gs[inside])
     out.mode_share = divide(sub.count(), groups.count())
@@ -389,7 +403,7 @@ def search_to_call_lag(
     Per user: the median lag, the CV of the lags (std/mean; a harvester that
     calls a fixed time after each search has CV near 0, people far more), and the
     share of searches followed by a call; and the *lag mode share*, the share of
-    lags within ±10% of the modal lag (:func:`modal_gap` applied to the lags):
+    lags within ±10% (at most ±30 s) of the modal lag (:func:`modal_gap`):
     robust where the CV is not, since one search without its call makes one long
     lag; and the number of lags behind those (NaN below ``min_lags``). Median,
     CV and mode share need ``min_lags`` lags; the followed share needs one
@@ -426,7 +440,9 @@ def search_to_call_lag(
     dev = lags - mean[sub.codes]
     std = np.sqrt(sub.mean(dev * dev))
     enough = count >= min_lags
-    mode = modal_gap(lags, sub, presorted=True)
+    # a script's lag wanders by seconds, a person's by minutes: the window
+    # around a long lag is capped at ±30 s, as a wall-clock start's
+    mode = modal_gap(lags, sub, presorted=True, max_halfwidth_s=LAG_HALFWIDTH_S)
     return Coupling(
         lag_median_s=np.where(enough, median, np.nan),
         lag_cv=np.where(enough, divide(std, mean), np.nan),

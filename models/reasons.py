@@ -247,7 +247,10 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
             + count(r["n_search"].to_numpy())
             + " searches, "
             + percent(r["lag_mode_share"].to_numpy())
-            + " of them at the same lag (±10%)"
+            + " of them at the same lag ("
+            # the window is ±10% of the lag, at most ±30 s (features.gaps)
+            + np.where(r["lag_median_s"].to_numpy() <= 300, "±10%", "±30 s")
+            + ")"
         ),
     ),
 }

@@ -205,6 +205,24 @@ def test_search_to_call_lag_does_not_cross_users():
     assert np.isnan(out.lag_median_s[0])
 
 
+def test_lag_window_is_capped_at_30_s_around_long_lags():
+    # searches an hour apart; calls after 1,500, 1,580, 1,650, 1,420, 1,560 s:
+    # within ±10% of 1,500 s all five lie; within ±30 s, the most company is
+    # 1,560 with 1,580 (each other's only neighbours): the mode share is 2 of 5
+    lags = np.array([1500.0, 1580, 1650, 1420, 1560])
+    s = np.arange(5) * 3600.0
+    out = gp.search_to_call_lag(*one_user(s), *one_user(s + lags))
+    assert out.lag_mode_share[0] == pytest.approx(2 / 5)
+    g = np.sort(lags)
+    uncapped = gp.modal_gap(g, Groups(np.zeros(5, dtype=np.int64), 1), presorted=True)
+    assert uncapped.mode_share[0] == pytest.approx(1.0)
+    # a script's 10 s lag (±5%) is far below the cap: all of its lags count
+    short = gp.search_to_call_lag(
+        *one_user(s), *one_user(s + [10, 10.4, 9.6, 10.2, 9.9])
+    )
+    assert short.lag_mode_share[0] == pytest.approx(1.0)
+
+
 def reference_gap_stats(times):
     """Per-user loop: the independent implementation of CV and mode share."""
     g = np.diff(np.sort(times))

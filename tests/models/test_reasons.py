@@ -79,6 +79,11 @@ def test_each_behaviour_in_words():
         "calls 5.0 s after 100% of its 100 searches, 100% of them at the same "
         "lag (±10%)"
     )
+    slow = harvester.loc[[3]].assign(lag_median_s=1200.0)  # a 20-minute lag
+    assert reason_texts("lag_mode_share_lcb", slow, np.nan)[0] == (
+        "calls 20.0 min after 100% of its 100 searches, 100% of them at the same "
+        "lag (±30 s)"
+    )
     assert reason_texts("clock_day_share", f.loc[[5]], np.nan)[0] == (
         "10 of its 10 sessions start at the same time of day (± 30 s)"
     )
