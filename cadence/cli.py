@@ -9,9 +9,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:  # imported where a model is read: scikit-learn is slow to import
+    from models.ensemble import CadenceDetector
 
 # The CLIs run offline: no usage telemetry (MLflow 3 sends it by default) and no
 # per-file progress bars from artifact downloads. Set before MLflow is imported
@@ -211,7 +215,7 @@ def check_model_path(uri: str) -> str:
     return str(Path(uri).resolve())
 
 
-def read_detector(directory: str | Path, uri: str):
+def read_detector(directory: str | Path, uri: str) -> CadenceDetector:
     """The fitted detector of a cadence model directory, read without MLflow.
 
     The directory's ``MLmodel`` names the detector's joblib file among the
