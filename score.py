@@ -33,10 +33,10 @@ from cadence.cli import (
     add_data_args,
     add_tracking_args,
     check_data,
-    check_model_path,
     fraction,
     load_data,
     local_file,
+    local_model_dir,
     read_detector,
     read_labels,
     read_reviewed,
@@ -170,10 +170,8 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
     is imported by a thread, both while this thread reads; a local model
     directory is read without MLflow.
     """
-    local = None
-    if args.model and ":/" not in args.model:
-        local = check_model_path(args.model)
-    else:
+    local = local_model_dir(args.model) if args.model else None
+    if local is None:
         _check_store(args)
     with tempfile.TemporaryDirectory(prefix="cadence-model-") as copy:
         child = None if local else _start_locate(args, copy)

@@ -374,7 +374,8 @@ def _log_model(detector, features: pd.DataFrame, scores, args) -> None:
     import mlflow
     from mlflow.models import infer_signature
 
-    from models.pyfunc import DETECTOR_ARTIFACT, MODEL_CODE
+    from models.ensemble import DETECTOR_ARTIFACT
+    from models.pyfunc import MODEL_CODE
 
     X = features[detector.columns_]
     example = X.loc[X.notna().all(axis=1)].head(5)

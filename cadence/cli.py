@@ -205,11 +205,12 @@ def load_data(args: argparse.Namespace, data: Path | str):
         raise SystemExit(f"--data {data}: {exc}") from exc
 
 
-def check_model_path(uri: str) -> str:
-    """``uri`` itself, or a local model directory's absolute path; a directory
-    that does not exist is an error naming ``--model``."""
-    if "://" in uri or ":/" in uri:
-        return uri
+def local_model_dir(uri: str) -> str | None:
+    """A local model directory's absolute path, or None for a URI
+    (``runs:/``, ``models:/``, ``scheme://``); a directory that does not exist
+    is an error naming ``--model``."""
+    if ":/" in uri:
+        return None
     if not Path(uri).exists():
         raise SystemExit(f"--model {uri}: no such model directory")
     return str(Path(uri).resolve())
@@ -255,7 +256,7 @@ def load_detector(uri: str):
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    target = check_model_path(uri)
+    target = local_model_dir(uri) or uri
     try:
         model = mlflow.pyfunc.load_model(target)
     except (MlflowException, OSError) as exc:

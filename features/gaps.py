@@ -22,6 +22,7 @@ from features.grouped import (
     divide,
     grouped_quantile,
     mean_resultant,
+    run_starts,
     searchsorted_sorted,
     sorted_within,
 )
@@ -164,7 +165,7 @@ def modal_gap(
     most = groups.max(company)
     # first (smallest) gap of each user whose company equals the user's most
     hit = np.flatnonzero(company == most[cs])
-    first = hit[np.r_[True, cs[hit][1:] != cs[hit][:-1]]]
+    first = hit[run_starts(cs[hit])]
     centre = np.full(groups.n, np.nan)
     centre[cs[first]] = gs[first]
     ce = centre[cs]

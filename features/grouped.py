@@ -74,7 +74,7 @@ class Groups:
         """Index of the first element of each non-empty group, and its code (cached)."""
         cached = self.__dict__.get("_first")
         if cached is None:
-            first = _run_starts(self.codes)
+            first = run_starts(self.codes)
             cached = (first, self.codes[first])
             object.__setattr__(self, "_first", cached)
         return cached
@@ -209,7 +209,7 @@ def user_codes(ids: np.ndarray, more_ids: np.ndarray) -> tuple[np.ndarray, np.nd
     """
     ids = np.asarray(ids, dtype=np.int64)
     if ids.size and ascending(ids):
-        first = _run_starts(ids)
+        first = run_starts(ids)
         users = np.union1d(more_ids, ids[first])
         run_code = np.searchsorted(users, ids[first])
         return users, np.repeat(run_code, np.diff(np.r_[first, ids.size]))
@@ -217,14 +217,15 @@ def user_codes(ids: np.ndarray, more_ids: np.ndarray) -> tuple[np.ndarray, np.nd
     return users, np.searchsorted(users, ids)
 
 
-def _run_starts(x: np.ndarray) -> np.ndarray:
-    """Index of the first element of each run of equal values."""
+def run_starts(x: np.ndarray) -> np.ndarray:
+    """Index of the first element of each run of equal values (of a sorted
+    array: of each distinct value; of group codes: of each group)."""
     return np.flatnonzero(np.r_[True, x[1:] != x[:-1]]) if x.size else np.arange(0)
 
 
 def distinct_sorted(x: np.ndarray) -> np.ndarray:
     """The distinct values of an ascending array (``np.unique`` without its sort)."""
-    return x[_run_starts(x)]
+    return x[run_starts(x)]
 
 
 #: Events per range of users for the range-wise builders (features, rules): memory

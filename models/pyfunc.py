@@ -23,7 +23,6 @@ from mlflow.pyfunc import PythonModel
 
 from models.ensemble import DETECTOR_ARTIFACT, CadenceDetector
 
-__all__ = ["DETECTOR_ARTIFACT", "MODEL_CODE", "CadenceModel"]
 #: The file logged as the model's code (see :mod:`models.model_code`).
 MODEL_CODE = Path(__file__).with_name("model_code.py")
 

@@ -25,6 +25,7 @@ from features.grouped import (
     Groups,
     ascending,
     divide,
+    run_starts,
     sorted_by,
     user_ranges,
 )
@@ -248,9 +249,7 @@ def exact_mode(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
         # equal keys are equal pairs, so no argsort and no gathers
         key = codes.astype(np.int64) << 31 | values.astype(np.int64)
         key.sort()
-        new = np.r_[True, key[1:] != key[:-1]]
-        starts = np.flatnonzero(new)
-        del new
+        starts = run_starts(key)
         rv = (key[starts] & (2**31 - 1)).astype(values.dtype)
         rc = key[starts] >> 31
     else:
@@ -261,11 +260,9 @@ def exact_mode(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     # runs of equal (group, value), ascending by group then value: per group,
     # the longest run, the first (smallest value) among equally long ones
     run = np.diff(np.r_[starts, values.size])
-    group_start = np.flatnonzero(np.r_[True, rc[1:] != rc[:-1]])
-    most = np.maximum.reduceat(run, group_start)
-    longest = run == np.repeat(most, np.diff(np.r_[group_start, run.size]))
-    hit = np.flatnonzero(longest)
-    first = hit[np.r_[True, rc[hit][1:] != rc[hit][:-1]]]
+    most = Groups(rc, n).max(run)
+    hit = np.flatnonzero(run == most[rc])
+    first = hit[run_starts(rc[hit])]
     out[rc[first]] = rv[first]
     return out
 
