@@ -175,10 +175,11 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
         _check_store(args)
     with tempfile.TemporaryDirectory(prefix="cadence-model-") as copy:
         child = None if local else _start_locate(args, copy)
-        sklearn = threading.Thread(
-            target=importlib.import_module, args=("sklearn.ensemble",)
+        # the detector's classes (scikit-learn), imported beside the reading
+        importing = threading.Thread(
+            target=importlib.import_module, args=("models.ensemble",)
         )
-        sklearn.start()
+        importing.start()
         try:
             prepared = load_data(args, data)
         except BaseException:
@@ -187,7 +188,7 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
                 child.wait()
             raise
         t0 = time.perf_counter()
-        sklearn.join()
+        importing.join()
         if child is None:
             uri, detector = args.model, read_detector(local, args.model)
         else:

@@ -412,9 +412,10 @@ def _uniform_column(text: pa.Array) -> np.ndarray | None:
     if not pc.all(pc.match_substring_regex(sample, _ISO_DATE)).as_py():
         return None
     zoned = pc.match_substring_regex(sample, _ZONED)
-    if pc.any(zoned).as_py() != pc.all(zoned).as_py():
+    all_zoned = pc.all(zoned).as_py()
+    if pc.any(zoned).as_py() != all_zoned:
         return None  # naive and zoned strings: value by value
-    typ = pa.timestamp("us", tz="UTC") if pc.all(zoned).as_py() else pa.timestamp("us")
+    typ = pa.timestamp("us", tz="UTC") if all_zoned else pa.timestamp("us")
     try:
         us = pc.cast(pc.cast(text, typ), pa.int64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

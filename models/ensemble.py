@@ -34,9 +34,11 @@ How the score is made (everything fitted on training data and kept in the model)
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
@@ -473,7 +475,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             out["lof"] = np.minimum(out["lof"], LOF_CAP)
         return out
 
-    def _combine(self, normalised) -> np.ndarray:
+    def _combine(self, normalised: Mapping[str, ArrayLike]) -> np.ndarray:
         w = np.array([self.weights_[n] for n in normalised])
         S = np.column_stack([np.asarray(normalised[n]) for n in normalised])
         if self.combine == "max":

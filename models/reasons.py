@@ -17,6 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from features.gaps import LAG_HALFWIDTH_S
+
 #: Readable names of columns, for the plain form.
 LABELS: dict[str, str] = {
     "all_rhythm": "rhythm strength of all gaps",
@@ -248,8 +250,12 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
             + " searches, "
             + percent(r["lag_mode_share"].to_numpy())
             + " of them at the same lag ("
-            # the window is ±10% of the lag, at most ±30 s (features.gaps)
-            + np.where(r["lag_median_s"].to_numpy() <= 300, "±10%", "±30 s")
+            # the window is ±10% of the lag, at most ±LAG_HALFWIDTH_S
+            + np.where(
+                r["lag_median_s"].to_numpy() <= 10 * LAG_HALFWIDTH_S,
+                "±10%",
+                f"±{LAG_HALFWIDTH_S:.0f} s",
+            )
             + ")"
         ),
     ),
