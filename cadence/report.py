@@ -208,7 +208,7 @@ def user_figure(
     lags = _search_call_lags(ts, kind)
     if lags.size:
         ax.hist(lags, bins=40, color=COLOURS.get("call", "#777777"))
-    ax.set_xlabel("search → next call (s, within 1 h)")
+    ax.set_xlabel("latest search → call (s, within 1 h)")
     ax.set_title(
         _title_for(reasons, LAG_FEATURES, f"search → call lags ({lags.size})"),
         fontsize=8,
@@ -218,15 +218,15 @@ def user_figure(
 
 
 def _search_call_lags(ts: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    """Seconds from each search to the next call within an hour (one user)."""
+    """Seconds from the latest search to each call, within an hour (one user),
+    as the coupling features count them."""
     searches = np.sort(ts[kind == "search"])
     calls = np.sort(ts[kind == "call"])
     if not searches.size or not calls.size:
         return np.zeros(0)
-    nxt = np.searchsorted(calls, searches, side="left")
-    ok = nxt < calls.size
-    lag = (calls[np.minimum(nxt, calls.size - 1)] - searches) / 1000.0
-    return lag[ok & (lag <= 3600)]
+    prev = np.searchsorted(searches, calls, side="right") - 1
+    lag = (calls - searches[np.maximum(prev, 0)]) / 1000.0
+    return lag[(prev >= 0) & (lag <= 3600)]
 
 
 def _fmt_s(seconds: float) -> str:

@@ -209,12 +209,16 @@ CATALOGUE: list[tuple[str, str, str]] = [
         for s in STREAMS
         for name, unit, text in _GAP_COLUMNS
     ],
-    ("lag_median_s", "s", "median lag from a search to the next call within 1 h (≥ 5)"),
-    ("lag_cv", "ratio", "CV of those search → call lags (≥ 5)"),
+    (
+        "lag_median_s",
+        "s",
+        "median lag from the latest search to each call, within 1 h (≥ 5 lags)",
+    ),
+    ("lag_cv", "ratio", "CV of those search → call lags (≥ 5 lags)"),
     (
         "lag_mode_share",
         "share",
-        "share of those lags within ±10% (at most ±30 s) of the modal lag (≥ 5)",
+        "share of those lags within ±10% (at most ±30 s) of the modal lag (≥ 5 lags)",
     ),
     (
         "lag_mode_share_lcb",

@@ -396,24 +396,27 @@ def search_to_call_lag(
     max_lag_s: float = 3600.0,
     min_lags: int = 5,
 ) -> Coupling:
-    """The lag from each search to the same user's next call.
+    """The lag from a search to each call it leads to.
 
     Times are in units of ``unit_s`` seconds (seconds by default; ms since the
     epoch with ``unit_s=0.001``, whose whole-number lags sort faster); lags come
-    back in seconds. A lag counts when the next call comes within ``max_lag_s``.
-    Per user: the median lag, the CV of the lags (std/mean; a harvester that
-    calls a fixed time after each search has CV near 0, people far more), and the
-    share of searches followed by a call; and the *lag mode share*, the share of
-    lags within ±10% (at most ±30 s) of the modal lag (:func:`modal_gap`):
-    robust where the CV is not, since one search without its call makes one long
-    lag; and the number of lags behind those (NaN below ``min_lags``). Median,
-    CV and mode share need ``min_lags`` lags; the followed share needs one
-    search.
+    back in seconds. Each call's lag is the time since the same user's latest
+    search at or before it, where that search lies within ``max_lag_s``: a
+    script calls a fixed time after the search it acts on, and its searches that
+    lead to no call add no lag (counted from the search, each of those would add
+    the random wait until the next call). Per user: the median lag, the CV of
+    the lags (std/mean), the *lag mode share* — the share of lags within ±10%
+    (at most ±30 s) of the modal lag (:func:`modal_gap`), robust where the CV is
+    not — and the number of lags behind those: NaN below ``min_lags`` lags.
+    Apart from the lags, the share of searches followed by a call within
+    ``max_lag_s`` (needs one search).
 
     Examples
     --------
     Searches at 0, 100, 200 and calls at 10, 110, 210 → lags 10, 10, 10: median
-    10 s, CV 0, lag mode share 1, followed share 1.
+    10 s, CV 0, lag mode share 1, followed share 1. Add searches at 50 and 150
+    that lead to no call of their own: the lags stay 10, 10, 10 (counted from
+    each search they would be 10, 60, 10, 60, 10).
     """
     n = search_groups.n
     if call_t.size == 0 or search_t.size == 0:
@@ -425,13 +428,19 @@ def search_to_call_lag(
     scale = float(max(search_t.max(), call_t.max()) - t0) + 2 * max_lag + 1.0
     ckey = call_groups.codes * scale + (call_t - t0)
     skey = search_groups.codes * scale + (search_t - t0)
+    # followed share: does a call come within max_lag after each search?
     idx = searchsorted_sorted(ckey, skey, side="left")
-    has = idx < ckey.size
     idx_c = np.minimum(idx, ckey.size - 1)
-    same = has & (call_groups.codes[idx_c] == search_groups.codes)
-    lag = call_t[idx_c] - search_t
+    same = (idx < ckey.size) & (call_groups.codes[idx_c] == search_groups.codes)
+    followed = same & (call_t[idx_c] - search_t <= max_lag)
+    n_followed = search_groups.subset(followed).count()
+    # lags: each call back to the latest search at or before it
+    back = searchsorted_sorted(skey, ckey, side="right") - 1
+    idx_s = np.maximum(back, 0)
+    same = (back >= 0) & (search_groups.codes[idx_s] == call_groups.codes)
+    lag = call_t - search_t[idx_s]
     ok = same & (lag <= max_lag)
-    sub = search_groups.subset(ok)
+    sub = call_groups.subset(ok)
     # each statistic below is blind to the order of a user's lags: sort them
     # once for the median and the mode
     lags = sorted_within(lag[ok], sub) * unit_s
@@ -449,5 +458,5 @@ def search_to_call_lag(
         lag_cv=np.where(enough, divide(std, mean), np.nan),
         lag_mode_share=np.where(enough, mode.mode_share, np.nan),
         n_lags=np.where(enough, count, np.nan),
-        followed_share=divide(count, search_groups.count()),
+        followed_share=divide(n_followed, search_groups.count()),
     )

@@ -239,24 +239,26 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
         ),
     ),
     "lag_mode_share_lcb": (
-        ("lag_median_s", "followed_share", "n_search", "lag_mode_share"),
+        ("lag_median_s", "lag_mode_share", "n_call", "followed_share", "n_search"),
         lambda r, t: (
             "calls "
             + duration(r["lag_median_s"].to_numpy())
-            + " after "
-            + percent(r["followed_share"].to_numpy())
-            + " of its "
-            + count(r["n_search"].to_numpy())
-            + " searches, "
+            + " after a search: "
             + percent(r["lag_mode_share"].to_numpy())
-            + " of them at the same lag ("
+            + " of its "
+            + count(r["n_call"].to_numpy())
+            + " calls at the same lag ("
             # the window is ±10% of the lag, at most ±LAG_HALFWIDTH_S
             + np.where(
                 r["lag_median_s"].to_numpy() <= 10 * LAG_HALFWIDTH_S,
                 "±10%",
                 f"±{LAG_HALFWIDTH_S:.0f} s",
             )
-            + ")"
+            + "); "
+            + percent(r["followed_share"].to_numpy())
+            + " of its "
+            + count(r["n_search"].to_numpy())
+            + " searches lead to a call"
         ),
     ),
 }

@@ -196,6 +196,55 @@ def test_search_to_call_lag_docstring_example():
     assert out.followed_share[0] == pytest.approx(1)
 
 
+def test_searches_without_a_call_add_no_lag():
+    # a script calls 10 s after every other search: each call's lag is 10 s;
+    # counted forward from every search, half the lags would be 60 s
+    s, sg = one_user(np.arange(12) * 50.0)
+    c, cg = one_user(np.arange(6) * 100.0 + 10)
+    out = gp.search_to_call_lag(s, sg, c, cg)
+    assert out.n_lags[0] == 6
+    assert out.lag_median_s[0] == pytest.approx(10)
+    assert out.lag_mode_share[0] == pytest.approx(1)
+    # a call follows within 1 h every search but the last (550 s)
+    assert out.followed_share[0] == pytest.approx(11 / 12)
+    # a call before any search, or more than max_lag after one, has no lag
+    late = gp.search_to_call_lag(
+        *one_user([100.0, 200, 300, 400, 500]),
+        *one_user([50.0, 110, 210, 310, 410, 510, 5000]),
+        max_lag_s=1000,
+    )
+    assert late.n_lags[0] == 5 and late.lag_median_s[0] == pytest.approx(10)
+
+
+def test_search_to_call_lag_matches_a_per_user_loop():
+    rng = np.random.default_rng(3)
+    n_users, searches, calls = 40, [], []
+    for _ in range(n_users):
+        searches.append(np.sort(rng.uniform(0, 20_000, rng.integers(0, 30))))
+        calls.append(np.sort(rng.uniform(0, 20_000, rng.integers(0, 30))))
+    s, sg = users(*searches)
+    c, cg = users(*calls)
+    out = gp.search_to_call_lag(s, sg, c, cg, max_lag_s=1800)
+    for u in range(n_users):
+        lags = []
+        for t in calls[u]:
+            before = searches[u][searches[u] <= t]
+            if before.size and t - before[-1] <= 1800:
+                lags.append(t - before[-1])
+        followed = [
+            np.any((calls[u] >= t) & (calls[u] - t <= 1800)) for t in searches[u]
+        ]
+        if searches[u].size:
+            assert out.followed_share[u] == pytest.approx(np.mean(followed))
+        else:
+            assert np.isnan(out.followed_share[u])
+        if len(lags) >= 5:
+            assert out.n_lags[u] == len(lags)
+            assert out.lag_median_s[u] == pytest.approx(np.median(lags))
+        else:
+            assert np.isnan(out.n_lags[u]) and np.isnan(out.lag_median_s[u])
+
+
 def test_search_to_call_lag_does_not_cross_users():
     # user 0 searches, only user 1 calls: user 0 has no lags
     s, sg = users([0, 100, 200, 300, 400, 500], [])

@@ -76,13 +76,13 @@ def test_each_behaviour_in_words():
         "active in 42 consecutive hours"
     )
     assert reason_texts("lag_mode_share_lcb", harvester.loc[[3]], np.nan)[0] == (
-        "calls 5.0 s after 100% of its 100 searches, 100% of them at the same "
-        "lag (±10%)"
+        "calls 5.0 s after a search: 100% of its 100 calls at the same lag "
+        "(±10%); 100% of its 100 searches lead to a call"
     )
     slow = harvester.loc[[3]].assign(lag_median_s=1200.0)  # a 20-minute lag
     assert reason_texts("lag_mode_share_lcb", slow, np.nan)[0] == (
-        "calls 20.0 min after 100% of its 100 searches, 100% of them at the same "
-        "lag (±30 s)"
+        "calls 20.0 min after a search: 100% of its 100 calls at the same lag "
+        "(±30 s); 100% of its 100 searches lead to a call"
     )
     assert reason_texts("clock_day_share", f.loc[[5]], np.nan)[0] == (
         "10 of its 10 sessions start at the same time of day (± 30 s)"
