@@ -84,6 +84,28 @@ def test_hand_made_users():
     assert np.isnan(u3.night_share) and np.isnan(u3.share_search)
 
 
+def test_lag_share_bound_of_a_hand_made_harvester():
+    # ten searches an hour apart; a call 20 s after six of them, and after
+    # two others at 300 s and 900 s: 6 of 8 lags at the modal lag
+    searches = T0 + np.arange(10) * H
+    lags_ms = np.array([20, 20, 20, 20, 20, 20, 300, 900]) * 1000
+    calls = searches[:8] + lags_ms
+    ev = frame([(1, "search", t) for t in searches] + [(1, "call", t) for t in calls])
+    f = build_features(ev, signups((1, "IT", T0))).loc[1]
+    assert f.lag_mode_share == pytest.approx(6 / 8)
+    assert f.lag_median_s == pytest.approx(20)
+    assert f.followed_share == pytest.approx(8 / 10)
+    # the Wilson bound at 99%, worked independently from its closed form
+    from scipy.stats import norm
+
+    z, n, p = norm.ppf(0.995), 8, 6 / 8
+    wilson = (
+        p + z * z / (2 * n) - z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    ) / (1 + z * z / n)
+    assert f.lag_mode_share_lcb == pytest.approx(wilson)
+    assert 0.25 < f.lag_mode_share_lcb < 6 / 8
+
+
 def test_users_with_events_but_no_signup_get_a_row():
     ev = frame([(9, "call", T0), (9, "call", T0 + 60_000)])
     F = build_features(ev, signups((1, "IT", T0)))
