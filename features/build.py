@@ -223,7 +223,7 @@ CATALOGUE: list[tuple[str, str, str]] = [
     (
         "lag_mode_share_lcb",
         "share",
-        "Wilson 99% lower bound of the share of lags at the modal lag (≥ 5 lags)",
+        "Wilson 95% lower bound of the share of lags at the modal lag (≥ 5 lags)",
     ),
     ("followed_share", "share", "share of searches followed by a call within 1 h"),
 ]
@@ -233,11 +233,6 @@ COLUMNS: list[str] = [c[0] for c in CATALOGUE]
 RHYTHM_P = 1e-3
 #: In-run gaps a rhythm needs to be measured at all.
 RHYTHM_MIN_GAPS = 10
-#: Normal quantile of the lag mode share's lower bound (99%): three of a
-#: person's five calls can share a lag by chance, so the bound is wider than
-#: the night share's 95% (world benchmark: worst AP 0.793 → 0.795, second worst
-#: 0.932 → 0.943 against 95%).
-LAG_SHARE_Z = 2.5758293035489004
 
 
 def build_features(
@@ -379,7 +374,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["lag_cv"] = coupling.lag_cv
     out["lag_mode_share"] = coupling.lag_mode_share
     out["lag_mode_share_lcb"] = sch.share_lower_bound(
-        coupling.lag_mode_share * coupling.n_lags, coupling.n_lags, z=LAG_SHARE_Z
+        coupling.lag_mode_share * coupling.n_lags, coupling.n_lags
     )
     out["followed_share"] = coupling.followed_share
 
