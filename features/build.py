@@ -40,7 +40,7 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     (
         "{s}_gap_log_iqr",
         "ln ratio",
-        "ln(q75/q25) of gaps: a spread that breaks do not inflate",
+        "ln(q75/q25) of gaps: a spread that breaks do not inflate (≥ 4 gaps)",
     ),
     (
         "{s}_burstiness",
@@ -52,7 +52,11 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
         "s",
         "modal gap: mean of the gaps within ±10% of the gap with most company",
     ),
-    ("{s}_mode_share", "share", "share of gaps within ±10% of the modal gap"),
+    (
+        "{s}_mode_share",
+        "share",
+        "share of gaps within ±10% of the modal gap (≥ 4 gaps)",
+    ),
     (
         "{s}_mean_over_mode",
         "ratio",
@@ -233,6 +237,10 @@ COLUMNS: list[str] = [c[0] for c in CATALOGUE]
 RHYTHM_P = 1e-3
 #: In-run gaps a rhythm needs to be measured at all.
 RHYTHM_MIN_GAPS = 10
+#: Gaps a spread or a share of gaps needs (``{s}_gap_log_iqr``,
+#: ``{s}_mode_share``): two gaps of a minute each are no "regular" user, and
+#: a person's handful of events put them in a whole-minute clock's same bin.
+SHAPE_MIN_GAPS = 4
 
 
 def build_features(
@@ -452,7 +460,9 @@ def _gap_columns(
         f"{stream}_gap_log_iqr": _log_iqr(g, gg),
         f"{stream}_burstiness": mom.burstiness,
         f"{stream}_mode_s": mode.mode_s,
-        f"{stream}_mode_share": mode.mode_share,
+        f"{stream}_mode_share": np.where(
+            mom.n_gaps >= SHAPE_MIN_GAPS, mode.mode_share, np.nan
+        ),
         f"{stream}_mean_over_mode": mode.mean_over_mode,
         f"{stream}_period_s": fit.period_s,
         f"{stream}_rayleigh_r": fit.rayleigh_r,
@@ -480,11 +490,11 @@ def _rhythm(fit: gp.PeriodFit) -> np.ndarray:
 
 def _log_iqr(g: np.ndarray, groups: Groups) -> np.ndarray:
     """ln(q75 / q25) of each user's gaps, ascending within users (gaps under 1 ms
-    count as 1 ms; ≥ 4 gaps)."""
+    count as 1 ms; ≥ :data:`SHAPE_MIN_GAPS` gaps)."""
     q75 = grouped_quantile(g, groups, 0.75, presorted=True)
     q25 = grouped_quantile(g, groups, 0.25, presorted=True)
     out = np.log(np.maximum(q75, gp.MIN_GAP_S) / np.maximum(q25, gp.MIN_GAP_S))
-    return np.where(groups.count() >= 4, out, np.nan)
+    return np.where(groups.count() >= SHAPE_MIN_GAPS, out, np.nan)
 
 
 def catalogue_markdown() -> str:

@@ -106,6 +106,21 @@ def test_lag_share_bound_of_a_hand_made_harvester():
     assert 0.35 < f.lag_mode_share_lcb < 6 / 8
 
 
+def test_shares_and_spreads_of_gaps_need_four_gaps():
+    # three gaps of a minute each are no evidence of regularity; four are
+    ev = frame(
+        [(1, "search", T0 + i * 60_000) for i in range(4)]
+        + [(2, "search", T0 + i * 60_000) for i in range(5)]
+    )
+    f = build_features(ev, signups((1, "IT", T0), (2, "IT", T0)))
+    assert f.loc[1, "all_n_gaps"] == 3 and f.loc[2, "all_n_gaps"] == 4
+    assert np.isnan(f.loc[1, "all_mode_share"]) and np.isnan(
+        f.loc[1, "all_gap_log_iqr"]
+    )
+    assert f.loc[2, "all_mode_share"] == 1.0 and f.loc[2, "all_gap_log_iqr"] == 0.0
+    assert f.loc[1, "all_mode_s"] == pytest.approx(60)  # the modal gap itself stays
+
+
 def test_users_with_events_but_no_signup_get_a_row():
     ev = frame([(9, "call", T0), (9, "call", T0 + 60_000)])
     F = build_features(ev, signups((1, "IT", T0)))
