@@ -297,6 +297,10 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "the five default kinds with parameters from wider ranges",
         {"bot_ranges": "wide"},
     ),
+    "more_bots": (
+        "5% of users automated (the default kinds; the default sample has 1.5%)",
+        {"bot_share": 0.05},
+    ),
     "new_automation": (
         "only kinds the default sample does not make",
         {"kinds": NEW_BOT_KINDS},
