@@ -49,8 +49,9 @@ def test_alias_moves_for_a_retrain_not_for_other_data(tmp_path, small_dir, capsy
     from cadence.simulate import simulate, world_config, write_logs
 
     other = tmp_path / "other"
+    # other data: another clock (whole minutes) and other automation shares
     write_logs(
-        simulate(world_config("new_automation", users=3000, bot_share=0.05, seed=8)),
+        simulate(world_config("whole_minutes", users=3000, bot_share=0.05, seed=8)),
         other,
     )
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -71,4 +72,9 @@ def test_alias_moves_for_a_retrain_not_for_other_data(tmp_path, small_dir, capsy
     mlflow.set_tracking_uri(store)
     runs = mlflow.search_runs(experiment_names=["cadence"], order_by=["start_time"])
     assert runs["tags.champion_moved"].tolist() == ["true", "true", "false", "true"]
-    assert runs["metrics.vs_champion_suspect_overlap"].iloc[2] < 0.5
+    # the refused run logged a comparison that fails the guard
+    logged = {
+        k: runs[f"metrics.vs_champion_{k}"].iloc[2]
+        for k in ("suspect_overlap", "rank_corr", "old_share", "threshold_share")
+    }
+    assert close_enough(logged)[0] is False

@@ -8,7 +8,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import check_estimator
 
-from models.ensemble import FAMILIES, CadenceDetector, family_spec
+from models.ensemble import (
+    ABSOLUTE_FAMILIES,
+    FAMILIES,
+    MIN_FOREST_SPREAD,
+    CadenceDetector,
+    family_spec,
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,11 @@ def test_normalised_detector_scores(fitted, small_features):
     det = fitted.detector_scores(small_features)
     assert set(det.columns) == {f"iforest:{f}" for f in FAMILIES} | {"lof"}
     np.testing.assert_allclose(det.median(), 0, atol=1e-9)
-    np.testing.assert_allclose(det.quantile(0.99), 1, atol=1e-6)
+    # families beyond every person's limit are scaled by the least spread
+    absolute = [f"iforest:{f}" for f in ABSOLUTE_FAMILIES]
+    np.testing.assert_allclose(det.drop(columns=absolute).quantile(0.99), 1, atol=1e-6)
+    for name in absolute:
+        assert fitted.normalisers_[name][1] == MIN_FOREST_SPREAD
 
 
 def test_combination_is_the_weighted_max_plus_tie_break(fitted, small_features):
@@ -173,3 +183,42 @@ def test_identical_users_are_not_suspects_and_have_no_reasons():
     # LOF needs two distinct rows; with the forest it is skipped, alone it fails
     with pytest.raises(ValueError, match="distinct"):
         CadenceDetector(families={"f": {"a": 1}}, detectors=("lof",)).fit(X)
+
+
+def _rest_world(n_never: int, n: int = 4000, seed: int = 0) -> pd.DataFrame:
+    """People awake 1–18 h at a stretch, ``n_never`` users awake 40–80 h, and a
+    second family (a regular rhythm) so that the model has more than one."""
+    rng = np.random.default_rng(seed)
+    awake = rng.uniform(1, 18, n)
+    run = rng.uniform(1, 16, n)
+    awake[:n_never] = rng.uniform(40, 80, n_never)
+    run[:n_never] = rng.uniform(40, 80, n_never)
+    return pd.DataFrame(
+        {
+            "longest_awake_h": awake,
+            "active_run_h": run,
+            "all_rhythm": rng.uniform(0, 0.2, n),
+        }
+    )
+
+
+def test_never_resting_scores_the_same_whatever_its_share():
+    probe = pd.DataFrame(
+        {
+            "longest_awake_h": [60.0, 10.0],
+            "active_run_h": [60.0, 8.0],
+            "all_rhythm": 0.1,
+        }
+    )
+    scores = []
+    for n_never in (20, 200):  # 0.5% and 5% of users never rest
+        model = CadenceDetector(random_state=0).fit(_rest_world(n_never))
+        # beyond every person's limit: the least spread, not the training top 1%
+        assert model.normalisers_["iforest:rest"][1] == MIN_FOREST_SPREAD
+        rest = model.detector_scores(probe)["iforest:rest"].to_numpy()
+        assert rest[1] == pytest.approx(0.0, abs=1e-9)  # a person: no evidence
+        scores.append(rest[0])
+    # the top 1% of 5% never-resting users are such users: scaled by that
+    # quantile, the probe would sit near 1, level with a chance coincidence
+    assert min(scores) > 2.0
+    assert scores[1] == pytest.approx(scores[0], rel=0.25)
