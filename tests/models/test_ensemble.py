@@ -11,6 +11,8 @@ from sklearn.utils.estimator_checks import check_estimator
 from models.ensemble import (
     ABSOLUTE_FAMILIES,
     FAMILIES,
+    GRADED_FAMILIES,
+    HUMAN_LIMITS,
     MIN_FOREST_SPREAD,
     CadenceDetector,
     family_spec,
@@ -40,9 +42,12 @@ def test_normalised_detector_scores(fitted, small_features):
     det = fitted.detector_scores(small_features)
     assert set(det.columns) == {f"iforest:{f}" for f in FAMILIES} | {"lof"}
     np.testing.assert_allclose(det.median(), 0, atol=1e-9)
-    # families beyond every person's limit are scaled by the least spread
+    # families beyond every person's limit are scaled by the least spread, and
+    # graded families by how far past the limit (tested below)
     absolute = [f"iforest:{f}" for f in ABSOLUTE_FAMILIES]
-    np.testing.assert_allclose(det.drop(columns=absolute).quantile(0.99), 1, atol=1e-6)
+    graded = [f"iforest:{f}" for f in GRADED_FAMILIES]
+    quantiles = det.drop(columns=absolute + graded).quantile(0.99)
+    np.testing.assert_allclose(quantiles, 1, atol=1e-6)
     for name in absolute:
         assert fitted.normalisers_[name][1] == MIN_FOREST_SPREAD
 
@@ -222,3 +227,37 @@ def test_never_resting_scores_the_same_whatever_its_share():
     # quantile, the probe would sit near 1, level with a chance coincidence
     assert min(scores) > 2.0
     assert scores[1] == pytest.approx(scores[0], rel=0.25)
+
+
+def test_schedule_evidence_grows_with_the_share_past_the_limit():
+    # sessions at one second of the day: people 0–4%, a few at 6% and 10%
+    # (past the 5% chance level), jobs at 70%; the forest isolates all of
+    # those about alike, the grade tells them apart
+    rng = np.random.default_rng(2)
+    n = 3000
+    day = rng.uniform(0, 0.04, n)
+    day[:10], day[10:20], day[20:30] = 0.06, 0.10, 0.70
+    frame = pd.DataFrame(
+        {
+            "clock_day_share": day,
+            "clock_hour_share": rng.uniform(0, 0.04, n),
+            "all_rhythm": rng.uniform(0, 0.2, n),
+        }
+    )
+    model = CadenceDetector(random_state=0).fit(frame)
+    full = GRADED_FAMILIES["schedule"]
+    limit = HUMAN_LIMITS["clock_day_share"]
+    # by hand: ln(0.06 / 0.05) / ln 2 = 0.263; 0.10 is twice the limit: 1
+    expected = np.clip(np.log(np.maximum(day, limit) / limit) / np.log(full), 0, 1)
+    assert expected[0] == pytest.approx(np.log(1.2) / np.log(2))
+    assert expected[10] == pytest.approx(1.0) and expected[20] == 1.0
+    forest, idx = model.detectors_["iforest:schedule"]
+    med, spread = model.normalisers_["iforest:schedule"]
+    D = model._directional(model._prepare(frame))
+    ungraded = (-forest.score_samples(D[:, idx]) - med) / spread
+    got = model.detector_scores(frame)["iforest:schedule"].to_numpy()
+    want = np.where(ungraded > 0, ungraded * expected, ungraded)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # the people past the limit by chance score under the jobs
+    assert got[:10].max() < got[20:30].min()
+    assert np.all(got[30:] <= 0)  # under the limit: no evidence
