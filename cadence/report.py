@@ -24,6 +24,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cadence.atomic import atomic_output  # noqa: E402
+from features.gaps import call_lags  # noqa: E402
+from features.grouped import Groups  # noqa: E402
 from features.timeofday import local_time_ms  # noqa: E402
 from models.evaluate import recall_by_kind, top_mask  # noqa: E402
 from models.rules import RULES  # noqa: E402
@@ -219,14 +221,17 @@ def user_figure(
 
 def _search_call_lags(ts: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Seconds from the latest search to each call, within an hour (one user),
-    as the coupling features count them."""
+    as the coupling features count them (:func:`features.gaps.call_lags`)."""
     searches = np.sort(ts[kind == "search"])
     calls = np.sort(ts[kind == "call"])
-    if not searches.size or not calls.size:
-        return np.zeros(0)
-    prev = np.searchsorted(searches, calls, side="right") - 1
-    lag = (calls - searches[np.maximum(prev, 0)]) / 1000.0
-    return lag[(prev >= 0) & (lag <= 3600)]
+    lag, ok = call_lags(
+        searches,
+        Groups(np.zeros(searches.size, dtype=np.int64), 1),
+        calls,
+        Groups(np.zeros(calls.size, dtype=np.int64), 1),
+        max_lag=3_600_000,
+    )
+    return lag[ok] / 1000.0
 
 
 def _fmt_s(seconds: float) -> str:

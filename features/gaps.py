@@ -386,6 +386,51 @@ class Coupling:
     followed_share: np.ndarray
 
 
+def call_lags(
+    search_t: np.ndarray,
+    search_groups: Groups,
+    call_t: np.ndarray,
+    call_groups: Groups,
+    max_lag: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each call's lag since the same user's latest search at or before it.
+
+    Times in any one unit, ascending within users; ``max_lag`` in that unit.
+    Returns the lag of every call (in call order) and whether it counts: the
+    call has such a search, no more than ``max_lag`` before it.
+
+    Examples
+    --------
+    Searches at 0, 50, 100 and calls at 10, 110, 500 with ``max_lag`` 300 →
+    lags 10, 10, 400; the last does not count.
+    """
+    if call_t.size == 0 or search_t.size == 0:
+        return np.zeros(call_t.size), np.zeros(call_t.size, dtype=bool)
+    ckey, skey = _user_time_keys(search_t, search_groups, call_t, call_groups, max_lag)
+    back = searchsorted_sorted(skey, ckey, side="right") - 1
+    idx_s = np.maximum(back, 0)
+    same = (back >= 0) & (search_groups.codes[idx_s] == call_groups.codes)
+    lag = call_t - search_t[idx_s]
+    return lag, same & (lag <= max_lag)
+
+
+def _user_time_keys(
+    search_t: np.ndarray,
+    search_groups: Groups,
+    call_t: np.ndarray,
+    call_groups: Groups,
+    max_lag: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One ascending key per call and per search: user code · span + time, the
+    span wide enough that no lag of ``max_lag`` crosses from one user to the
+    next."""
+    t0 = min(search_t.min(), call_t.min())
+    scale = float(max(search_t.max(), call_t.max()) - t0) + 2 * max_lag + 1.0
+    ckey = call_groups.codes * scale + (call_t - t0)
+    skey = search_groups.codes * scale + (search_t - t0)
+    return ckey, skey
+
+
 def search_to_call_lag(
     search_t: np.ndarray,
     search_groups: Groups,
@@ -424,22 +469,14 @@ def search_to_call_lag(
         share = np.where(search_groups.count() > 0, 0.0, np.nan)
         return Coupling(nan, nan.copy(), nan.copy(), nan.copy(), share)
     max_lag = max_lag_s / unit_s
-    t0 = min(search_t.min(), call_t.min())
-    scale = float(max(search_t.max(), call_t.max()) - t0) + 2 * max_lag + 1.0
-    ckey = call_groups.codes * scale + (call_t - t0)
-    skey = search_groups.codes * scale + (search_t - t0)
     # followed share: does a call come within max_lag after each search?
+    ckey, skey = _user_time_keys(search_t, search_groups, call_t, call_groups, max_lag)
     idx = searchsorted_sorted(ckey, skey, side="left")
     idx_c = np.minimum(idx, ckey.size - 1)
     same = (idx < ckey.size) & (call_groups.codes[idx_c] == search_groups.codes)
     followed = same & (call_t[idx_c] - search_t <= max_lag)
     n_followed = search_groups.subset(followed).count()
-    # lags: each call back to the latest search at or before it
-    back = searchsorted_sorted(skey, ckey, side="right") - 1
-    idx_s = np.maximum(back, 0)
-    same = (back >= 0) & (search_groups.codes[idx_s] == call_groups.codes)
-    lag = call_t - search_t[idx_s]
-    ok = same & (lag <= max_lag)
+    lag, ok = call_lags(search_t, search_groups, call_t, call_groups, max_lag)
     sub = call_groups.subset(ok)
     # each statistic below is blind to the order of a user's lags: sort them
     # once for the median and the mode

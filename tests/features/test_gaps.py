@@ -196,6 +196,14 @@ def test_search_to_call_lag_docstring_example():
     assert out.followed_share[0] == pytest.approx(1)
 
 
+def test_call_lags_docstring_example():
+    s, sg = one_user([0.0, 50, 100])
+    c, cg = one_user([10.0, 110, 500])
+    lag, ok = gp.call_lags(s, sg, c, cg, max_lag=300)
+    np.testing.assert_array_equal(lag, [10, 10, 400])
+    np.testing.assert_array_equal(ok, [True, True, False])
+
+
 def test_searches_without_a_call_add_no_lag():
     # a script calls 10 s after every other search: each call's lag is 10 s;
     # counted forward from every search, half the lags would be 60 s
