@@ -14,6 +14,8 @@ from models.ensemble import (
     GRADED_FAMILIES,
     HUMAN_LIMITS,
     MIN_FOREST_SPREAD,
+    REGULARITY_GRADES,
+    UNRESOLVED_LOG_IQR,
     CadenceDetector,
     family_spec,
 )
@@ -41,11 +43,13 @@ def test_normalised_detector_scores(fitted, small_features):
     # each detector's training scores: median 0, 99th percentile 1
     det = fitted.detector_scores(small_features)
     assert set(det.columns) == {f"iforest:{f}" for f in FAMILIES} | {"lof"}
-    np.testing.assert_allclose(det.median(), 0, atol=1e-9)
     # families beyond every person's limit are scaled by the least spread, and
-    # graded families by how far past the limit (tested below)
+    # graded families by how far past the limit or how regular (tested below):
+    # a grade keeps the sign, so their median moves only by the middle pair's
     absolute = [f"iforest:{f}" for f in ABSOLUTE_FAMILIES]
-    graded = [f"iforest:{f}" for f in GRADED_FAMILIES]
+    graded = [f"iforest:{f}" for f in {**GRADED_FAMILIES, **REGULARITY_GRADES}]
+    np.testing.assert_allclose(det.drop(columns=graded).median(), 0, atol=1e-9)
+    np.testing.assert_allclose(det[graded].median(), 0, atol=1e-3)
     quantiles = det.drop(columns=absolute + graded).quantile(0.99)
     np.testing.assert_allclose(quantiles, 1, atol=1e-6)
     for name in absolute:
@@ -261,3 +265,38 @@ def test_schedule_evidence_grows_with_the_share_past_the_limit():
     # the people past the limit by chance score under the jobs
     assert got[:10].max() < got[20:30].min()
     assert np.all(got[30:] <= 0)  # under the limit: no evidence
+
+
+def test_speed_counts_in_full_only_with_regular_gaps():
+    # 3,000 people active in a few minutes of their busiest hour, gaps as
+    # spread as people's; then four groups of ten busy in 50 minutes: a
+    # scraper's regular gaps, a power user's irregular ones, half-way, and a
+    # whole-minute clock whose zero gaps put the quartiles 11 logs apart
+    rng = np.random.default_rng(3)
+    n = 3000
+    minutes = rng.integers(1, 12, n).astype(float)
+    spread = rng.normal(1.8, 0.3, n)
+    minutes[:40] = 50.0
+    spread[:10], spread[10:20], spread[20:30], spread[30:40] = 0.7, 2.1, 1.6, 11.0
+    frame = pd.DataFrame({"max_minutes_hour": minutes, "all_gap_log_iqr": spread})
+    model = CadenceDetector(
+        random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
+    ).fit(frame)
+    column, speed_only, full, kept = REGULARITY_GRADES["burst"]
+    assert column == "all_gap_log_iqr"
+    # by hand (2.0, 1.2, 0.5): 0.7 → 1, 2.1 → 0.5, 1.6 → 0.5 + 0.5 · 0.4 / 0.8
+    expected = np.clip((speed_only - spread) / (speed_only - full), 0, 1)
+    expected = kept + (1 - kept) * expected
+    expected[spread >= UNRESOLVED_LOG_IQR] = 1.0
+    assert expected[0] == 1.0 and expected[10] == 0.5 and expected[30] == 1.0
+    assert expected[20] == pytest.approx(0.75)
+    forest, idx = model.detectors_["iforest:burst"]
+    med, scale = model.normalisers_["iforest:burst"]
+    D = model._directional(model._prepare(frame))
+    ungraded = (-forest.score_samples(D[:, idx]) - med) / scale
+    got = model.detector_scores(frame)["iforest:burst"].to_numpy()
+    want = np.where(ungraded > 0, ungraded * expected, ungraded)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # regular speed outranks irregular speed; the unresolved clock is left whole
+    assert got[:10].min() > got[10:20].max()
+    np.testing.assert_array_equal(got[30:40], ungraded[30:40])
