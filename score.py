@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     features = prepared.features
     if features.empty:
         raise SystemExit(f"--data {args.data}: no users to score")
-    missing = [c for c in detector.columns_ if c not in features.columns]
+    missing = [c for c in detector.input_columns_ if c not in features.columns]
     if missing:
         raise SystemExit(
             f"--model {uri}: needs feature(s) {missing} that the data cannot provide"
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     parts = None
     if args.engine == "spark":
-        scores = _spark_scores(args, uri, features, detector.columns_)
+        scores = _spark_scores(args, uri, features, detector.input_columns_)
     else:
         # the logged model's detector, scored once: its per-detector scores give
         # the score (what the model's predict returns) and the reasons

@@ -248,7 +248,7 @@ def run_params(
             "feature_set": features,
             "detector_set": detectors,
             "lof_weight": args.lof_weight,
-            "model_columns": len(detector.columns_),
+            "model_columns": len(detector.input_columns_),
             "data": str(data.resolve()) if isinstance(data, Path) else str(data),
             "users": len(prepared.features),
             "events": int(prepared.features["n_events"].sum()),
@@ -377,7 +377,7 @@ def _log_model(detector, features: pd.DataFrame, scores, args) -> None:
     from models.ensemble import DETECTOR_ARTIFACT
     from models.pyfunc import MODEL_CODE
 
-    X = features[detector.columns_]
+    X = features[detector.input_columns_]
     example = X.loc[X.notna().all(axis=1)].head(5)
     if example.empty:
         example = X.head(5).fillna(0.0)
@@ -427,7 +427,7 @@ def guard_alias(
         from cadence.cli import load_detector
 
         _, champion = load_detector(f"models:/{name}@{alias}")
-        missing = [c for c in champion.columns_ if c not in features.columns]
+        missing = [c for c in champion.input_columns_ if c not in features.columns]
         if missing:
             move, why = False, [f"the champion needs columns {missing}"]
         else:

@@ -203,6 +203,18 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "count",
         "session starts at the best start's minute and second of the hour (±30 s)",
     ),
+    (
+        "clock_day_logp",
+        "-log10 p",
+        "how unlikely clock_day_starts is by chance: n · P(Bin(n − 1, 1/60) ≥ k) "
+        "for k other of n starts within ±30 s of the best (a person's starts "
+        "fall anywhere in an hour of the day at least); 0 where that passes 1",
+    ),
+    (
+        "clock_hour_logp",
+        "-log10 p",
+        "the same for clock_hour_starts",
+    ),
     ("daily_count_cv", "ratio", "CV of event counts over active days (≥ 2 days)"),
     *[
         (
@@ -366,6 +378,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
             ok = ok & fine_clock
         out[f"clock_{fold}_share"] = sch.company_share(k, n_starts, ok)
         out[f"clock_{fold}_starts"] = np.where(ok, k + 1, np.nan)
+        out[f"clock_{fold}_logp"] = sch.company_logp(k, n_starts, ok)
 
     per_stream = {"all": (ts, groups)}
     for j, name in enumerate(EVENT_TYPES):

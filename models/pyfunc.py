@@ -52,7 +52,7 @@ class CadenceModel(PythonModel):
         """Anomaly scores of ``model_input`` (a feature table), higher = worse."""
         frame = model_input
         if not isinstance(frame, pd.DataFrame):
-            frame = pd.DataFrame(frame, columns=self.detector.columns_)
+            frame = pd.DataFrame(frame, columns=self.detector.input_columns_)
         return pd.Series(
             np.asarray(self.detector.score_samples(frame), dtype=np.float64),
             index=frame.index,

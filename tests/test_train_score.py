@@ -153,7 +153,7 @@ def test_pyfunc_predict_returns_the_scores(store, trained, small_dir):
     model = mlflow.pyfunc.load_model(f"runs:/{trained.run_id}/model")
     features = prepare(small_dir).features
     detector = model.unwrap_python_model().detector
-    got = np.asarray(model.predict(features[detector.columns_]))
+    got = np.asarray(model.predict(features[detector.input_columns_]))
     np.testing.assert_array_equal(got, detector.score_samples(features))
 
 
@@ -478,6 +478,6 @@ def test_model_is_logged_from_code_without_pickling_the_class(
     features = build_features(logs.events, logs.signups)
     model = mlflow.pyfunc.load_model(str(local))
     np.testing.assert_array_equal(
-        model.predict(features[detector.columns_]).to_numpy(),
+        model.predict(features[detector.input_columns_]).to_numpy(),
         detector.score_samples(features),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import comb
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,6 +114,31 @@ def test_job_at_a_fixed_second_beside_a_person_with_a_routine():
     person_low = sch.share_lower_bound(k, np.full(20, 19))
     assert np.isclose(person_low[:4], f.loc[2, "clock_day_share"]).any()
     assert f.loc[2, "clock_day_share"] < 0.1
+    # the job's coincidences are far beyond chance; the person's are not
+    assert f.loc[1, "clock_day_logp"] > 10
+    assert f.loc[2, "clock_day_logp"] < 3
+
+
+def test_company_logp_by_hand_and_against_a_sum_of_terms():
+    k = np.array([2, 3, 0, 1, 14, 2, 5])
+    n = np.array([6, 6, 6, 30, 15, 6, 9])
+    ok = np.array([True, True, True, True, True, False, True])
+    got = sch.company_logp(k, n, ok)
+    # by hand, q = 60 s / 1 h: P(Bin(5, q) ≥ 2) = 1 − (59/60)^5 − 5 (1/60)(59/60)^4
+    q = 1 / 60
+    tail = 1 - (1 - q) ** 5 - 5 * q * (1 - q) ** 4
+    assert tail == pytest.approx(2.6863e-3, rel=1e-4)
+    assert got[0] == pytest.approx(-np.log10(6 * tail))
+    assert got[0] == pytest.approx(1.793, abs=1e-3)
+    # a sum of binomial terms (math.comb), n times, capped at 1
+    for i in (1, 4, 6):
+        m = n[i] - 1
+        p = sum(comb(m, j) * q**j * (1 - q) ** (m - j) for j in range(k[i], m + 1))
+        assert got[i] == pytest.approx(-np.log10(min(1.0, n[i] * p)), rel=1e-9)
+    assert got[1] == pytest.approx(3.567, abs=1e-3)
+    # no company or a single chance one: the bound passes 1, so 0
+    assert got[2] == 0.0 and got[3] == 0.0
+    assert np.isnan(got[5])  # below the support
 
 
 def test_one_day_user_has_no_daily_rhythm():

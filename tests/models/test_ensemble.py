@@ -15,6 +15,7 @@ from models.ensemble import (
     HUMAN_LIMITS,
     MIN_FOREST_SPREAD,
     REGULARITY_GRADES,
+    SIGNIFICANCE_GATES,
     UNRESOLVED_LOG_IQR,
     CadenceDetector,
     family_spec,
@@ -148,7 +149,7 @@ def test_missing_feature_is_named(fitted, small_features):
 
 def test_nan_means_no_evidence(fitted, small_features):
     row = small_features.iloc[[0]].copy()
-    row[fitted.columns_] = np.nan
+    row[fitted.input_columns_] = np.nan
     assert fitted.score_samples(row)[0] <= fitted.train_scores_summary_["median"] + 0.5
 
 
@@ -300,3 +301,38 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     # regular speed outranks irregular speed; the unresolved clock is left whole
     assert got[:10].min() > got[10:20].max()
     np.testing.assert_array_equal(got[30:40], ungraded[30:40])
+
+
+def test_schedule_evidence_counts_only_beyond_chance():
+    # people under the 5% limit; ten at 10% of sessions whose coincidences
+    # chance explains (p = 0.016), ten at 10% beyond chance, ten jobs at 70%
+    rng = np.random.default_rng(4)
+    n = 3000
+    day = rng.uniform(0, 0.04, n)
+    day[:20], day[20:30] = 0.10, 0.70
+    logp = rng.uniform(0, 1.5, n)
+    logp[:10], logp[10:20], logp[20:30] = 1.8, 4.0, 12.0
+    shares = pd.DataFrame(
+        {
+            "clock_day_share": day,
+            "clock_hour_share": rng.uniform(0, 0.04, n),
+            "all_rhythm": rng.uniform(0, 0.2, n),
+        }
+    )
+    gated = shares.assign(clock_day_logp=logp, clock_hour_logp=0.0)
+    columns, least = SIGNIFICANCE_GATES["schedule"]
+    assert columns == ("clock_day_logp", "clock_hour_logp") and least == 3.0
+    with_gate = CadenceDetector(random_state=0).fit(gated)
+    without = CadenceDetector(random_state=0).fit(shares)
+    got = with_gate.detector_scores(gated)["iforest:schedule"].to_numpy()
+    ungated = without.detector_scores(shares)["iforest:schedule"].to_numpy()
+    # the gate does not touch the forest: the same score where p < 0.001,
+    # none of the positive part where chance explains the coincidences
+    beyond = logp >= least
+    np.testing.assert_array_equal(got[beyond], ungated[beyond])
+    np.testing.assert_array_equal(got[~beyond], np.minimum(ungated[~beyond], 0))
+    assert ungated[:10].min() > 0 and got[:10].max() == 0
+    assert got[10:30].min() > 0
+    # a model that gates needs the columns to score
+    with pytest.raises(ValueError, match="clock_day_logp"):
+        with_gate.score_samples(shares)
