@@ -241,6 +241,14 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "share",
         "Wilson 95% lower bound of the share of lags at the modal lag (≥ 5 lags)",
     ),
+    (
+        "lag_mode_chance_logp",
+        "-log10 p",
+        "how unlikely the lags at the modal lag are by chance: n · P(Bin(n − 1, "
+        "0.1) ≥ k) for k other of n lags in its window (a person's lags spread "
+        "too widely to put more than a tenth in one); 0 where that passes 1 "
+        "(≥ 5 lags)",
+    ),
     ("followed_share", "share", "share of searches followed by a call within 1 h"),
 ]
 COLUMNS: list[str] = [c[0] for c in CATALOGUE]
@@ -396,6 +404,13 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["lag_mode_share"] = coupling.lag_mode_share
     out["lag_mode_share_lcb"] = sch.share_lower_bound(
         coupling.lag_mode_share * coupling.n_lags, coupling.n_lags
+    )
+    n_lags = np.nan_to_num(coupling.n_lags, nan=0.0)
+    out["lag_mode_chance_logp"] = sch.company_logp(
+        np.round(np.nan_to_num(coupling.lag_mode_share) * n_lags) - 1,
+        n_lags,
+        n_lags > 0,
+        chance=gp.LAG_CHANCE,
     )
     out["followed_share"] = coupling.followed_share
 

@@ -31,6 +31,10 @@ from features.grouped import (
 MIN_GAP_S = 1e-3
 #: Widest half-window around a modal search → call lag (±10% below 300 s).
 LAG_HALFWIDTH_S = 30.0
+#: Chance that another of a person's lags falls within the modal lag's window
+#: (±10%: 0.2 wide in ln lag): lags spread as a log-normal of σ ≥ 0.8 put at
+#: most 0.2 / (σ √(2π)) = 10% of them in any such window.
+LAG_CHANCE = 0.1
 
 
 def gaps_of(times_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, Groups]:

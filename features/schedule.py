@@ -37,6 +37,8 @@ MIN_COMPANY = 2
 #: day, folded on the day). Two starts then coincide within ±30 s with
 #: probability 60 s / 1 h at most.
 CHANCE_SPAN_MS = HOUR_MS
+#: Chance that another start falls within ±30 s of one: 60 s / 1 h.
+CLOCK_CHANCE = 2 * CLOCK_WINDOW_MS / CHANCE_SPAN_MS
 
 
 def longest_awake_h(
@@ -187,14 +189,14 @@ def company_logp(
     company: np.ndarray,
     n: np.ndarray,
     ok: np.ndarray,
-    window_ms: int = CLOCK_WINDOW_MS,
-    span_ms: int = CHANCE_SPAN_MS,
+    chance: float = CLOCK_CHANCE,
 ) -> np.ndarray:
-    """How unlikely the best start's company is by chance: −log10 of
-    n · P(Bin(n − 1, q) ≥ k), q = 2·``window_ms`` / ``span_ms``, where k of the
-    n − 1 other starts fall within the window of the best of n starts (the
-    factor n pays for choosing the best start). 0 where the bound passes 1,
-    NaN where ``ok`` fails (see :func:`clock_company`).
+    """How unlikely the best item's company is by chance: −log10 of
+    n · P(Bin(n − 1, q) ≥ k), where k of the n − 1 other items (session starts,
+    search → call lags) fall within the window of the best of n, and each
+    would by chance with probability q = ``chance`` (default
+    :data:`CLOCK_CHANCE`); the factor n pays for choosing the best. 0 where the
+    bound passes 1, NaN where ``ok`` fails (see :func:`clock_company`).
 
     The share says how much of a user's activity a schedule governs; this says
     whether the coincidences are more than chance at all: a person with six
@@ -207,11 +209,21 @@ def company_logp(
     """
     k = np.asarray(company, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
-    q = min(1.0, 2.0 * window_ms / span_ms)
+    q = min(1.0, chance)
     out = np.full(k.shape, np.nan)
     good = np.asarray(ok, dtype=bool) & (n >= 1)
-    log_tail = binom.logsf(k[good] - 1, n[good] - 1, q)  # ln P(X ≥ k)
-    out[good] = np.maximum(-(np.log(n[good]) + log_tail) / np.log(10.0), 0.0)
+    ng = n[good]
+    kg = np.minimum(k[good], ng - 1)  # at most every other item
+    log_tail = binom.logsf(kg - 1, ng - 1, q)  # ln P(X ≥ k)
+    # far in the tail logsf underflows to −inf; there P(X ≥ k) is its first
+    # term P(X = k) within a factor 1 / (1 − r), r = (n−1−k)/(k+1) · q/(1−q)
+    deep = ~np.isfinite(log_tail)
+    if deep.any():
+        ratio = (ng[deep] - 1 - kg[deep]) / (kg[deep] + 1) * q / (1 - q)
+        log_tail[deep] = binom.logpmf(kg[deep], ng[deep] - 1, q) - np.log1p(
+            -np.minimum(ratio, 0.5)
+        )
+    out[good] = np.maximum(-(np.log(ng) + log_tail) / np.log(10.0), 0.0)
     return out
 
 

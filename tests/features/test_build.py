@@ -1,5 +1,7 @@
 """The feature table: hand-worked users, NaN semantics, partition invariance."""
 
+from math import comb
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,6 +106,39 @@ def test_lag_share_bound_of_a_hand_made_harvester():
     ) / (1 + z * z / n)
     assert f.lag_mode_share_lcb == pytest.approx(wilson)
     assert 0.35 < f.lag_mode_share_lcb < 6 / 8
+    # chance: 5 others of 7 in the window, each with probability 0.1, best of 8
+    # → 8 · Σ_{j ≥ 5} C(7, j) 0.1^j 0.9^(7−j) = 8 · 1.765e-4 = 1.4e-3: not yet 0.001
+    tail = sum(comb(7, j) * 0.1**j * 0.9 ** (7 - j) for j in range(5, 8))
+    assert tail == pytest.approx(21 * 0.1**5 * 0.81 + 7 * 0.1**6 * 0.9 + 0.1**7)
+    assert tail == pytest.approx(1.765e-4)
+    assert f.lag_mode_chance_logp == pytest.approx(-np.log10(8 * tail))
+    assert f.lag_mode_chance_logp < 3
+
+
+def test_lags_at_one_lag_beyond_chance_need_more_than_a_few():
+    # a script: 60 searches an hour apart, a call 20 s after each (±1%);
+    # a person: 10 calls after searches at lags spread over minutes, 4 of
+    # them at 30 s by coincidence
+    rng = np.random.default_rng(5)
+    s1 = T0 + np.arange(60) * H
+    c1 = s1 + 20_000 * (1 + 0.01 * rng.standard_normal(60))
+    s2 = T0 + np.arange(10) * H
+    lags2 = np.array([30, 30, 30, 30, 75, 140, 260, 480, 900, 1700]) * 1000
+    ev = frame(
+        [(1, "search", t) for t in s1]
+        + [(1, "call", t) for t in c1.astype(np.int64)]
+        + [(2, "search", t) for t in s2]
+        + [(2, "call", t) for t in s2 + lags2]
+    )
+    f = build_features(ev, signups((1, "IT", T0), (2, "IT", T0)))
+    assert f.loc[1, "lag_mode_share"] == 1.0
+    # all 59 others in the window: 60 · 0.1^59, logp = 59 − log10 60
+    assert f.loc[1, "lag_mode_chance_logp"] == pytest.approx(59 - np.log10(60))
+    # the person: 3 others of 9 → 10 · P(Bin(9, 0.1) ≥ 3) = 0.53: chance
+    assert f.loc[2, "lag_mode_share"] == pytest.approx(0.4)
+    tail = 1 - sum(comb(9, j) * 0.1**j * 0.9 ** (9 - j) for j in range(3))
+    assert f.loc[2, "lag_mode_chance_logp"] == pytest.approx(-np.log10(10 * tail))
+    assert f.loc[2, "lag_mode_chance_logp"] < 0.3
 
 
 def test_shares_and_spreads_of_gaps_need_four_gaps():

@@ -44,11 +44,15 @@ def test_normalised_detector_scores(fitted, small_features):
     # each detector's training scores: median 0, 99th percentile 1
     det = fitted.detector_scores(small_features)
     assert set(det.columns) == {f"iforest:{f}" for f in FAMILIES} | {"lof"}
-    # families beyond every person's limit are scaled by the least spread, and
-    # graded families by how far past the limit or how regular (tested below):
-    # a grade keeps the sign, so their median moves only by the middle pair's
+    # families beyond every person's limit are scaled by the least spread,
+    # graded families by how far past the limit or how regular, gated ones
+    # only beyond chance (tested below): a grade or a gate keeps the sign, so
+    # their median moves only by the middle pair's
     absolute = [f"iforest:{f}" for f in ABSOLUTE_FAMILIES]
-    graded = [f"iforest:{f}" for f in {**GRADED_FAMILIES, **REGULARITY_GRADES}]
+    graded = [
+        f"iforest:{f}"
+        for f in {**GRADED_FAMILIES, **REGULARITY_GRADES, **SIGNIFICANCE_GATES}
+    ]
     np.testing.assert_allclose(det.drop(columns=graded).median(), 0, atol=1e-9)
     np.testing.assert_allclose(det[graded].median(), 0, atol=1e-3)
     quantiles = det.drop(columns=absolute + graded).quantile(0.99)
