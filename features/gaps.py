@@ -214,24 +214,28 @@ def rayleigh_r(values: np.ndarray, period: np.ndarray, groups: Groups) -> np.nda
 def rayleigh_pvalue(r: np.ndarray, n: np.ndarray) -> np.ndarray:
     """p-value of the Rayleigh test of uniformity from R and the sample size n.
 
-    Z = n·R²; p = e^{−Z}·(1 + (2Z − Z²)/(4n) − (24Z − 132Z² + 76Z³ − 9Z⁴)/(288n²))
-    for n < 50 (the small-sample correction, as astropy's ``rayleightest``), and
-    p = e^{−Z} from 50 on. Clipped to [0, 1]; NaN where n < 1.
+    With R_n = n·R: p = exp(√(1 + 4n + 4(n² − R_n²)) − (1 + 2n)) for n < 50
+    (Zar's approximation, Biostatistical Analysis eq. 27.4), and p = e^{−Z},
+    Z = n·R², from 50 on. Zar's never goes negative: the small-sample series
+    e^{−Z}(1 + (2Z − Z²)/(4n) − …) does for n ≤ 10 and R near 1 (it read 0 —
+    "certain" — for six gaps in step), and at n = 10, R = 0.9 it gives 4.6e-7
+    where 2e-5 of uniform samples reach that R; Zar's gives 3.8e-5, on the
+    safe side (tests: against a simulation). Clipped to [0, 1]; NaN where
+    n < 1.
 
     Examples
     --------
-    Angles 130°, 90°, 0°, 145° → p = 0.2563487733797317.
+    n = 6, R = 1 → exp(√25 − 13) = e^{−8} = 3.4e-4.
     """
     r = np.asarray(r, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     z = n * r * r
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = (
-            1.0
-            + (2.0 * z - z * z) / (4.0 * n)
-            - (24.0 * z - 132.0 * z**2 + 76.0 * z**3 - 9.0 * z**4) / (288.0 * n * n)
+    rn = n * r
+    with np.errstate(invalid="ignore", over="ignore"):
+        small = np.exp(
+            np.sqrt(1.0 + 4.0 * n + 4.0 * (n * n - rn * rn)) - (1.0 + 2.0 * n)
         )
-    p = np.exp(-z) * np.where(n < 50, corr, 1.0)
+    p = np.where(n < 50, small, np.exp(-z))
     return np.where(n >= 1, np.clip(p, 0.0, 1.0), np.nan)
 
 

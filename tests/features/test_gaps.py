@@ -70,32 +70,39 @@ def test_modal_gap_averages_the_window():
     assert mode.mode_share[0] == pytest.approx(3 / 5)
 
 
-def rayleigh_reference(angles):
-    """astropy's rayleightest formula, written out independently."""
-    n = len(angles)
-    r = np.abs(np.mean(np.exp(1j * np.asarray(angles))))
-    z = n * r * r
-    tmp = 1.0
-    if n < 50:
-        tmp = (
-            1
-            + (2 * z - z**2) / (4 * n)
-            - (24 * z - 132 * z**2 + 76 * z**3 - 9 * z**4) / (288 * n**2)
-        )
-    return r, np.exp(-z) * tmp
+def rayleigh_resultant(angles):
+    """R of angles, written out independently (complex mean)."""
+    return np.abs(np.mean(np.exp(1j * np.asarray(angles))))
 
 
 def test_rayleigh_against_reference_values():
-    # astropy's documented example: p = 0.2563487733797317
+    # astropy's documented example, angles 130°, 90°, 0°, 145°: R = 0.4980
     angles = np.deg2rad([130, 90, 0, 145])
-    r_ref, p_ref = rayleigh_reference(angles)
-    assert p_ref == pytest.approx(0.2563487733797317, rel=1e-12)
+    r_ref = rayleigh_resultant(angles)
     # rayleigh_r folds values at a period; 360 "degrees" as the period
     vals, grp = one_user([130, 90, 0, 145])
     r = gp.rayleigh_r(vals, np.array([360.0]), grp)
     assert r[0] == pytest.approx(r_ref, abs=1e-6)  # float32 phases
+    # Zar's approximation by hand: R_n = 4R, p = exp(√(17 + 4(16 − R_n²)) − 9)
+    rn = 4 * r_ref
+    want = np.exp(np.sqrt(1 + 16 + 4 * (16 - rn * rn)) - 9)
     p = gp.rayleigh_pvalue(np.array([r_ref]), np.array([4]))[0]
-    assert p == pytest.approx(p_ref, rel=1e-12)
+    assert p == pytest.approx(want, rel=1e-12)
+    assert p == pytest.approx(0.2563, abs=0.01)  # astropy's series: 0.2563
+    # six gaps in step: e^{−8}, not the series' negative value clipped to 0
+    six = gp.rayleigh_pvalue(np.array([1.0]), np.array([6]))[0]
+    assert six == pytest.approx(np.exp(-8.0))
+
+
+def test_rayleigh_pvalue_is_safe_against_a_simulation():
+    # uniform angles: the share of samples whose R reaches r, against p
+    rng = np.random.default_rng(0)
+    for n, r in ((7, 0.8), (8, 0.9), (10, 0.8), (10, 0.9)):
+        th = rng.uniform(0, 2 * np.pi, (400_000, n))
+        big_r = np.hypot(np.cos(th).sum(1), np.sin(th).sum(1)) / n
+        seen = (big_r >= r).mean()
+        p = gp.rayleigh_pvalue(np.array([r]), np.array([n]))[0]
+        assert seen <= p < 3 * seen + 1e-5, (n, r, seen, p)
 
 
 def test_rayleigh_pvalue_large_n_is_exp_minus_z():
