@@ -16,6 +16,7 @@ from models.ensemble import (
     MIN_FOREST_SPREAD,
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
+    SPREAD_UNCERTAINTY,
     UNRESOLVED_LOG_IQR,
     CadenceDetector,
     family_spec,
@@ -274,27 +275,38 @@ def test_schedule_evidence_grows_with_the_share_past_the_limit():
 
 def test_speed_counts_in_full_only_with_regular_gaps():
     # 3,000 people active in a few minutes of their busiest hour, gaps as
-    # spread as people's; then four groups of ten busy in 50 minutes: a
-    # scraper's regular gaps, a power user's irregular ones, half-way, and a
-    # whole-minute clock whose zero gaps put the quartiles 11 logs apart
+    # spread as people's; then five groups of ten busy in 50 minutes: a
+    # scraper's regular gaps, a power user's irregular ones, half-way, a
+    # whole-minute clock whose zero gaps put the quartiles 11 logs apart, and
+    # gaps as regular as the scraper's but only six of them
     rng = np.random.default_rng(3)
     n = 3000
     minutes = rng.integers(1, 12, n).astype(float)
     spread = rng.normal(1.8, 0.3, n)
-    minutes[:40] = 50.0
-    spread[:10], spread[10:20], spread[20:30], spread[30:40] = 0.7, 2.1, 1.6, 11.0
-    frame = pd.DataFrame({"max_minutes_hour": minutes, "all_gap_log_iqr": spread})
+    gaps = rng.integers(5, 200, n).astype(float)
+    minutes[:50], gaps[:40], gaps[40:50] = 50.0, 900.0, 6.0
+    spread[:10], spread[10:20], spread[20:30] = 0.7, 2.1, 1.6
+    spread[30:40], spread[40:50] = 11.0, 0.7
+    frame = pd.DataFrame(
+        {"max_minutes_hour": minutes, "all_gap_log_iqr": spread, "all_n_gaps": gaps}
+    )
     model = CadenceDetector(
         random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
     ).fit(frame)
-    column, speed_only, full, kept = REGULARITY_GRADES["burst"]
-    assert column == "all_gap_log_iqr"
-    # by hand (2.0, 1.2, 0.5): 0.7 → 1, 2.1 → 0.5, 1.6 → 0.5 + 0.5 · 0.4 / 0.8
-    expected = np.clip((speed_only - spread) / (speed_only - full), 0, 1)
+    assert model.input_columns_ == ["max_minutes_hour", "all_gap_log_iqr", "all_n_gaps"]
+    column, support, speed_only, full, kept = REGULARITY_GRADES["burst"]
+    assert (column, support) == ("all_gap_log_iqr", "all_n_gaps")
+    # by hand (2.0, 1.2, 0.5; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
+    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.5; at 1.6 → 1.669 → 0.707;
+    # six gaps at 0.7 → 1.545 → 0.5 + 0.5 · 0.455 / 0.8 = 0.784
+    assert SPREAD_UNCERTAINTY == pytest.approx(2.0701, abs=1e-4)
+    bound = spread + SPREAD_UNCERTAINTY / np.sqrt(gaps)
+    expected = np.clip((speed_only - bound) / (speed_only - full), 0, 1)
     expected = kept + (1 - kept) * expected
     expected[spread >= UNRESOLVED_LOG_IQR] = 1.0
     assert expected[0] == 1.0 and expected[10] == 0.5 and expected[30] == 1.0
-    assert expected[20] == pytest.approx(0.75)
+    assert expected[20] == pytest.approx(0.5 + 0.5 * (2.0 - 1.6 - 2.0701 / 30) / 0.8)
+    assert expected[40] == pytest.approx(0.784, abs=1e-3)
     forest, idx = model.detectors_["iforest:burst"]
     med, scale = model.normalisers_["iforest:burst"]
     D = model._directional(model._prepare(frame))
@@ -302,8 +314,10 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    # regular speed outranks irregular speed; the unresolved clock is left whole
+    # regular speed outranks irregular speed and few gaps in step; the
+    # unresolved clock is left whole
     assert got[:10].min() > got[10:20].max()
+    assert got[:10].min() > got[40:50].max()
     np.testing.assert_array_equal(got[30:40], ungraded[30:40])
 
 
