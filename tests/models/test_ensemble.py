@@ -239,21 +239,36 @@ def test_never_resting_scores_the_same_whatever_its_share():
     assert scores[1] == pytest.approx(scores[0], rel=0.25)
 
 
-def test_schedule_evidence_grows_with_the_share_past_the_limit():
-    # sessions at one second of the day: people 0–4%, a few at 6% and 10%
-    # (past the 5% chance level), jobs at 70%; the forest isolates all of
-    # those about alike, the grade tells them apart
-    rng = np.random.default_rng(2)
-    n = 3000
-    day = rng.uniform(0, 0.04, n)
-    day[:10], day[10:20], day[20:30] = 0.06, 0.10, 0.70
-    frame = pd.DataFrame(
+def forest_score(model, frame, family):
+    """A family forest's normalised score before any grade or gate, worked
+    from the fitted forest and normaliser."""
+    forest, idx = model.detectors_[f"iforest:{family}"]
+    med, spread = model.normalisers_[f"iforest:{family}"]
+    D = model._directional(model._prepare(frame))
+    return (-forest.score_samples(D[:, idx]) - med) / spread
+
+
+def clock_shares(day: np.ndarray, rng) -> pd.DataFrame:
+    """Users with the given share of sessions at one second of the day, the
+    hour's share and a rhythm under people's limits."""
+    n = len(day)
+    return pd.DataFrame(
         {
             "clock_day_share": day,
             "clock_hour_share": rng.uniform(0, 0.04, n),
             "all_rhythm": rng.uniform(0, 0.2, n),
         }
     )
+
+
+def test_schedule_evidence_grows_with_the_share_past_the_limit():
+    # sessions at one second of the day: people 0–4%, a few at 6% and 10%
+    # (past the 5% chance level), jobs at 70%; the forest isolates all of
+    # those about alike, the grade tells them apart
+    rng = np.random.default_rng(2)
+    day = rng.uniform(0, 0.04, 3000)
+    day[:10], day[10:20], day[20:30] = 0.06, 0.10, 0.70
+    frame = clock_shares(day, rng)
     model = CadenceDetector(random_state=0).fit(frame)
     full = GRADED_FAMILIES["schedule"]
     limit = HUMAN_LIMITS["clock_day_share"]
@@ -261,10 +276,7 @@ def test_schedule_evidence_grows_with_the_share_past_the_limit():
     expected = np.clip(np.log(np.maximum(day, limit) / limit) / np.log(full), 0, 1)
     assert expected[0] == pytest.approx(np.log(1.2) / np.log(2))
     assert expected[10] == pytest.approx(1.0) and expected[20] == 1.0
-    forest, idx = model.detectors_["iforest:schedule"]
-    med, spread = model.normalisers_["iforest:schedule"]
-    D = model._directional(model._prepare(frame))
-    ungraded = (-forest.score_samples(D[:, idx]) - med) / spread
+    ungraded = forest_score(model, frame, "schedule")
     got = model.detector_scores(frame)["iforest:schedule"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
@@ -307,10 +319,7 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     assert expected[0] == 1.0 and expected[10] == 0.5 and expected[30] == 1.0
     assert expected[20] == pytest.approx(0.5 + 0.5 * (2.0 - 1.6 - 2.0701 / 30) / 0.8)
     assert expected[40] == pytest.approx(0.784, abs=1e-3)
-    forest, idx = model.detectors_["iforest:burst"]
-    med, scale = model.normalisers_["iforest:burst"]
-    D = model._directional(model._prepare(frame))
-    ungraded = (-forest.score_samples(D[:, idx]) - med) / scale
+    ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
@@ -325,18 +334,11 @@ def test_schedule_evidence_counts_only_beyond_chance():
     # people under the 5% limit; ten at 10% of sessions whose coincidences
     # chance explains (p = 0.016), ten at 10% beyond chance, ten jobs at 70%
     rng = np.random.default_rng(4)
-    n = 3000
-    day = rng.uniform(0, 0.04, n)
+    day = rng.uniform(0, 0.04, 3000)
     day[:20], day[20:30] = 0.10, 0.70
-    logp = rng.uniform(0, 1.5, n)
+    logp = rng.uniform(0, 1.5, 3000)
     logp[:10], logp[10:20], logp[20:30] = 1.8, 4.0, 12.0
-    shares = pd.DataFrame(
-        {
-            "clock_day_share": day,
-            "clock_hour_share": rng.uniform(0, 0.04, n),
-            "all_rhythm": rng.uniform(0, 0.2, n),
-        }
-    )
+    shares = clock_shares(day, rng)
     gated = shares.assign(clock_day_logp=logp, clock_hour_logp=0.0)
     columns, least = SIGNIFICANCE_GATES["schedule"]
     assert columns == ("clock_day_logp", "clock_hour_logp") and least == 3.0
