@@ -17,7 +17,7 @@ from models.ensemble import (
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
     SPREAD_UNCERTAINTY,
-    UNRESOLVED_LOG_IQR,
+    UNRESOLVED_SHARE_GRADE,
     CadenceDetector,
     family_spec,
 )
@@ -289,23 +289,36 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     # 3,000 people active in a few minutes of their busiest hour, gaps as
     # spread as people's; then five groups of ten busy in 50 minutes: a
     # scraper's regular gaps, a power user's irregular ones, half-way, a
-    # whole-minute clock whose zero gaps put the quartiles 11 logs apart, and
-    # gaps as regular as the scraper's but only six of them
+    # whole-minute clock whose zero gaps put the quartiles 11 logs apart (a
+    # third each with 35%, 45% and 60% of gaps in one tick), and gaps as
+    # regular as the scraper's but only six of them
     rng = np.random.default_rng(3)
     n = 3000
     minutes = rng.integers(1, 12, n).astype(float)
     spread = rng.normal(1.8, 0.3, n)
     gaps = rng.integers(5, 200, n).astype(float)
+    share = rng.uniform(0.05, 0.3, n)
     minutes[:50], gaps[:40], gaps[40:50] = 50.0, 900.0, 6.0
     spread[:10], spread[10:20], spread[20:30] = 0.7, 2.1, 1.6
     spread[30:40], spread[40:50] = 11.0, 0.7
+    share[30:34], share[34:37], share[37:40] = 0.35, 0.45, 0.60
     frame = pd.DataFrame(
-        {"max_minutes_hour": minutes, "all_gap_log_iqr": spread, "all_n_gaps": gaps}
+        {
+            "max_minutes_hour": minutes,
+            "all_gap_log_iqr": spread,
+            "all_n_gaps": gaps,
+            "all_mode_share": share,
+        }
     )
     model = CadenceDetector(
         random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
     ).fit(frame)
-    assert model.input_columns_ == ["max_minutes_hour", "all_gap_log_iqr", "all_n_gaps"]
+    assert model.input_columns_ == [
+        "max_minutes_hour",
+        "all_gap_log_iqr",
+        "all_n_gaps",
+        "all_mode_share",
+    ]
     column, support, speed_only, full, kept = REGULARITY_GRADES["burst"]
     assert (column, support) == ("all_gap_log_iqr", "all_n_gaps")
     # by hand (2.0, 1.2, 0.5; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
@@ -315,19 +328,27 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     bound = spread + SPREAD_UNCERTAINTY / np.sqrt(gaps)
     expected = np.clip((speed_only - bound) / (speed_only - full), 0, 1)
     expected = kept + (1 - kept) * expected
-    expected[spread >= UNRESOLVED_LOG_IQR] = 1.0
-    assert expected[0] == 1.0 and expected[10] == 0.5 and expected[30] == 1.0
+    # unresolved: by the share in one tick, 0.35 → 0.5, 0.45 → 0.75, 0.6 → 1
+    assert UNRESOLVED_SHARE_GRADE == ("all_mode_share", 0.35, 0.55)
+    expected[30:40] = np.repeat([0.5, 0.75, 1.0], [4, 3, 3])
+    assert expected[0] == 1.0 and expected[10] == 0.5
     assert expected[20] == pytest.approx(0.5 + 0.5 * (2.0 - 1.6 - 2.0701 / 30) / 0.8)
     assert expected[40] == pytest.approx(0.784, abs=1e-3)
     ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
-    # regular speed outranks irregular speed and few gaps in step; the
-    # unresolved clock is left whole
+    # regular speed outranks irregular speed and few gaps in step; on the
+    # unresolved clock a majority in one tick is left whole
     assert got[:10].min() > got[10:20].max()
     assert got[:10].min() > got[40:50].max()
-    np.testing.assert_array_equal(got[30:40], ungraded[30:40])
+    np.testing.assert_array_equal(got[37:40], ungraded[37:40])
+    # without the share the unresolved clock is left whole
+    no_share = CadenceDetector(
+        random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
+    ).fit(frame.drop(columns="all_mode_share"))
+    plain = no_share.detector_scores(frame)["iforest:burst"].to_numpy()
+    np.testing.assert_array_equal(plain[30:40], ungraded[30:40])
 
 
 def test_schedule_evidence_counts_only_beyond_chance():
