@@ -197,7 +197,8 @@ SPREAD_UNCERTAINTY = 1.645 * 1.573 * 0.8
 #: A log-IQR at or past which the lower-quartile gap is under the clock's
 #: resolution (a zero gap counts as 1 ms; quartiles three orders apart): on a
 #: whole-minute clock everyone fast lands here, and the spread says nothing
-#: about regularity, so :data:`REGULARITY_GRADES` leaves such users whole.
+#: about regularity, so :data:`REGULARITY_GRADES` reads such users by
+#: :data:`UNRESOLVED_SHARE_GRADE` instead (leaves them whole without it).
 UNRESOLVED_LOG_IQR = float(np.log(1000.0))
 
 #: Where the spread is unresolved, regularity is read from the share of gaps
@@ -279,6 +280,13 @@ def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
     The one sign flip of the project.
     """
     return -np.asarray(sklearn_scores, dtype=np.float64)
+
+
+def _keep_evidence(score: np.ndarray, share: ArrayLike) -> np.ndarray:
+    """A normalised score with its evidence (the positive part) scaled by
+    ``share`` per row (a grade in [0, 1], or a gate: True keeps it, False
+    drops it); the negative part, a user more typical than the median, stays."""
+    return np.where(score > 0, score * share, score)
 
 
 class CadenceDetector(OutlierMixin, BaseEstimator):
@@ -601,18 +609,18 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             name = f"iforest:{family}"
             if name in out:
                 grade = self._grade(prepared, self.families_[family], full)
-                out[name] = np.where(out[name] > 0, out[name] * grade, out[name])
+                out[name] = _keep_evidence(out[name], grade)
         for family in REGULARITY_GRADES:
             name = f"iforest:{family}"
             if name in out:
                 grade = self._regularity_grade(prepared, family, aux)
-                out[name] = np.where(out[name] > 0, out[name] * grade, out[name])
+                out[name] = _keep_evidence(out[name], grade)
         for family, (columns, least) in SIGNIFICANCE_GATES.items():
             name = f"iforest:{family}"
             logp = [np.nan_to_num(aux[c], nan=0.0) for c in columns if c in aux]
             if name in out and logp:
                 beyond_chance = np.max(logp, axis=0) >= least
-                out[name] = np.where(beyond_chance, out[name], np.minimum(out[name], 0))
+                out[name] = _keep_evidence(out[name], beyond_chance)
         return out
 
     def _regularity_grade(
