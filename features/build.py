@@ -40,7 +40,8 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     (
         "{s}_gap_log_iqr",
         "ln ratio",
-        "ln(q75/q25) of gaps: a spread that breaks do not inflate (≥ 4 gaps)",
+        "ln(q75/q25) of gaps: a spread that breaks do not inflate (≥ 4 gaps; a "
+        "quartile of 0 counts as 1 ms, or the upper one as a clock tick)",
     ),
     (
         "{s}_burstiness",
@@ -129,6 +130,13 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "count",
         "most distinct active minutes in one clock hour (UTC): sustained activity, "
         "which a burst of requests in a few seconds does not fill",
+    ),
+    (
+        "minute_count_dispersion",
+        "ratio",
+        "variance of the events per active clock minute over a zero-truncated "
+        "Poisson count's of the same mean: ≈ 1 memoryless, > 1 piled-up sessions, "
+        "< 1 a steady pace (≥ 10 active minutes, ≥ 1.5 events per active minute)",
     ),
     ("first_action_delay_s", "s", "first event − signup"),
     (
@@ -356,6 +364,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["max_events_hour"] = vol.counts_per_window(ts, groups, vol.HOUR_MS)
     out["max_events_day"] = vol.counts_per_window(ts, groups, vol.DAY_MS)
     out["max_minutes_hour"] = vol.active_minutes_per_hour(ts, groups)
+    out["minute_count_dispersion"] = vol.minute_count_dispersion(ts, groups)
     out["first_action_delay_s"] = (first - sign) / 1000.0
 
     local = tod.local_time_ms(ts, country, groups)
@@ -489,7 +498,7 @@ def _gap_columns(
         f"{stream}_n_gaps": mom.n_gaps,
         f"{stream}_gap_median_s": grouped_quantile(g, gg, 0.5, presorted=True),
         f"{stream}_gap_cv": mom.cv,
-        f"{stream}_gap_log_iqr": _log_iqr(g, gg),
+        f"{stream}_gap_log_iqr": _log_iqr(g, gg, tick_s),
         f"{stream}_burstiness": mom.burstiness,
         f"{stream}_mode_s": mode.mode_s,
         f"{stream}_mode_share": np.where(
@@ -520,12 +529,17 @@ def _rhythm(fit: gp.PeriodFit) -> np.ndarray:
     return np.where(fit.n_in_run >= RHYTHM_MIN_GAPS, out, np.nan)
 
 
-def _log_iqr(g: np.ndarray, groups: Groups) -> np.ndarray:
-    """ln(q75 / q25) of each user's gaps, ascending within users (gaps under 1 ms
-    count as 1 ms; ≥ :data:`SHAPE_MIN_GAPS` gaps)."""
+def _log_iqr(g: np.ndarray, groups: Groups, tick_s: np.ndarray) -> np.ndarray:
+    """ln(q75 / q25) of each user's gaps, ascending within users (≥
+    :data:`SHAPE_MIN_GAPS` gaps). A gap under 1 ms counts as 1 ms; an upper
+    quartile of 0 counts as one tick of the user's clock (``tick_s``): it is
+    only known to lie under it. So a busy user whose gaps are mostly 0 on a
+    clock of whole minutes gets an unresolved spread (ln 60,000), not a
+    perfectly regular 0."""
     q75 = grouped_quantile(g, groups, 0.75, presorted=True)
     q25 = grouped_quantile(g, groups, 0.25, presorted=True)
-    out = np.log(np.maximum(q75, gp.MIN_GAP_S) / np.maximum(q25, gp.MIN_GAP_S))
+    q75 = np.where(q75 < gp.MIN_GAP_S, np.maximum(tick_s, gp.MIN_GAP_S), q75)
+    out = np.log(q75 / np.maximum(q25, gp.MIN_GAP_S))
     return np.where(groups.count() >= SHAPE_MIN_GAPS, out, np.nan)
 
 

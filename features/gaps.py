@@ -350,6 +350,9 @@ def fit_period(
     for _ in range(2):  # least squares on g = m·T, m = max(1, round(g/T))
         m = np.maximum(1.0, np.rint(gr / period[run.codes]))
         period = divide(run.sum(m * gr), run.sum(m * m))
+    # the fit may slide under the least period (gaps of one and two ticks pull
+    # a two-tick candidate to one): a lattice of the clock, not a schedule
+    period = np.where(period >= min_period_s, period, np.nan)
     u = gr / period[run.codes]
     m = np.maximum(1.0, np.rint(u))
     n_run = np.where(np.isfinite(period), run.count(), np.nan)

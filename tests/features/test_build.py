@@ -156,6 +156,83 @@ def test_shares_and_spreads_of_gaps_need_four_gaps():
     assert f.loc[1, "all_mode_s"] == pytest.approx(60)  # the modal gap itself stays
 
 
+def minute_counts(counts, t0=T0):
+    """Times putting ``counts[m]`` events a second apart in minute m."""
+    return np.concatenate(
+        [t0 + m * 60_000 + np.arange(c) * 1000 for m, c in enumerate(counts)]
+    ).astype(np.int64)
+
+
+def test_minute_count_dispersion_by_hand():
+    # counts 1, 3, 1, 3, … in 20 minutes: mean 2, variance 1; the zero-truncated
+    # Poisson count of mean 2 has rate λ = 1.594 and variance 2 · (1 + λ − 2)
+    lam = vol.zero_truncated_rate(np.array([2.0]))[0]
+    assert lam / -np.expm1(-lam) == pytest.approx(2.0, rel=1e-12)
+    assert lam == pytest.approx(1.5936, abs=1e-4)
+    t = minute_counts(np.tile([1, 3], 10))
+    one = Groups(np.zeros(t.size, np.int64), 1)
+    got = vol.minute_count_dispersion(t, one)[0]
+    assert got == pytest.approx(1.0 / (2.0 * (lam - 1.0)), rel=1e-9)
+    assert got == pytest.approx(0.842, abs=1e-3)
+    # a steady 2 a minute: no variance at all
+    t = minute_counts(np.full(20, 2))
+    assert vol.minute_count_dispersion(t, one.subset(np.ones(t.size, bool)))[0] == 0
+    # support: nine active minutes, or about one event a minute, say nothing
+    for counts in (np.tile([1, 3], 5)[:9], np.r_[np.ones(30, int), 2, 3]):
+        t = minute_counts(counts)
+        g = Groups(np.zeros(t.size, np.int64), 1)
+        assert np.isnan(vol.minute_count_dispersion(t, g)[0])
+
+
+def test_minute_count_dispersion_tells_pace_from_piled_up_sessions():
+    # 200 users each: memoryless traffic (≈ 1 by construction of the measure),
+    # a script's gamma gaps of shape 6 (steady: well under 1) and a person's
+    # sessions of 3–10 events seconds apart started at random (piled up: over 1)
+    rng = np.random.default_rng(7)
+    n, span = 200, 3_000 * 60_000
+
+    def disp(per_user):
+        t = np.concatenate(per_user).astype(np.int64)
+        codes = np.repeat(np.arange(n), [len(x) for x in per_user])
+        return vol.minute_count_dispersion(t, Groups(codes, n))
+
+    poisson = disp([np.sort(rng.uniform(0, span, 6_000)) for _ in range(n)])
+    steady = disp(
+        [np.cumsum(rng.gamma(6.0, 20_000 / 6.0, 6_000)) for _ in range(n)]
+    )
+    def sessions():
+        starts = rng.uniform(0, span, 800)
+        size = rng.integers(3, 11, starts.size)
+        return np.sort(
+            np.concatenate(
+                [b + np.cumsum(rng.uniform(1_000, 10_000, k)) for b, k in zip(starts, size)]
+            )
+        )
+
+    piled = disp([sessions() for _ in range(n)])
+    assert abs(np.mean(poisson) - 1.0) < 0.03
+    assert np.max(steady) < 0.35 and np.min(piled) > 1.5
+    # the measure reads minutes: the same on a clock of whole minutes
+    t = np.sort(rng.uniform(0, span, 6_000)).astype(np.int64)
+    g = Groups(np.zeros(t.size, np.int64), 1)
+    coarse = t // 60_000 * 60_000
+    assert vol.minute_count_dispersion(coarse, g)[0] == vol.minute_count_dispersion(
+        t, g
+    )[0]
+
+
+def test_an_upper_quartile_under_the_clock_is_unresolved():
+    # twelve events: ten in one minute, on whole minutes (gaps mostly 0), beside
+    # the same pattern a millisecond apart and a cron job exactly a minute apart
+    minute = [(1, "search", T0 + (i // 10) * 60_000) for i in range(12)]
+    fine = [(2, "search", T0 + 1 + (i // 10) * 60_000) for i in range(12)]
+    cron = [(3, "search", T0 + i * 60_000) for i in range(12)]
+    f = build_features(frame(minute + fine + cron), signups((1, "IT", T0)))
+    assert f.loc[1, "all_gap_log_iqr"] == pytest.approx(np.log(60.0 / 1e-3))
+    assert f.loc[2, "all_gap_log_iqr"] == 0.0  # a ms clock: under 1 ms is 1 ms
+    assert f.loc[3, "all_gap_log_iqr"] == 0.0  # resolved and perfectly regular
+
+
 def test_users_with_events_but_no_signup_get_a_row():
     ev = frame([(9, "call", T0), (9, "call", T0 + 60_000)])
     F = build_features(ev, signups((1, "IT", T0)))

@@ -127,6 +127,21 @@ def test_fit_period_rejects_irregular_example():
     assert fit.rayleigh_p_sidak[0] > 0.1
 
 
+def test_fit_period_stays_above_the_least_period():
+    # a person on a clock of whole minutes: gaps of one, two and three minutes.
+    # The least period is two ticks (120 s); the fit from the two-minute mode
+    # would slide to one minute, where every gap is a whole number of periods
+    # (R = 1) — the clock's lattice, not a schedule
+    t, grp = one_user(60.0 * np.cumsum([0, 2, 1, 2, 2, 1, 3, 2, 1, 2, 2, 1, 2]))
+    g, gg = gp.gaps_of(t, grp)
+    mode = gp.modal_gap(g, gg)
+    assert mode.mode_s[0] == pytest.approx(120)
+    free = gp.fit_period(g, gg, mode.mode_s, min_period_s=0.01)
+    assert free.period_s[0] == pytest.approx(60) and free.rayleigh_r[0] == 1
+    fit = gp.fit_period(g, gg, mode.mode_s, min_period_s=120.0)
+    assert np.isnan(fit.period_s[0]) and np.isnan(fit.rayleigh_r[0])
+
+
 def test_fit_period_survives_missed_beats():
     # a 60 s script that misses about half its beats keeps T = 60, not 120
     rng = np.random.default_rng(1)
