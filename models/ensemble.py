@@ -211,6 +211,15 @@ UNRESOLVED_LOG_IQR = float(np.log(1000.0))
 #: (0.40–0.60: its spam messagers 0.86 / 0.90; 0.30–0.60: AP 0.95 / 0.97).
 UNRESOLVED_SHARE_GRADE: tuple[str, float, float] = ("all_mode_share", 0.35, 0.55)
 
+#: Where the spread is unresolved, the pace of the events per active minute
+#: must be steady too (a share of gaps in one tick is also what a busy
+#: person's piled-up sessions show on a coarse clock): (column, dispersion at
+#: which speed alone is left, dispersion at which the evidence counts in full).
+#: The minute counts' variance over a memoryless process's: power users
+#: 1.1–1.5 (quartiles, every world), burst scrapers 0.35–0.8, spam messagers
+#: 0.2–0.45. A user without the column's support keeps the share's reading.
+UNRESOLVED_PACE_GRADE: tuple[str, float, float] = ("minute_count_dispersion", 1.1, 0.5)
+
 #: Highest normalised LOF score: where a user's neighbours nearly coincide the
 #: local density ratio explodes (seen at 70× the training top 1%), and a few
 #: such people would otherwise head the ranking.
@@ -441,7 +450,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             c
             for f, spec in REGULARITY_GRADES.items()
             if f in self.families_
-            for c in (spec[1], UNRESOLVED_SHARE_GRADE[0])
+            for c in (spec[1], UNRESOLVED_SHARE_GRADE[0], UNRESOLVED_PACE_GRADE[0])
         ]
         # read beside the families' columns, never by a forest (see input_columns_)
         self.aux_columns_ = [c for c in dict.fromkeys(wanted) if c in frame.columns]
@@ -648,6 +657,14 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             share = np.nan_to_num(aux[share_column], nan=0.0)
             in_one = (share - share_speed_only) / (share_full - share_speed_only)
             unresolved = kept + (1.0 - kept) * np.clip(in_one, 0.0, 1.0)
+        pace_column, pace_speed_only, pace_full = UNRESOLVED_PACE_GRADE
+        if pace_column in aux:
+            pace = aux[pace_column]
+            steady = (pace_speed_only - pace) / (pace_speed_only - pace_full)
+            by_pace = kept + (1.0 - kept) * np.clip(steady, 0.0, 1.0)
+            unresolved = np.where(
+                np.isnan(pace), unresolved, np.minimum(unresolved, by_pace)
+            )
         return np.where(spread >= UNRESOLVED_LOG_IQR, unresolved, grade)
 
     def _grade(self, prepared: np.ndarray, family: Mapping[str, int], full: float):

@@ -17,6 +17,7 @@ from models.ensemble import (
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
     SPREAD_UNCERTAINTY,
+    UNRESOLVED_PACE_GRADE,
     UNRESOLVED_SHARE_GRADE,
     CadenceDetector,
     family_spec,
@@ -349,6 +350,49 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     ).fit(frame.drop(columns="all_mode_share"))
     plain = no_share.detector_scores(frame)["iforest:burst"].to_numpy()
     np.testing.assert_array_equal(plain[30:40], ungraded[30:40])
+
+
+def test_unresolved_speed_needs_a_steady_pace():
+    # people as before; forty users busy for 50 minutes on a whole-minute clock
+    # (spread unresolved) with 70% of gaps in one tick — full by the share —
+    # and a pace per minute as steady as a script's (0.3), half-way (0.8), as
+    # piled up as a busy person's (1.3), or without the pace's support (NaN)
+    rng = np.random.default_rng(5)
+    n = 3000
+    minutes = rng.integers(1, 12, n).astype(float)
+    spread = rng.normal(1.8, 0.3, n)
+    gaps = rng.integers(5, 200, n).astype(float)
+    share = rng.uniform(0.05, 0.3, n)
+    pace = rng.uniform(0.6, 1.6, n)
+    busy = slice(0, 40)
+    minutes[busy], spread[busy], gaps[busy], share[busy] = 50.0, 11.0, 900.0, 0.7
+    pace[busy] = np.repeat([0.3, 0.8, 1.3, np.nan], 10)
+    frame = pd.DataFrame(
+        {
+            "max_minutes_hour": minutes,
+            "all_gap_log_iqr": spread,
+            "all_n_gaps": gaps,
+            "all_mode_share": share,
+            "minute_count_dispersion": pace,
+        }
+    )
+    model = CadenceDetector(
+        random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
+    ).fit(frame)
+    assert "minute_count_dispersion" in model.input_columns_
+    assert UNRESOLVED_PACE_GRADE == ("minute_count_dispersion", 1.1, 0.5)
+    # by hand: 0.3 → 1; 0.8 → 0.5 + 0.5 · (1.1 − 0.8) / 0.6 = 0.75; 1.3 → 0.5
+    # (speed alone); no pace → the share's reading, 0.7 ≥ 0.55 → 1
+    expected = np.repeat([1.0, 0.75, 0.5, 1.0], 10)
+    ungraded = forest_score(model, frame, "burst")[busy]
+    got = model.detector_scores(frame)["iforest:burst"].to_numpy()[busy]
+    assert np.all(ungraded > 0)
+    np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
+    # a resolved spread is graded by the spread alone, whatever the pace
+    resolved = frame.assign(minute_count_dispersion=1.5)
+    again = model.detector_scores(resolved)["iforest:burst"].to_numpy()[40:]
+    first = model.detector_scores(frame)["iforest:burst"].to_numpy()[40:]
+    np.testing.assert_array_equal(again, first)
 
 
 def test_schedule_evidence_counts_only_beyond_chance():
