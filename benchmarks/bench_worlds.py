@@ -10,9 +10,11 @@ capture, whole-second and whole-minute clocks, users on other continents, the
 default bots with wider parameters, three times the default share of bots
 (``more_bots``: the 2% budget cannot hold them all, so its recall@2% is at most
 0.4 and AP is the measure), kinds of automation the default sample does not
-make, and all of it at once (``hard``). For each world and seed the default
-detector is fitted on every user (unsupervised, as ``train.py``) and scored
-against the simulator's truth:
+make, all of it at once (``hard``), and that on a whole-minute clock
+(``hard_minutes``) or captured for one day (``hard_one_day``: a daily schedule
+runs once in such a capture, so no timing can show it). For each world and
+seed the default detector is fitted on every user (unsupervised, as
+``train.py``) and scored against the simulator's truth:
 
 - AP: average precision of the score for bots against people;
 - recall@2%: share of the bots inside the 2% budget (the top 2% of scores);

@@ -273,6 +273,16 @@ VARIED_PEOPLE: dict = {
     "one_day_share": 0.20,
 }
 
+#: The hardest mix: varied people, other continents, whole seconds, every kind
+#: of automation with wide ranges.
+_HARD: dict = {
+    **VARIED_PEOPLE,
+    "countries": "world",
+    "clock_ms": 1000,
+    "bot_ranges": "wide",
+    "kinds": ALL_BOT_KINDS,
+}
+
 #: Scenarios of the simulator (``simulate.py --world NAME``): name →
 #: (what differs from the default sample, SimConfig overrides).
 WORLDS: dict[str, tuple[str, dict]] = {
@@ -307,13 +317,15 @@ WORLDS: dict[str, tuple[str, dict]] = {
     ),
     "hard": (
         "varied people, other continents, whole seconds, every kind with wide ranges",
-        {
-            **VARIED_PEOPLE,
-            "countries": "world",
-            "clock_ms": 1000,
-            "bot_ranges": "wide",
-            "kinds": ALL_BOT_KINDS,
-        },
+        _HARD,
+    ),
+    "hard_minutes": (
+        "the hard world on a clock of whole minutes",
+        {**_HARD, "clock_ms": 60_000},
+    ),
+    "hard_one_day": (
+        "the hard world captured for one day",
+        {**_HARD, "capture_days": 1},
     ),
 }
 
