@@ -286,6 +286,17 @@ def test_schedule_evidence_grows_with_the_share_past_the_limit():
     assert np.all(got[30:] <= 0)  # under the limit: no evidence
 
 
+def busy_people(rng, n=3000):
+    """The burst family's columns and its grade's for ``n`` people: active in a
+    few minutes of their busiest hour, gaps as spread as people's."""
+    return {
+        "max_minutes_hour": rng.integers(1, 12, n).astype(float),
+        "all_gap_log_iqr": rng.normal(1.8, 0.3, n),
+        "all_n_gaps": rng.integers(5, 200, n).astype(float),
+        "all_mode_share": rng.uniform(0.05, 0.3, n),
+    }
+
+
 def test_speed_counts_in_full_only_with_regular_gaps():
     # 3,000 people active in a few minutes of their busiest hour, gaps as
     # spread as people's; then five groups of ten busy in 50 minutes: a
@@ -294,23 +305,13 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     # third each with 35%, 45% and 60% of gaps in one tick), and gaps as
     # regular as the scraper's but only six of them
     rng = np.random.default_rng(3)
-    n = 3000
-    minutes = rng.integers(1, 12, n).astype(float)
-    spread = rng.normal(1.8, 0.3, n)
-    gaps = rng.integers(5, 200, n).astype(float)
-    share = rng.uniform(0.05, 0.3, n)
+    columns = busy_people(rng)
+    minutes, spread, gaps, share = columns.values()
     minutes[:50], gaps[:40], gaps[40:50] = 50.0, 900.0, 6.0
     spread[:10], spread[10:20], spread[20:30] = 0.7, 2.1, 1.6
     spread[30:40], spread[40:50] = 11.0, 0.7
     share[30:34], share[34:37], share[37:40] = 0.35, 0.45, 0.60
-    frame = pd.DataFrame(
-        {
-            "max_minutes_hour": minutes,
-            "all_gap_log_iqr": spread,
-            "all_n_gaps": gaps,
-            "all_mode_share": share,
-        }
-    )
+    frame = pd.DataFrame(columns)
     model = CadenceDetector(
         random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
     ).fit(frame)
@@ -358,24 +359,13 @@ def test_unresolved_speed_needs_a_steady_pace():
     # and a pace per minute as steady as a script's (0.3), half-way (0.8), as
     # piled up as a busy person's (1.3), or without the pace's support (NaN)
     rng = np.random.default_rng(5)
-    n = 3000
-    minutes = rng.integers(1, 12, n).astype(float)
-    spread = rng.normal(1.8, 0.3, n)
-    gaps = rng.integers(5, 200, n).astype(float)
-    share = rng.uniform(0.05, 0.3, n)
-    pace = rng.uniform(0.6, 1.6, n)
+    columns = busy_people(rng)
+    minutes, spread, gaps, share = columns.values()
+    pace = rng.uniform(0.6, 1.6, len(minutes))
     busy = slice(0, 40)
     minutes[busy], spread[busy], gaps[busy], share[busy] = 50.0, 11.0, 900.0, 0.7
     pace[busy] = np.repeat([0.3, 0.8, 1.3, np.nan], 10)
-    frame = pd.DataFrame(
-        {
-            "max_minutes_hour": minutes,
-            "all_gap_log_iqr": spread,
-            "all_n_gaps": gaps,
-            "all_mode_share": share,
-            "minute_count_dispersion": pace,
-        }
-    )
+    frame = pd.DataFrame({**columns, "minute_count_dispersion": pace})
     model = CadenceDetector(
         random_state=0, families={"burst": FAMILIES["burst"]}, detectors=("iforest",)
     ).fit(frame)
