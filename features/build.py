@@ -188,6 +188,24 @@ CATALOGUE: list[tuple[str, str, str]] = [
     ),
     ("n_sessions", "count", "sessions: events after ≥ 30 min idle, or a first event"),
     (
+        "single_event_sessions",
+        "count",
+        "sessions that hold one event alone (≥ 30 min idle before and after it)",
+    ),
+    (
+        "single_event_share_lcb",
+        "share",
+        "Wilson 95% lower bound of single_event_sessions / n_sessions: a job "
+        "that wakes, acts once and sleeps (≥ 4 sessions)",
+    ),
+    (
+        "single_event_logp",
+        "-log10 p",
+        "how unlikely that many single-event sessions are for a person: "
+        "−log10 P(Bin(n, 0.3) ≥ k) for k of n sessions (people in the simulator: "
+        "2–4% of sessions; ≥ 4 sessions)",
+    ),
+    (
         "clock_day_share",
         "share",
         "Wilson 95% lower bound of the share of the other session starts (after "
@@ -390,6 +408,13 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["active_run_h"] = sch.longest_active_run_h(ts, groups)
     starts, start_groups = sch.session_starts(ts, groups)
     out["n_sessions"] = start_groups.count()
+    single = sch.single_event_sessions(ts, groups)
+    enough = out["n_sessions"] >= sch.MIN_SESSIONS
+    out["single_event_sessions"] = single
+    out["single_event_share_lcb"] = np.where(
+        enough, sch.share_lower_bound(single, out["n_sessions"]), np.nan
+    )
+    out["single_event_logp"] = sch.single_event_logp(single, out["n_sessions"])
     # a clock of whole minutes leaves an hour 60 phases: chance coincidences
     tick_ms = gp.clock_tick_ms(ts, groups)
     fine_clock = tick_ms < sch.CLOCK_WINDOW_MS

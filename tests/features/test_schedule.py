@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from math import comb
 
 import numpy as np
@@ -203,3 +204,63 @@ def test_active_minutes_per_hour_by_hand():
     # a burst of 50 requests inside one second fills one minute
     ts, g = one_user(T0 + np.arange(50) * 10)
     assert active_minutes_per_hour(ts, g)[0] == 1
+
+
+def test_single_event_sessions_by_hand():
+    # events at 0, 40 min, 41 min, 2 h, 5 h: sessions {0}, {40, 41 min}, {2 h},
+    # {5 h}; a second user's lone event is one session of one event
+    m = 60_000
+    t = np.array([0, 40 * m, 41 * m, 2 * H, 5 * H, 7 * H], dtype=np.int64)
+    g = Groups(np.array([0, 0, 0, 0, 0, 1]), 2)
+    np.testing.assert_array_equal(sch.single_event_sessions(t, g), [3, 1])
+    # 29 minutes of idle do not end a session: all five are one session
+    t = np.arange(5, dtype=np.int64) * 29 * m
+    assert sch.single_event_sessions(*one_user(t))[0] == 0
+
+
+def test_single_event_logp_by_hand_and_against_a_sum_of_terms():
+    k = np.array([6, 3, 8, 40, 2, 3])
+    n = np.array([6, 6, 8, 40, 3, 4])
+    got = sch.single_event_logp(k, n)
+    q = sch.SINGLE_EVENT_CHANCE
+    assert q == 0.3
+    # by hand: 6 of 6 → 0.3⁶; 3 of 6 → 1 − P(0, 1 or 2 of 6)
+    assert got[0] == pytest.approx(-6 * np.log10(0.3))
+    assert got[0] == pytest.approx(3.137, abs=1e-3)
+    below = sum(comb(6, j) * q**j * (1 - q) ** (6 - j) for j in range(3))
+    assert got[1] == pytest.approx(-np.log10(1 - below))
+    for i in (2, 3, 5):
+        p = sum(comb(n[i], j) * q**j * (1 - q) ** (n[i] - j) for j in range(k[i], n[i] + 1))
+        assert got[i] == pytest.approx(-np.log10(p), rel=1e-9)
+    assert np.isnan(got[4])  # three sessions: below the support
+    # deep in the tail the first term carries it: finite, and within the
+    # 1 / (1 − r) factor of the exact sum
+    deep = sch.binomial_log_tail(np.array([900.0]), np.array([1000.0]), 0.1)
+    exact = np.logaddexp.reduce(
+        [
+            math.log(comb(1000, j)) + j * math.log(0.1) + (1000 - j) * math.log(0.9)
+            for j in range(900, 1001)
+        ]
+    )
+    assert np.isfinite(deep[0]) and deep[0] == pytest.approx(exact, rel=1e-6)
+
+
+def test_a_job_that_acts_once_per_wake_beside_people():
+    # a poller: one request every 2 h through one day (12 sessions of one
+    # event); a person: four visits of three searches; a person with two visits
+    m = 60_000
+    poller = T0 + np.arange(12) * 2 * H
+    person = T0 + 8 * H + np.add.outer(np.arange(4) * 3 * H, np.arange(3) * m).ravel()
+    brief = T0 + 9 * H + np.array([0, 2 * m, 5 * H, 5 * H + m])
+    f = build_features(frame({1: poller, 2: person, 3: brief}), signups([1, 2, 3]))
+    assert f.loc[1, "single_event_sessions"] == 12 and f.loc[1, "n_sessions"] == 12
+    assert f.loc[1, "single_event_logp"] == pytest.approx(-12 * np.log10(0.3))
+    assert f.loc[1, "single_event_share_lcb"] == pytest.approx(
+        sch.share_lower_bound(np.array([12]), np.array([12]))[0]
+    )
+    assert f.loc[1, "single_event_share_lcb"] > 0.7
+    assert f.loc[2, "single_event_sessions"] == 0
+    assert f.loc[2, "single_event_share_lcb"] == 0 and f.loc[2, "single_event_logp"] == 0
+    # two visits: no evidence either way
+    assert np.isnan(f.loc[3, "single_event_share_lcb"])
+    assert np.isnan(f.loc[3, "single_event_logp"])
