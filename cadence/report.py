@@ -114,6 +114,7 @@ RASTER_FEATURES = (
     "max_events_hour",
     "max_events_day",
     "events_per_active_day",
+    "single_event_share_lcb",
 )
 LAG_FEATURES = ("lag_mode_share_lcb",)
 

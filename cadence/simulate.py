@@ -87,14 +87,14 @@ KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
         "all_gap_log_iqr",
         "all_mode_share",
     ),
-    "periodic": (*_RHYTHM, *_REST),
-    "low_and_slow": (*_RHYTHM, *_REST),
+    "periodic": (*_RHYTHM, *_REST, "single_event_share_lcb"),
+    "low_and_slow": (*_RHYTHM, *_REST, "single_event_share_lcb"),
     # its searches are a Poisson stream around the clock, for hours to days:
     # it never rests, as round_the_clock traffic does
     "harvester": ("lag_mode_share_lcb", *_REST),
     "spam_messager": (*_RHYTHM, *_VOLUME),
     "round_the_clock": (*_REST, "night_share_lcb"),
-    "wall_clock": ("clock_day_share", "clock_hour_share"),
+    "wall_clock": ("clock_day_share", "clock_hour_share", "single_event_share_lcb"),
     "drifting_period": _RHYTHM,
     "heavy_jitter": (*_RHYTHM, *_REST),
     "farm": (*_REST, "night_share_lcb", *_VOLUME, "events_per_active_day"),

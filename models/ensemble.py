@@ -86,6 +86,9 @@ FAMILIES: dict[str, dict[str, int]] = {
     "coupling": {
         "lag_mode_share_lcb": +1,
     },
+    "visits": {
+        "single_event_share_lcb": +1,
+    },
 }
 
 #: Default detector weights (others weigh 1), chosen by the worst world of
@@ -118,6 +121,7 @@ SPECIFICITY: tuple[str, ...] = (
     "rhythm",
     "burst",
     "rest",
+    "visits",
     "clock",
     "intensity",
     "volume",
@@ -166,6 +170,7 @@ GRADED_FAMILIES: dict[str, float] = {"schedule": 2.0}
 SIGNIFICANCE_GATES: dict[str, tuple[tuple[str, ...], float]] = {
     "schedule": (("clock_day_logp", "clock_hour_logp"), 3.0),
     "coupling": (("lag_mode_chance_logp",), 3.0),
+    "visits": (("single_event_logp",), 3.0),
 }
 
 #: Families whose evidence is speed unless the gaps are regular ("regular
@@ -227,7 +232,16 @@ LOF_CAP = 1.5
 
 #: Families by feature set, for ``train.py --features``.
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
-    "all": ("rhythm", "burst", "intensity", "clock", "rest", "schedule", "coupling"),
+    "all": (
+        "rhythm",
+        "burst",
+        "intensity",
+        "clock",
+        "rest",
+        "schedule",
+        "coupling",
+        "visits",
+    ),
     "volume": ("volume",),
     "gaps": ("rhythm", "coupling"),
     "volume+gaps": ("volume", "rhythm", "coupling"),

@@ -39,6 +39,7 @@ LABELS: dict[str, str] = {
     "clock_day_share": "sessions starting at the same time of day",
     "clock_hour_share": "sessions starting at the same second of the hour",
     "lag_mode_share_lcb": "search→call lags at the same length",
+    "single_event_share_lcb": "sessions of one event alone",
 }
 
 
@@ -236,6 +237,15 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
             + " of its "
             + count(r["n_sessions"].to_numpy())
             + " sessions start at the same minute and second of the hour (± 30 s)"
+        ),
+    ),
+    "single_event_share_lcb": (
+        ("single_event_sessions", "n_sessions"),
+        lambda r, t: (
+            count(r["single_event_sessions"].to_numpy())
+            + " of its "
+            + count(r["n_sessions"].to_numpy())
+            + " sessions are one event alone (30 min idle before and after)"
         ),
     ),
     "lag_mode_share_lcb": (

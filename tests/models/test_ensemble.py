@@ -411,3 +411,29 @@ def test_schedule_evidence_counts_only_beyond_chance():
     # a model that gates needs the columns to score
     with pytest.raises(ValueError, match="clock_day_logp"):
         with_gate.score_samples(shares)
+
+
+def test_single_event_visits_count_only_beyond_chance():
+    # people with a few single-event sessions; ten pollers whose every one of
+    # 12 sessions is a single event (p = 0.3¹² under the chance level), and ten
+    # users with the same share bound from fewer sessions that chance explains
+    rng = np.random.default_rng(6)
+    n = 3000
+    share = rng.uniform(0, 0.2, n)
+    logp = rng.uniform(0, 1.0, n)
+    share[:20] = 0.6
+    logp[:10], logp[10:20] = 12 * -np.log10(0.3), 2.0
+    frame = pd.DataFrame({"single_event_share_lcb": share, "single_event_logp": logp})
+    columns, least = SIGNIFICANCE_GATES["visits"]
+    assert columns == ("single_event_logp",) and least == 3.0
+    model = CadenceDetector(random_state=0).fit(frame)
+    assert list(model.families_) == ["visits"]
+    assert model.input_columns_ == ["single_event_share_lcb", "single_event_logp"]
+    ungated = forest_score(model, frame, "visits")
+    got = model.detector_scores(frame)["iforest:visits"].to_numpy()
+    beyond = logp >= least
+    np.testing.assert_array_equal(got[beyond], ungated[beyond])
+    np.testing.assert_array_equal(got[~beyond], np.minimum(ungated[~beyond], 0))
+    # the forest alone cannot tell them apart; the gate does
+    assert ungated[10:20].min() > 0.5 and got[10:20].max() == 0
+    assert got[:10].min() > 0.5
