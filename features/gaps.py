@@ -290,6 +290,7 @@ def fit_period(
     max_period_s: float = 4 * 3600.0,
     max_multiple: int = 20,
     min_gaps: int = 3,
+    tick_s: float | np.ndarray = 0.0,
 ) -> PeriodFit:
     """Fit a base period T that survives missed beats, and test it.
 
@@ -307,7 +308,11 @@ def fit_period(
        the larger period on ties (R within 1e-6).
     3. T is refined by least squares on g = m·T with m = max(1, round(g/T)), twice.
     4. At T, over the in-run gaps: Rayleigh R, Z = nR²
-       and p (:func:`rayleigh_pvalue`); Šidák-corrected for K candidates,
+       and p (:func:`rayleigh_pvalue`), at least (T / tick)^(1 − n) where the
+       clock that wrote the times ticks in ``tick_s`` (0: no floor): on such
+       a clock the gaps fold to T / tick phases only, and chance puts n of
+       them on one phase that often (two ticks: one in 2^(n − 1)); then
+       Šidák-corrected for K candidates,
        p_K = 1 − (1 − p)^K; the miss probability by maximum likelihood,
        p_miss = 1 − 1/mean(m) (m geometric with P(m = 1) = 1 − p_miss); by the
        method of moments of the Q&A in the references, q = E[(g−ḡ)³]/ḡ³,
@@ -359,6 +364,10 @@ def fit_period(
     resid = u - m  # the gap's offset from m periods, in periods
     r = mean_resultant(u, run)
     p = rayleigh_pvalue(r, n_run)
+    phases = divide(period, np.broadcast_to(np.asarray(tick_s, dtype=np.float64), period.shape))
+    lattice = np.isfinite(phases) & (phases > 0)
+    floor = np.exp((1.0 - n_run[lattice]) * np.log(np.maximum(phases[lattice], 1.0)))
+    p[lattice] = np.maximum(p[lattice], floor)
     k_tried = np.maximum(tried, 1)
     p_sidak = -np.expm1(k_tried * np.log1p(-np.minimum(p, 1 - 1e-16)))
     rmean = run.mean(resid)

@@ -142,6 +142,28 @@ def test_fit_period_stays_above_the_least_period():
     assert np.isnan(fit.period_s[0]) and np.isnan(fit.rayleigh_r[0])
 
 
+def test_a_period_of_two_ticks_is_no_evidence_from_a_few_gaps():
+    # a person's app retries on a whole-second clock: eight gaps of 2, 4 or 6 s.
+    # At T = 2 s (two ticks) every gap folds to phase 0 — but on that clock a
+    # gap has only two phases, and chance puts all eight on one with p = 2⁻⁷
+    t, grp = one_user(np.cumsum([0, 2, 4, 2, 2, 6, 2, 4, 2.0]))
+    g, gg = gp.gaps_of(t, grp)
+    mode = gp.modal_gap(g, gg)
+    free = gp.fit_period(g, gg, mode.mode_s, min_period_s=2.0)
+    on_clock = gp.fit_period(g, gg, mode.mode_s, min_period_s=2.0, tick_s=1.0)
+    assert free.period_s[0] == on_clock.period_s[0] == pytest.approx(2.0)
+    assert free.rayleigh_r[0] == pytest.approx(1.0)
+    assert free.rayleigh_p[0] < 1e-4  # the continuous test: "certain"
+    assert on_clock.rayleigh_p[0] == pytest.approx(2.0**-7)
+    # a script at 60 ticks keeps its evidence: the floor 60⁻⁷ is far below
+    t, grp = one_user(60.0 * np.arange(9))
+    g, gg = gp.gaps_of(t, grp)
+    mode = gp.modal_gap(g, gg)
+    fit = gp.fit_period(g, gg, mode.mode_s, min_period_s=2.0, tick_s=1.0)
+    plain = gp.fit_period(g, gg, mode.mode_s, min_period_s=2.0)
+    assert fit.rayleigh_p[0] == plain.rayleigh_p[0] < 1e-4
+
+
 def test_fit_period_survives_missed_beats():
     # a 60 s script that misses about half its beats keeps T = 60, not 120
     rng = np.random.default_rng(1)
