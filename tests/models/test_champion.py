@@ -49,9 +49,10 @@ def test_alias_moves_for_a_retrain_not_for_other_data(tmp_path, small_dir, capsy
     from cadence.simulate import simulate, world_config, write_logs
 
     other = tmp_path / "other"
-    # other data: another clock (whole minutes) and other automation shares
+    # other data: another clock (whole minutes), other people, other kinds and
+    # shares of automation
     write_logs(
-        simulate(world_config("whole_minutes", users=3000, bot_share=0.05, seed=8)),
+        simulate(world_config("hard_minutes", users=3000, bot_share=0.05, seed=8)),
         other,
     )
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"

@@ -17,6 +17,7 @@ from models.ensemble import (
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
     SPREAD_UNCERTAINTY,
+    STRENGTH_GRADES,
     UNRESOLVED_PACE_GRADE,
     UNRESOLVED_SHARE_GRADE,
     CadenceDetector,
@@ -437,3 +438,38 @@ def test_single_event_visits_count_only_beyond_chance():
     # the forest alone cannot tell them apart; the gate does
     assert ungated[10:20].min() > 0.5 and got[10:20].max() == 0
     assert got[:10].min() > 0.5
+
+
+def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
+    # 3,000 users mostly without a rhythm; then ten each: a script (R² 0.9), a
+    # power user whose session gaps fold to a weak but significant rhythm
+    # (R² 0.12, gaps spread, few at one length), regular gaps without a
+    # rhythm, and a weak rhythm with 45% of gaps at one length
+    rng = np.random.default_rng(8)
+    n = 3000
+    rhythm = np.where(rng.random(n) < 0.02, rng.uniform(0, 0.05, n), np.nan)
+    spread = rng.normal(1.9, 0.3, n)
+    share = rng.uniform(0.05, 0.3, n)
+    rhythm[:10], rhythm[10:20], rhythm[20:30], rhythm[30:40] = 0.9, 0.12, np.nan, 0.1
+    spread[:10], spread[10:20], spread[20:30], spread[30:40] = 0.4, 2.3, 0.5, 2.5
+    share[:10], share[10:20], share[20:30], share[30:40] = 0.9, 0.1, 0.5, 0.45
+    frame = pd.DataFrame(
+        {"all_rhythm": rhythm, "all_gap_log_iqr": spread, "all_mode_share": share}
+    )
+    model = CadenceDetector(
+        random_state=0,
+        families={"rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}},
+        detectors=("iforest",),
+    ).fit(frame)
+    assert STRENGTH_GRADES == {"rhythm": 0.5}
+    # by hand: the best of R² / 0.5, (2.0 − spread) / 0.8 and (share − 0.35) / 0.2
+    # script: 1; power user: max(0.24, 0, 0) = 0.24; regular gaps: max(0, 1,
+    # 0.75) = 1; weak rhythm, 45% at one length: max(0.2, 0, 0.5) = 0.5
+    expected = np.repeat([1.0, 0.24, 1.0, 0.5], 10)
+    ungraded = forest_score(model, frame, "rhythm")[:40]
+    got = model.detector_scores(frame)["iforest:rhythm"].to_numpy()[:40]
+    assert np.all(ungraded > 0)
+    np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
+    # the forest takes the weak rhythm for evidence (most users have none);
+    # the grade leaves a quarter of it
+    assert ungraded[10:20].min() > 0.5 and got[10:20].max() < 0.25
