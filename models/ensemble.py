@@ -325,6 +325,15 @@ def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
     return -np.asarray(sklearn_scores, dtype=np.float64)
 
 
+def _share_reading(share: np.ndarray) -> np.ndarray:
+    """How far a share of gaps at the modal gap goes from what speed alone
+    shows to what counts in full (:data:`UNRESOLVED_SHARE_GRADE`), in [0, 1];
+    0 where it is missing."""
+    _, speed_only, full = UNRESOLVED_SHARE_GRADE
+    in_one = (np.nan_to_num(share, nan=0.0) - speed_only) / (full - speed_only)
+    return np.clip(in_one, 0.0, 1.0)
+
+
 def _keep_evidence(score: np.ndarray, share: ArrayLike) -> np.ndarray:
     """A normalised score with its evidence (the positive part) scaled by
     ``share`` per row (a grade in [0, 1], or a gate: True keeps it, False
@@ -690,12 +699,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             bound = spread + SPREAD_UNCERTAINTY / np.sqrt(n)
         regular = np.clip((speed_only - bound) / (speed_only - full), 0.0, 1.0)
         grade = kept + (1.0 - kept) * np.nan_to_num(regular, nan=0.0)
-        share_column, share_speed_only, share_full = UNRESOLVED_SHARE_GRADE
+        share_column = UNRESOLVED_SHARE_GRADE[0]
         unresolved = 1.0
         if share_column in aux:
-            share = np.nan_to_num(aux[share_column], nan=0.0)
-            in_one = (share - share_speed_only) / (share_full - share_speed_only)
-            unresolved = kept + (1.0 - kept) * np.clip(in_one, 0.0, 1.0)
+            unresolved = kept + (1.0 - kept) * _share_reading(aux[share_column])
         pace_column, pace_speed_only, pace_full = UNRESOLVED_PACE_GRADE
         if pace_column in aux:
             pace = aux[pace_column]
@@ -727,11 +734,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         if spread_column in present:
             spread = np.nan_to_num(column(spread_column), nan=speed_only)
             grades.append(np.clip((speed_only - spread) / (speed_only - full), 0, 1))
-        share_column, share_speed_only, share_full = UNRESOLVED_SHARE_GRADE
-        if share_column in present:
-            share = np.nan_to_num(column(share_column), nan=0.0)
-            in_one = (share - share_speed_only) / (share_full - share_speed_only)
-            grades.append(np.clip(in_one, 0.0, 1.0))
+        if UNRESOLVED_SHARE_GRADE[0] in present:
+            grades.append(_share_reading(column(UNRESOLVED_SHARE_GRADE[0])))
         if not grades:
             return np.ones(len(prepared))
         return np.maximum.reduce(grades)
