@@ -202,7 +202,7 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "single_event_logp",
         "-log10 p",
         "how unlikely that many single-event sessions are for a person: "
-        "−log10 P(Bin(n, 0.3) ≥ k) for k of n sessions (people in the simulator: "
+        "−log10 P(Bin(n, 0.25) ≥ k) for k of n sessions (people in the simulator: "
         "2–4% of sessions; ≥ 4 sessions)",
     ),
     (

@@ -168,7 +168,7 @@ GRADED_FAMILIES: dict[str, float] = {"schedule": 2.0}
 #: jobs unchanged; coupling gate then: one_day 0.86 / 0.80 → 0.88 / 0.82,
 #: hard's harvesters 0.85 → 0.90, every other world the same or better. The
 #: visits family came with its gate (single-event sessions: people in the
-#: simulator 2–4% of sessions, a chance level of 30% assumed): one_day 0.90 /
+#: simulator 2–4% of sessions, a chance level of 25% assumed): one_day 0.90 /
 #: 0.84 → 0.94 / 0.88, every other world the same or better; ungated (its
 #: share alone) it let in people with a few short visits (varied_people's
 #: burst scrapers 0.72, hard's harvesters 0.77).

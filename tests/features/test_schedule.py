@@ -223,10 +223,11 @@ def test_single_event_logp_by_hand_and_against_a_sum_of_terms():
     n = np.array([6, 6, 8, 40, 3, 4])
     got = sch.single_event_logp(k, n)
     q = sch.SINGLE_EVENT_CHANCE
-    assert q == 0.3
-    # by hand: 6 of 6 → 0.3⁶; 3 of 6 → 1 − P(0, 1 or 2 of 6)
-    assert got[0] == pytest.approx(-6 * np.log10(0.3))
-    assert got[0] == pytest.approx(3.137, abs=1e-3)
+    assert q == 0.25
+    # by hand: 6 of 6 → 0.25⁶; 3 of 6 → 1 − P(0, 1 or 2 of 6) = 1 − 0.8306
+    assert got[0] == pytest.approx(-6 * np.log10(0.25))
+    assert got[0] == pytest.approx(3.612, abs=1e-3)
+    assert got[1] == pytest.approx(-np.log10(1 - 0.830566), abs=1e-5)
     below = sum(comb(6, j) * q**j * (1 - q) ** (6 - j) for j in range(3))
     assert got[1] == pytest.approx(-np.log10(1 - below))
     for i in (2, 3, 5):
@@ -254,7 +255,7 @@ def test_a_job_that_acts_once_per_wake_beside_people():
     brief = T0 + 9 * H + np.array([0, 2 * m, 5 * H, 5 * H + m])
     f = build_features(frame({1: poller, 2: person, 3: brief}), signups([1, 2, 3]))
     assert f.loc[1, "single_event_sessions"] == 12 and f.loc[1, "n_sessions"] == 12
-    assert f.loc[1, "single_event_logp"] == pytest.approx(-12 * np.log10(0.3))
+    assert f.loc[1, "single_event_logp"] == pytest.approx(-12 * np.log10(0.25))
     assert f.loc[1, "single_event_share_lcb"] == pytest.approx(
         sch.share_lower_bound(np.array([12]), np.array([12]))[0]
     )

@@ -416,14 +416,14 @@ def test_schedule_evidence_counts_only_beyond_chance():
 
 def test_single_event_visits_count_only_beyond_chance():
     # people with a few single-event sessions; ten pollers whose every one of
-    # 12 sessions is a single event (p = 0.3¹² under the chance level), and ten
+    # 12 sessions is a single event (p = 0.25¹² under the chance level), and ten
     # users with the same share bound from fewer sessions that chance explains
     rng = np.random.default_rng(6)
     n = 3000
     share = rng.uniform(0, 0.2, n)
     logp = rng.uniform(0, 1.0, n)
     share[:20] = 0.6
-    logp[:10], logp[10:20] = 12 * -np.log10(0.3), 2.0
+    logp[:10], logp[10:20] = 12 * -np.log10(0.25), 2.0
     frame = pd.DataFrame({"single_event_share_lcb": share, "single_event_logp": logp})
     columns, least = SIGNIFICANCE_GATES["visits"]
     assert columns == ("single_event_logp",) and least == 3.0
