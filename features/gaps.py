@@ -364,8 +364,8 @@ def fit_period(
     resid = u - m  # the gap's offset from m periods, in periods
     r = mean_resultant(u, run)
     p = rayleigh_pvalue(r, n_run)
-    phases = divide(period, np.broadcast_to(np.asarray(tick_s, dtype=np.float64), period.shape))
-    lattice = np.isfinite(phases) & (phases > 0)
+    phases = divide(period, tick_s)  # NaN without a tick (0) or a period
+    lattice = np.isfinite(phases)
     floor = np.exp((1.0 - n_run[lattice]) * np.log(np.maximum(phases[lattice], 1.0)))
     p[lattice] = np.maximum(p[lattice], floor)
     k_tried = np.maximum(tried, 1)

@@ -140,11 +140,20 @@ def session_starts(
     """Times of the events that start a session (first event of a user, or
     after a gap of at least ``gap_ms``) and their users."""
     ts = np.asarray(ts_ms, dtype=np.int64)
+    start = session_start_mask(ts, groups, gap_ms)
+    return ts[start], Groups(groups.codes[start], groups.n)
+
+
+def session_start_mask(
+    ts_ms: np.ndarray, groups: Groups, gap_ms: int = SESSION_GAP_MS
+) -> np.ndarray:
+    """True for each event that starts a session: a user's first, or one after
+    at least ``gap_ms`` idle."""
+    ts = np.asarray(ts_ms, dtype=np.int64)
     codes = groups.codes
     if ts.size == 0:
-        return ts, Groups(codes, groups.n)
-    start = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= gap_ms)]
-    return ts[start], Groups(codes[start], groups.n)
+        return np.zeros(0, dtype=bool)
+    return np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= gap_ms)]
 
 
 def clock_share(
@@ -266,11 +275,9 @@ def single_event_sessions(
     Events at 0, 40 min, 41 min, 2 h, 5 h → sessions {0}, {40, 41 min}, {2 h},
     {5 h} → 3.
     """
-    ts = np.asarray(ts_ms, dtype=np.int64)
-    codes = groups.codes
-    if ts.size == 0:
+    start = session_start_mask(ts_ms, groups, gap_ms)
+    if start.size == 0:
         return np.zeros(groups.n)
-    start = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= gap_ms)]
     end = np.r_[start[1:], True]  # the next event starts a session
     return groups.sum(start & end)
 

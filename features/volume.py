@@ -31,6 +31,21 @@ def tenure_days(signup_ms: np.ndarray, last_ms: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(tenure), tenure, 1.0)
 
 
+def window_runs(
+    ts_ms: np.ndarray, groups: Groups, window_ms: int
+) -> tuple[np.ndarray, np.ndarray, Groups]:
+    """Each user's events by calendar window (UTC buckets of ``window_ms``)
+    that holds any: the index of the window's first event, its event count,
+    and the windows' users (runs of equal user and window are contiguous
+    because times are sorted within users)."""
+    bucket = np.floor_divide(ts_ms, window_ms)
+    codes = groups.codes
+    new = np.r_[True, (codes[1:] != codes[:-1]) | (bucket[1:] != bucket[:-1])]
+    first = np.flatnonzero(new[: groups.size])
+    count = np.diff(np.r_[first, groups.size]).astype(np.float64)
+    return first, count, Groups(codes[first], groups.n)
+
+
 def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.ndarray:
     """For each user, the most events in any one calendar window (UTC).
 
@@ -43,18 +58,8 @@ def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.n
     """
     if groups.size == 0:
         return np.zeros(groups.n)
-    bucket = np.floor_divide(ts_ms, window_ms)
-    # runs of equal (user, bucket) are contiguous because times are sorted
-    new = np.r_[
-        True, (groups.codes[1:] != groups.codes[:-1]) | (bucket[1:] != bucket[:-1])
-    ]
-    starts = np.flatnonzero(new)
-    run_len = np.diff(np.r_[starts, groups.size]).astype(np.float64)
-    out = np.zeros(groups.n)
-    if starts.size:
-        runs = Groups(groups.codes[starts], groups.n)
-        out = np.nan_to_num(runs.max(run_len), nan=0.0)
-    return out
+    _, count, windows = window_runs(ts_ms, groups, window_ms)
+    return np.nan_to_num(windows.max(count), nan=0.0)
 
 
 def active_minutes_per_hour(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
@@ -67,12 +72,10 @@ def active_minutes_per_hour(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     Events at 10:05:01, 10:05:40, 10:17:00, 11:00:00 → minutes 05 and 17 of hour
     10 → 2.
     """
-    minute = np.floor_divide(ts_ms, 60_000)
-    codes = groups.codes
-    if minute.size == 0:
+    if groups.size == 0:
         return np.zeros(groups.n)
-    new = np.r_[True, (codes[1:] != codes[:-1]) | (minute[1:] != minute[:-1])]
-    return counts_per_window(ts_ms[new], groups.subset(new), HOUR_MS)
+    first, _, minutes = window_runs(ts_ms, groups, 60_000)
+    return counts_per_window(ts_ms[first], minutes, HOUR_MS)
 
 
 #: Active minutes, and events per active minute, that
@@ -102,12 +105,7 @@ def minute_count_dispersion(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     out = np.full(groups.n, np.nan)
     if groups.size == 0:
         return out
-    minute = np.floor_divide(ts_ms, 60_000)
-    codes = groups.codes
-    new = np.r_[True, (codes[1:] != codes[:-1]) | (minute[1:] != minute[:-1])]
-    starts = np.flatnonzero(new)
-    count = np.diff(np.r_[starts, groups.size]).astype(np.float64)
-    minutes = Groups(codes[starts], groups.n)
+    _, count, minutes = window_runs(ts_ms, groups, 60_000)
     mean = minutes.mean(count)
     variance = np.maximum(minutes.mean(count**2) - mean**2, 0.0)
     ok = (minutes.count() >= DISPERSION_MIN_MINUTES) & (mean >= DISPERSION_MIN_MEAN)

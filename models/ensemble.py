@@ -325,6 +325,14 @@ def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
     return -np.asarray(sklearn_scores, dtype=np.float64)
 
 
+def _spread_reading(spread: np.ndarray, speed_only: float, full: float) -> np.ndarray:
+    """How far a gap spread (log-IQR) goes from what speed alone shows
+    (``speed_only``) to what counts in full (``full``, narrower), in [0, 1];
+    0 where it is missing."""
+    regular = (speed_only - np.nan_to_num(spread, nan=speed_only)) / (speed_only - full)
+    return np.clip(regular, 0.0, 1.0)
+
+
 def _share_reading(share: np.ndarray) -> np.ndarray:
     """How far a share of gaps at the modal gap goes from what speed alone
     shows to what counts in full (:data:`UNRESOLVED_SHARE_GRADE`), in [0, 1];
@@ -697,8 +705,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         if support in aux:
             n = np.maximum(np.nan_to_num(aux[support], nan=1.0), 1.0)
             bound = spread + SPREAD_UNCERTAINTY / np.sqrt(n)
-        regular = np.clip((speed_only - bound) / (speed_only - full), 0.0, 1.0)
-        grade = kept + (1.0 - kept) * np.nan_to_num(regular, nan=0.0)
+        grade = kept + (1.0 - kept) * _spread_reading(bound, speed_only, full)
         share_column = UNRESOLVED_SHARE_GRADE[0]
         unresolved = 1.0
         if share_column in aux:
@@ -732,8 +739,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             grades.append(np.clip(np.nan_to_num(best, nan=0.0) / strong, 0.0, 1.0))
         spread_column, _, speed_only, full, _ = REGULARITY_GRADES["burst"]
         if spread_column in present:
-            spread = np.nan_to_num(column(spread_column), nan=speed_only)
-            grades.append(np.clip((speed_only - spread) / (speed_only - full), 0, 1))
+            grades.append(_spread_reading(column(spread_column), speed_only, full))
         if UNRESOLVED_SHARE_GRADE[0] in present:
             grades.append(_share_reading(column(UNRESOLVED_SHARE_GRADE[0])))
         if not grades:
