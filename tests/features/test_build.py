@@ -197,15 +197,17 @@ def test_minute_count_dispersion_tells_pace_from_piled_up_sessions():
         return vol.minute_count_dispersion(t, Groups(codes, n))
 
     poisson = disp([np.sort(rng.uniform(0, span, 6_000)) for _ in range(n)])
-    steady = disp(
-        [np.cumsum(rng.gamma(6.0, 20_000 / 6.0, 6_000)) for _ in range(n)]
-    )
+    steady = disp([np.cumsum(rng.gamma(6.0, 20_000 / 6.0, 6_000)) for _ in range(n)])
+
     def sessions():
         starts = rng.uniform(0, span, 800)
         size = rng.integers(3, 11, starts.size)
         return np.sort(
             np.concatenate(
-                [b + np.cumsum(rng.uniform(1_000, 10_000, k)) for b, k in zip(starts, size)]
+                [
+                    b + np.cumsum(rng.uniform(1_000, 10_000, k))
+                    for b, k in zip(starts, size, strict=True)
+                ]
             )
         )
 
@@ -216,9 +218,10 @@ def test_minute_count_dispersion_tells_pace_from_piled_up_sessions():
     t = np.sort(rng.uniform(0, span, 6_000)).astype(np.int64)
     g = Groups(np.zeros(t.size, np.int64), 1)
     coarse = t // 60_000 * 60_000
-    assert vol.minute_count_dispersion(coarse, g)[0] == vol.minute_count_dispersion(
-        t, g
-    )[0]
+    assert (
+        vol.minute_count_dispersion(coarse, g)[0]
+        == vol.minute_count_dispersion(t, g)[0]
+    )
 
 
 def test_an_upper_quartile_under_the_clock_is_unresolved():

@@ -231,7 +231,9 @@ def test_single_event_logp_by_hand_and_against_a_sum_of_terms():
     below = sum(comb(6, j) * q**j * (1 - q) ** (6 - j) for j in range(3))
     assert got[1] == pytest.approx(-np.log10(1 - below))
     for i in (2, 3, 5):
-        p = sum(comb(n[i], j) * q**j * (1 - q) ** (n[i] - j) for j in range(k[i], n[i] + 1))
+        p = sum(
+            comb(n[i], j) * q**j * (1 - q) ** (n[i] - j) for j in range(k[i], n[i] + 1)
+        )
         assert got[i] == pytest.approx(-np.log10(p), rel=1e-9)
     assert np.isnan(got[4])  # three sessions: below the support
     # deep in the tail the first term carries it: finite, and within the
@@ -261,7 +263,9 @@ def test_a_job_that_acts_once_per_wake_beside_people():
     )
     assert f.loc[1, "single_event_share_lcb"] > 0.7
     assert f.loc[2, "single_event_sessions"] == 0
-    assert f.loc[2, "single_event_share_lcb"] == 0 and f.loc[2, "single_event_logp"] == 0
+    assert (
+        f.loc[2, "single_event_share_lcb"] == 0 and f.loc[2, "single_event_logp"] == 0
+    )
     # two visits: no evidence either way
     assert np.isnan(f.loc[3, "single_event_share_lcb"])
     assert np.isnan(f.loc[3, "single_event_logp"])

@@ -458,7 +458,9 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     )
     model = CadenceDetector(
         random_state=0,
-        families={"rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}},
+        families={
+            "rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}
+        },
         detectors=("iforest",),
     ).fit(frame)
     assert STRENGTH_GRADES == {"rhythm": 0.5}
