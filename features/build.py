@@ -72,7 +72,7 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     (
         "{s}_rayleigh_r",
         "[0, 1]",
-        "R = |mean exp(2πi·(g mod T)/T)| over in-run gaps (g ≤ 20T)",
+        "R = |mean exp(2πi·(g mod T)/T)| over in-run gaps (T/2 ≤ g ≤ 20T)",
     ),
     (
         "{s}_rayleigh_r2",
@@ -90,7 +90,7 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
         "rhythm strength: unbiased R² at T where the Rayleigh test is significant "
         "(p < 0.001), else 0; ≥ 7 in-run gaps",
     ),
-    ("{s}_run_share", "share", "share of gaps that are in-run (g ≤ 20T)"),
+    ("{s}_run_share", "share", "share of gaps that are in-run (T/2 ≤ g ≤ 20T)"),
     (
         "{s}_p_miss",
         "probability",

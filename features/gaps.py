@@ -280,6 +280,13 @@ def clock_tick_ms(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     return out
 
 
+#: A gap shorter than this share of the period is no beat of it: a repeat
+#: inside one tick of the clock (a zero gap) or a second event of one run.
+#: Folded at any period a zero gap lands on phase 0, in step with every
+#: beat, so a bursty user's piled-up gaps would read as a schedule.
+BEAT_FLOOR = 0.5
+
+
 def fit_period(
     gaps_s: np.ndarray,
     groups: Groups,
@@ -303,10 +310,13 @@ def fit_period(
        :func:`clock_tick_ms`: on whole-second timestamps every gap is a whole
        number of seconds, so a candidate of 1 s or ½ s folds any gaps to R = 1).
     2. Only *in-run* gaps are used: those up to ``max_multiple`` modal gaps
-       (longer ones are breaks between runs, not misses). Each candidate is
-       scored by the Rayleigh R of the in-run gaps folded at it; the best R wins,
-       the larger period on ties (R within 1e-6).
-    3. T is refined by least squares on g = m·T with m = max(1, round(g/T)), twice.
+       (longer ones are breaks between runs, not misses) and at least
+       :data:`BEAT_FLOOR` of the period tried (shorter ones are no beat of it:
+       a zero gap folds to phase 0 at any period). Each candidate is scored by
+       the Rayleigh R of the in-run gaps folded at it; the best R wins, the
+       larger period on ties (R within 1e-6).
+    3. T is refined by least squares on g = m·T with m = max(1, round(g/T)), twice
+       (over the gaps still at least half of T).
     4. At T, over the in-run gaps: Rayleigh R, Z = nR²
        and p (:func:`rayleigh_pvalue`), at least (T / tick)^(1 − n) where the
        clock that wrote the times ticks in ``tick_s`` (0: no floor): on such
@@ -346,18 +356,25 @@ def fit_period(
     for k in divisors:
         cand = mode / k
         valid = np.isfinite(cand) & (cand >= min_period_s) & (cand <= max_period_s)
-        r = mean_resultant(k * cycles, run)
+        beats = k * cycles >= BEAT_FLOOR
+        r = mean_resultant(k * cycles[beats], run.subset(beats))
         # R is good to ~1e-7 (float32 phases): nearer than 1e-6 is a tie
         better = valid & np.isfinite(r) & (r > best_r + 1e-6)
         best_r = np.where(better, r, best_r)
         period = np.where(better, cand, period)
         tried += valid
     for _ in range(2):  # least squares on g = m·T, m = max(1, round(g/T))
-        m = np.maximum(1.0, np.rint(gr / period[run.codes]))
-        period = divide(run.sum(m * gr), run.sum(m * m))
+        fold = gr / period[run.codes]
+        beats = fold >= BEAT_FLOOR
+        m = np.maximum(1.0, np.rint(fold[beats]))
+        sub = run.subset(beats)
+        period = divide(sub.sum(m * gr[beats]), sub.sum(m * m))
     # the fit may slide under the least period (gaps of one and two ticks pull
     # a two-tick candidate to one): a lattice of the clock, not a schedule
     period = np.where(period >= min_period_s, period, np.nan)
+    beats = gr >= BEAT_FLOOR * period[run.codes]  # NaN periods compare False
+    run = run.subset(beats)
+    gr = gr[beats]
     u = gr / period[run.codes]
     m = np.maximum(1.0, np.rint(u))
     n_run = np.where(np.isfinite(period), run.count(), np.nan)

@@ -164,6 +164,31 @@ def test_a_period_of_two_ticks_is_no_evidence_from_a_few_gaps():
     assert fit.rayleigh_p[0] == plain.rayleigh_p[0] < 1e-4
 
 
+def test_gaps_shorter_than_half_a_period_are_no_beats():
+    # a person's clicks: three gaps near 10 s, then irregular ones, plus
+    # repeats in the same instant (zero gaps). Folded at any period a zero gap
+    # lands on phase 0, in step with the beats; it is no beat of any period, so
+    # the fit is the same as without the repeats
+    beats = [10, 10, 10.4, 15.5, 27.1, 18.3, 6.6]
+    with_repeats = [0, 10, 0, 10, 0, 10.4, 0, 15.5, 27.1, 0, 18.3, 6.6, 1e-4]
+    fits = []
+    for gaps in (beats, with_repeats):
+        t, grp = one_user(np.cumsum([0.0, *gaps]))
+        g, gg = gp.gaps_of(t, grp)
+        fits.append(gp.fit_period(g, gg, np.array([10.0])))
+    plain, repeated = fits
+    for name in ("period_s", "rayleigh_r", "rayleigh_p", "p_miss", "jitter"):
+        assert getattr(repeated, name)[0] == pytest.approx(getattr(plain, name)[0])
+    assert repeated.n_in_run[0] == plain.n_in_run[0] == 7
+    # by hand: the beats folded at the fitted period
+    u = np.array(beats) / plain.period_s[0]
+    assert plain.rayleigh_r[0] == pytest.approx(abs(np.exp(2j * np.pi * u).mean()))
+    # the repeats folded in as beats would read a much stronger rhythm
+    assert plain.rayleigh_r[0] < 0.6
+    folded = np.array(with_repeats) / plain.period_s[0]
+    assert abs(np.exp(2j * np.pi * folded).mean()) > plain.rayleigh_r[0] + 0.15
+
+
 def test_fit_period_survives_missed_beats():
     # a 60 s script that misses about half its beats keeps T = 60, not 120
     rng = np.random.default_rng(1)
