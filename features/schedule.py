@@ -344,6 +344,9 @@ def share_lower_bound(
     never above it, so volume alone never makes a modest share look extreme
     (unlike a p-value against a fixed chance level).
 
+    Exactly 0 where k = 0 (the formula's two terms cancel there only to
+    within rounding, and a share of 3e-17 would rank above one of 0).
+
     Examples
     --------
     k = 5, n = 10 (z = 1.96, 95%) → 0.237; k = 500, n = 1000 → 0.469.
@@ -356,4 +359,5 @@ def share_lower_bound(
         centre = p + z2 / (2 * n)
         margin = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
         out = (centre - margin) / (1 + z2 / n)
-    return np.where(n >= 1, np.maximum(out, 0.0), np.nan)
+    out = np.where(k > 0, np.maximum(out, 0.0), 0.0)
+    return np.where(n >= 1, out, np.nan)

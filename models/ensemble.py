@@ -342,6 +342,17 @@ def _share_reading(share: np.ndarray) -> np.ndarray:
     return np.clip(in_one, 0.0, 1.0)
 
 
+def _beyond_chance(aux: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For each family of :data:`SIGNIFICANCE_GATES` whose −log10 p columns
+    are in ``aux``: True per row where chance is ruled out."""
+    out = {}
+    for family, (columns, least) in SIGNIFICANCE_GATES.items():
+        logp = [np.nan_to_num(aux[c], nan=0.0) for c in columns if c in aux]
+        if logp:
+            out[family] = np.max(logp, axis=0) >= least
+    return out
+
+
 def _keep_evidence(score: np.ndarray, share: ArrayLike) -> np.ndarray:
     """A normalised score with its evidence (the positive part) scaled by
     ``share`` per row (a grade in [0, 1], or a gate: True keeps it, False
@@ -680,11 +691,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             if name in out:
                 grade = self._strength_grade(prepared, family, strong)
                 out[name] = _keep_evidence(out[name], grade)
-        for family, (columns, least) in SIGNIFICANCE_GATES.items():
+        for family, beyond_chance in _beyond_chance(aux).items():
             name = f"iforest:{family}"
-            logp = [np.nan_to_num(aux[c], nan=0.0) for c in columns if c in aux]
-            if name in out and logp:
-                beyond_chance = np.max(logp, axis=0) >= least
+            if name in out:
                 out[name] = _keep_evidence(out[name], beyond_chance)
         return out
 
@@ -854,7 +863,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         families within 10% of it or beyond the training top 1%, the most
         specific, :data:`SPECIFICITY`),
         its strongest column; the others are the strongest remaining columns. A
-        column counts only when it beats half the training users.
+        column counts only when it beats half the training users, and a gated
+        family's column (:data:`SIGNIFICANCE_GATES`) only where chance is ruled
+        out: "1 of its 10 sessions is one event alone" beats most users, but
+        is no evidence.
 
         ``detector_scores`` (:meth:`detector_scores` of the same rows), when
         given, spares scoring the forests again.
@@ -874,6 +886,12 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             sign > 0, below, np.where(sign < 0, above, np.maximum(below, above))
         )
         strength = np.nan_to_num(strength, nan=-1.0)
+        # a gated family's columns are no reason where chance explains them
+        for family, beyond_chance in _beyond_chance(self._aux(frame)).items():
+            for c in self.families_.get(family, ()):
+                if c in self.columns_:
+                    j = self.columns_.index(c)
+                    strength[:, j] = np.where(beyond_chance, strength[:, j], -1.0)
         n, m = strength.shape
         chosen = np.full((n, min(k, m)), -1, dtype=np.int64)
         lead = self._leading_family(raw, detector_scores, frame)

@@ -164,6 +164,10 @@ def test_wilson_bound_by_hand_and_against_scipy():
             want, abs=1e-6
         )
     assert np.isnan(sch.share_lower_bound(np.array([0]), np.array([0]))[0])
+    # none of n is exactly 0 for every n (rounding left 3e-17 at n = 6 and 7,
+    # which ranked above the other zeros)
+    n = np.arange(1, 200)
+    assert (sch.share_lower_bound(np.zeros(n.size), n) == 0).all()
 
 
 def test_volume_alone_gives_a_person_no_night_evidence():

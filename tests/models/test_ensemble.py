@@ -438,6 +438,12 @@ def test_single_event_visits_count_only_beyond_chance():
     # the forest alone cannot tell them apart; the gate does
     assert ungated[10:20].min() > 0.5 and got[10:20].max() == 0
     assert got[:10].min() > 0.5
+    # and so do the reasons: the same share names a reason only beyond chance
+    frame["n_sessions"] = 12.0
+    frame["single_event_sessions"] = np.round(frame["single_event_share_lcb"] * 12)
+    why = model.explain(frame.head(20), k=1)["reason_1_feature"].to_numpy()
+    assert (why[:10] == "single_event_share_lcb").all()
+    assert (why[10:20] == "").all()
 
 
 def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
