@@ -116,15 +116,20 @@ def _rhythm(stream: str) -> tuple[tuple[str, ...], Callable]:
     return needs, text
 
 
+#: A modal gap under this (s) is no length to quote: the gaps are zero (the
+#: feature table floors them at 1 ms), events in the same clock tick.
+SAME_TICK_MODE_S = 0.05
+
+
 def _mode_text(r: pd.DataFrame, typical: float) -> np.ndarray:
-    """Gaps at one length; a modal gap of 0 means events in the same clock
-    tick (whole seconds or minutes) as the one before."""
+    """Gaps at one length; a modal gap of (about) 0 means events in the same
+    clock tick (whole seconds or minutes) as the one before."""
     share = percent(r["all_mode_share"].to_numpy())
     mode = r["all_mode_s"].to_numpy()
     n = count(r["n_events"].to_numpy())
     same = share + " of its events in the same second or minute as the one before ("
     equal = share + " of its gaps are the same " + duration(mode) + " (±10%; "
-    return np.where(mode > 0, equal, same) + n + " events)"
+    return np.where(mode >= SAME_TICK_MODE_S, equal, same) + n + " events)"
 
 
 def _typical(typical: float, unit: str = "") -> str:

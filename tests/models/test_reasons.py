@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from features.build import build_features
+from features.gaps import MIN_GAP_S
 from models.reasons import duration, reason_texts
 
 H = 3_600_000
@@ -108,14 +109,16 @@ def test_first_reason_names_the_kinds_behaviour(small_sim, small_features):
 def test_modal_gap_in_words_and_same_tick():
     rows = pd.DataFrame(
         {
-            "all_mode_share": [0.95, 0.4],
-            "all_mode_s": [0.0, 59.0],
-            "n_events": [800, 120],
+            "all_mode_share": [0.95, 0.4, 0.87],
+            "all_mode_s": [0.0, 59.0, MIN_GAP_S],  # zero gaps, floored at 1 ms
+            "n_events": [800, 120, 1396],
         }
     )
     assert list(reason_texts("all_mode_share", rows, 0.1)) == [
         "95% of its events in the same second or minute as the one before (800 events)",
         "40% of its gaps are the same 59 s (±10%; 120 events)",
+        "87% of its events in the same second or minute as the one before "
+        "(1,396 events)",
     ]
     # a column without a template, or a row without what a template needs
     plain = reason_texts("max_events_hour", pd.DataFrame({"x": [1]}), 4.0)[0]
