@@ -49,10 +49,13 @@ def test_alias_moves_for_a_retrain_not_for_other_data(tmp_path, small_dir, capsy
     from cadence.simulate import simulate, world_config, write_logs
 
     other = tmp_path / "other"
-    # other data: another clock (whole minutes), other people, other kinds and
-    # shares of automation
+    # other data: a one-day capture of other people, other kinds and shares of
+    # automation (the champion's threshold flags 0.3% of it, a model fitted on
+    # it 2%). A model fitted on a whole-minute clock's data now agrees with the
+    # champion there (suspect overlap 0.72, rank correlation 0.80): robust
+    # features make the two closer, which the guard allows
     write_logs(
-        simulate(world_config("hard_minutes", users=3000, bot_share=0.05, seed=8)),
+        simulate(world_config("hard_one_day", users=3000, bot_share=0.05, seed=8)),
         other,
     )
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"

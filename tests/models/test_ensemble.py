@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import check_estimator
 
+from features.schedule import share_lower_bound
 from models.ensemble import (
     ABSOLUTE_FAMILIES,
     FAMILIES,
@@ -481,3 +482,34 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     # the forest takes the weak rhythm for evidence (most users have none);
     # the grade leaves a quarter of it
     assert ungraded[10:20].min() > 0.5 and got[10:20].max() < 0.25
+    # with the gap counts, the spread and the share are read at their bounds:
+    # the script from 9 gaps, spread 0.4 + SPREAD_UNCERTAINTY / 3 = 1.09 and
+    # 90% at one length with Wilson bound 0.636 (both still full); the regular
+    # gaps from 16, spread 0.5 + SPREAD_UNCERTAINTY / 4 = 1.02 (full)
+    n_gaps = np.full(n, 50.0)
+    n_gaps[:10], n_gaps[20:30], n_gaps[30:40] = 9.0, 16.0, 400.0
+    counted = frame.assign(all_n_gaps=n_gaps)
+    model = CadenceDetector(
+        random_state=0,
+        families={
+            "rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}
+        },
+        detectors=("iforest",),
+    ).fit(counted)
+    assert model.aux_columns_ == ["all_n_gaps"]
+    spread_bound = spread[:40] + SPREAD_UNCERTAINTY / np.sqrt(n_gaps[:40])
+    share_bound = share_lower_bound(share[:40] * n_gaps[:40], n_gaps[:40], z=1.645)
+    expected = np.maximum.reduce(
+        [
+            np.clip(np.nan_to_num(rhythm[:40]) / 0.5, 0, 1),
+            np.clip((2.0 - spread_bound) / 0.8, 0, 1),
+            np.clip((share_bound - 0.35) / 0.2, 0, 1),
+        ]
+    )
+    # by hand: the weak rhythm with 45% of 400 gaps at one length, Wilson
+    # bound 0.4096 → (0.4096 − 0.35) / 0.2 = 0.298, not the face value's 0.5
+    assert expected[:10] == pytest.approx(1.0) and expected[20] == 1.0
+    assert expected[30] == pytest.approx(0.2978, abs=1e-3)
+    ungraded = forest_score(model, counted, "rhythm")[:40]
+    got = model.detector_scores(counted)["iforest:rhythm"].to_numpy()[:40]
+    np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
