@@ -41,7 +41,8 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
         "{s}_gap_log_iqr",
         "ln ratio",
         "ln(q75/q25) of gaps: a spread that breaks do not inflate (≥ 4 gaps; a "
-        "quartile of 0 counts as 1 ms, or the upper one as a clock tick)",
+        "quartile under one tick of a coarse clock counts as 1 ms, or the upper "
+        "one as a tick; under 1 ms as 1 ms)",
     ),
     (
         "{s}_burstiness",
@@ -562,14 +563,17 @@ def _rhythm(fit: gp.PeriodFit) -> np.ndarray:
 
 def _log_iqr(g: np.ndarray, groups: Groups, tick_s: np.ndarray) -> np.ndarray:
     """ln(q75 / q25) of each user's gaps, ascending within users (≥
-    :data:`SHAPE_MIN_GAPS` gaps). A gap under 1 ms counts as 1 ms; an upper
-    quartile of 0 counts as one tick of the user's clock (``tick_s``): it is
-    only known to lie under it. So a busy user whose gaps are mostly 0 on a
-    clock of whole minutes gets an unresolved spread (ln 60,000), not a
-    perfectly regular 0."""
+    :data:`SHAPE_MIN_GAPS` gaps). A gap under 1 ms counts as 1 ms. On a
+    clock coarser than 1 ms (``tick_s``) a quartile under one tick is only
+    known to lie under it: an upper one counts as one tick, a lower one as
+    1 ms. So a busy user whose gaps are mostly 0 on a clock of whole minutes
+    gets an unresolved spread (ln 60,000), not a perfectly regular 0, and so
+    does a visit with a quarter of its gaps 0 on whole seconds."""
     q75 = grouped_quantile(g, groups, 0.75, presorted=True)
     q25 = grouped_quantile(g, groups, 0.25, presorted=True)
     q75 = np.where(q75 < gp.MIN_GAP_S, np.maximum(tick_s, gp.MIN_GAP_S), q75)
+    coarse = tick_s > gp.MIN_GAP_S * 1.5
+    q25 = np.where(coarse & (q25 < tick_s * (1 - 1e-9)), 0.0, q25)
     out = np.log(q75 / np.maximum(q25, gp.MIN_GAP_S))
     return np.where(groups.count() >= SHAPE_MIN_GAPS, out, np.nan)
 

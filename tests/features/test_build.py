@@ -236,6 +236,34 @@ def test_an_upper_quartile_under_the_clock_is_unresolved():
     assert f.loc[3, "all_gap_log_iqr"] == 0.0  # resolved and perfectly regular
 
 
+def test_a_lower_quartile_under_the_clock_is_unresolved():
+    # a visit on whole seconds: gaps 0, 0, 0, 1, 2, 2, 3, 5 s (a quarter or
+    # more 0): the lower quartile is only known to lie under a second, so the
+    # spread is unresolved (ln(q75 / 1 ms)); the same gaps 400 ms later on a
+    # ms clock keep their face value, and whole-second gaps of 2–5 s resolve
+    gaps = np.array([0, 0, 0, 1, 2, 2, 3, 5])
+    coarse = T0 + np.r_[0, np.cumsum(gaps)] * 1000
+    fine = T0 + np.r_[0, np.cumsum(gaps) * 1000 + 400]
+    wide = T0 + np.r_[0, np.cumsum([2, 3, 2, 4, 5, 3, 2, 2])] * 1000
+    f = build_features(
+        frame(
+            [(1, "search", t) for t in coarse]
+            + [(2, "search", t) for t in fine]
+            + [(3, "search", t) for t in wide]
+        ),
+        signups((1, "IT", T0)),
+    )
+    q75 = np.quantile(gaps, 0.75)  # 2.25 s
+    assert f.loc[1, "all_gap_log_iqr"] == pytest.approx(np.log(q75 / 1e-3))
+    fine_gaps = np.diff(fine) / 1000
+    q25, q75 = np.quantile(fine_gaps, [0.25, 0.75])
+    assert 0 < q25 < 1  # under a second, but resolved on a ms clock
+    want = np.log(q75 / q25)
+    assert f.loc[2, "all_gap_log_iqr"] == pytest.approx(want)
+    # sorted 2, 2, 2, 2, 3, 3, 4, 5: q25 = 2, q75 = 3 + 0.25 · (4 − 3) = 3.25
+    assert f.loc[3, "all_gap_log_iqr"] == pytest.approx(np.log(3.25 / 2.0))
+
+
 def test_users_with_events_but_no_signup_get_a_row():
     ev = frame([(9, "call", T0), (9, "call", T0 + 60_000)])
     F = build_features(ev, signups((1, "IT", T0)))
