@@ -447,6 +447,17 @@ def test_single_event_visits_count_only_beyond_chance():
     assert (why[10:20] == "").all()
 
 
+def _rhythm_forest(frame: pd.DataFrame) -> CadenceDetector:
+    """The rhythm family's forest alone, on the rhythm columns of ``frame``."""
+    return CadenceDetector(
+        random_state=0,
+        families={
+            "rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}
+        },
+        detectors=("iforest",),
+    ).fit(frame)
+
+
 def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     # 3,000 users mostly without a rhythm; then ten each: a script (R² 0.9), a
     # power user whose session gaps fold to a weak but significant rhythm
@@ -463,13 +474,7 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     frame = pd.DataFrame(
         {"all_rhythm": rhythm, "all_gap_log_iqr": spread, "all_mode_share": share}
     )
-    model = CadenceDetector(
-        random_state=0,
-        families={
-            "rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}
-        },
-        detectors=("iforest",),
-    ).fit(frame)
+    model = _rhythm_forest(frame)
     assert STRENGTH_GRADES == {"rhythm": 0.5}
     # by hand: the best of R² / 0.5, (2.0 − spread) / 0.8 and (share − 0.35) / 0.2
     # script: 1; power user: max(0.24, 0, 0) = 0.24; regular gaps: max(0, 1,
@@ -489,13 +494,7 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     n_gaps = np.full(n, 50.0)
     n_gaps[:10], n_gaps[20:30], n_gaps[30:40] = 9.0, 16.0, 400.0
     counted = frame.assign(all_n_gaps=n_gaps)
-    model = CadenceDetector(
-        random_state=0,
-        families={
-            "rhythm": {c: d for c, d in FAMILIES["rhythm"].items() if c in frame}
-        },
-        detectors=("iforest",),
-    ).fit(counted)
+    model = _rhythm_forest(counted)
     assert model.aux_columns_ == ["all_n_gaps"]
     spread_bound = spread[:40] + SPREAD_UNCERTAINTY / np.sqrt(n_gaps[:40])
     share_bound = share_lower_bound(share[:40] * n_gaps[:40], n_gaps[:40], z=1.645)
