@@ -359,5 +359,5 @@ def share_lower_bound(
         centre = p + z2 / (2 * n)
         margin = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
         out = (centre - margin) / (1 + z2 / n)
-    out = np.where(k > 0, np.maximum(out, 0.0), 0.0)
+    out = np.where(k > 0, np.maximum(out, 0.0), np.where(k == 0, 0.0, np.nan))
     return np.where(n >= 1, out, np.nan)

@@ -168,6 +168,7 @@ def test_wilson_bound_by_hand_and_against_scipy():
     # which ranked above the other zeros)
     n = np.arange(1, 200)
     assert (sch.share_lower_bound(np.zeros(n.size), n) == 0).all()
+    assert np.isnan(sch.share_lower_bound(np.array([np.nan]), np.array([10]))[0])
 
 
 def test_volume_alone_gives_a_person_no_night_evidence():
