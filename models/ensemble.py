@@ -335,11 +335,11 @@ def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
     return -np.asarray(sklearn_scores, dtype=np.float64)
 
 
-def _spread_reading(spread: np.ndarray, speed_only: float, full: float) -> np.ndarray:
-    """How far a gap spread (log-IQR) goes from what speed alone shows
-    (``speed_only``) to what counts in full (``full``, narrower), in [0, 1];
-    0 where it is missing."""
-    regular = (speed_only - np.nan_to_num(spread, nan=speed_only)) / (speed_only - full)
+def _falling_reading(value: np.ndarray, speed_only: float, full: float) -> np.ndarray:
+    """How far a reading where lower is more regular (a gap spread's log-IQR,
+    a pace's dispersion) goes from what speed alone shows (``speed_only``) to
+    what counts in full (``full``, lower), in [0, 1]; 0 where it is missing."""
+    regular = (speed_only - np.nan_to_num(value, nan=speed_only)) / (speed_only - full)
     return np.clip(regular, 0.0, 1.0)
 
 
@@ -349,6 +349,12 @@ def _support(aux: Mapping[str, np.ndarray], column: str) -> np.ndarray | None:
     if column not in aux:
         return None
     return np.maximum(np.nan_to_num(aux[column], nan=1.0), 1.0)
+
+
+def _spread_bound(spread: np.ndarray, n: np.ndarray | None) -> np.ndarray:
+    """A gap spread read at its upper bound given ``n`` gaps
+    (:data:`SPREAD_UNCERTAINTY`); as it is without the count."""
+    return spread if n is None else spread + SPREAD_UNCERTAINTY / np.sqrt(n)
 
 
 def _share_reading(share: np.ndarray) -> np.ndarray:
@@ -730,11 +736,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         if column not in self.columns_:
             return np.ones(len(prepared))
         spread = prepared[:, self.columns_.index(column)]  # not a log column
-        bound = spread
-        n = _support(aux, support)
-        if n is not None:
-            bound = spread + SPREAD_UNCERTAINTY / np.sqrt(n)
-        grade = kept + (1.0 - kept) * _spread_reading(bound, speed_only, full)
+        bound = _spread_bound(spread, _support(aux, support))
+        grade = kept + (1.0 - kept) * _falling_reading(bound, speed_only, full)
         share_column = UNRESOLVED_SHARE_GRADE[0]
         unresolved = 1.0
         if share_column in aux:
@@ -742,8 +745,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         pace_column, pace_speed_only, pace_full = UNRESOLVED_PACE_GRADE
         if pace_column in aux:
             pace = aux[pace_column]
-            steady = (pace_speed_only - pace) / (pace_speed_only - pace_full)
-            by_pace = kept + (1.0 - kept) * np.clip(steady, 0.0, 1.0)
+            steady = _falling_reading(pace, pace_speed_only, pace_full)
+            by_pace = kept + (1.0 - kept) * steady
             unresolved = np.where(
                 np.isnan(pace), unresolved, np.minimum(unresolved, by_pace)
             )
@@ -775,10 +778,8 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         spread_column, support, speed_only, full, _ = REGULARITY_GRADES["burst"]
         n = _support(aux, support)
         if spread_column in present:
-            spread = column(spread_column)
-            if n is not None:
-                spread = spread + SPREAD_UNCERTAINTY / np.sqrt(n)
-            grades.append(_spread_reading(spread, speed_only, full))
+            spread = _spread_bound(column(spread_column), n)
+            grades.append(_falling_reading(spread, speed_only, full))
         if UNRESOLVED_SHARE_GRADE[0] in present:
             share = column(UNRESOLVED_SHARE_GRADE[0])
             if n is not None:

@@ -132,6 +132,21 @@ def _mode_text(r: pd.DataFrame, typical: float) -> np.ndarray:
     return np.where(mode >= SAME_TICK_MODE_S, equal, same) + n + " events)"
 
 
+def _of_its_sessions(column: str, what: str) -> tuple[tuple[str, ...], Callable]:
+    """A template "<k> of its <n> sessions <what>", k from ``column``."""
+
+    def text(r: pd.DataFrame, typical: float) -> np.ndarray:
+        return (
+            count(r[column].to_numpy())
+            + " of its "
+            + count(r["n_sessions"].to_numpy())
+            + " sessions "
+            + what
+        )
+
+    return (column, "n_sessions"), text
+
+
 def _typical(typical: float, unit: str = "") -> str:
     return f" (a typical user: {number(np.array([typical]))[0]}{unit})"
 
@@ -226,32 +241,14 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
             "active in " + count(r["active_run_h"].to_numpy()) + " consecutive hours"
         ),
     ),
-    "clock_day_share": (
-        ("clock_day_starts", "n_sessions"),
-        lambda r, t: (
-            count(r["clock_day_starts"].to_numpy())
-            + " of its "
-            + count(r["n_sessions"].to_numpy())
-            + " sessions start at the same time of day (± 30 s)"
-        ),
+    "clock_day_share": _of_its_sessions(
+        "clock_day_starts", "start at the same time of day (± 30 s)"
     ),
-    "clock_hour_share": (
-        ("clock_hour_starts", "n_sessions"),
-        lambda r, t: (
-            count(r["clock_hour_starts"].to_numpy())
-            + " of its "
-            + count(r["n_sessions"].to_numpy())
-            + " sessions start at the same minute and second of the hour (± 30 s)"
-        ),
+    "clock_hour_share": _of_its_sessions(
+        "clock_hour_starts", "start at the same minute and second of the hour (± 30 s)"
     ),
-    "single_event_share_lcb": (
-        ("single_event_sessions", "n_sessions"),
-        lambda r, t: (
-            count(r["single_event_sessions"].to_numpy())
-            + " of its "
-            + count(r["n_sessions"].to_numpy())
-            + " sessions are one event alone (30 min idle before and after)"
-        ),
+    "single_event_share_lcb": _of_its_sessions(
+        "single_event_sessions", "are one event alone (30 min idle before and after)"
     ),
     "lag_mode_share_lcb": (
         ("lag_median_s", "lag_mode_share", "n_call", "followed_share", "n_search"),
