@@ -382,8 +382,9 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["events_per_active_day"] = divide(total, active)
     out["max_events_hour"] = vol.counts_per_window(ts, groups, vol.HOUR_MS)
     out["max_events_day"] = vol.counts_per_window(ts, groups, vol.DAY_MS)
-    out["max_minutes_hour"] = vol.active_minutes_per_hour(ts, groups)
-    out["minute_count_dispersion"] = vol.minute_count_dispersion(ts, groups)
+    minutes = vol.window_runs(ts, groups, vol.MINUTE_MS)  # once for both
+    out["max_minutes_hour"] = vol.active_minutes_per_hour(ts, groups, minutes)
+    out["minute_count_dispersion"] = vol.minute_count_dispersion(ts, groups, minutes)
     out["first_action_delay_s"] = (first - sign) / 1000.0
 
     local = tod.local_time_ms(ts, country, groups)

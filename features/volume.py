@@ -12,6 +12,7 @@ from features.grouped import Groups, divide
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+MINUTE_MS = 60_000
 
 
 def tenure_days(signup_ms: np.ndarray, last_ms: np.ndarray) -> np.ndarray:
@@ -62,10 +63,17 @@ def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.n
     return np.nan_to_num(windows.max(count), nan=0.0)
 
 
-def active_minutes_per_hour(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
+#: Type of :func:`window_runs`' result: first index, count, the windows' users.
+WindowRuns = tuple[np.ndarray, np.ndarray, Groups]
+
+
+def active_minutes_per_hour(
+    ts_ms: np.ndarray, groups: Groups, minutes: WindowRuns | None = None
+) -> np.ndarray:
     """For each user, the most distinct clock minutes holding an event in any
     one clock hour (UTC): 60 for a client busy all hour, 1 for a burst of
     requests inside one minute, however many. 0 for a user with no events.
+    ``minutes``: :func:`window_runs` of the same events by minute, if at hand.
 
     Examples
     --------
@@ -74,8 +82,8 @@ def active_minutes_per_hour(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     """
     if groups.size == 0:
         return np.zeros(groups.n)
-    first, _, minutes = window_runs(ts_ms, groups, 60_000)
-    return counts_per_window(ts_ms[first], minutes, HOUR_MS)
+    first, _, users = minutes or window_runs(ts_ms, groups, MINUTE_MS)
+    return counts_per_window(ts_ms[first], users, HOUR_MS)
 
 
 #: Active minutes, and events per active minute, that
@@ -85,7 +93,9 @@ DISPERSION_MIN_MINUTES = 10
 DISPERSION_MIN_MEAN = 1.5
 
 
-def minute_count_dispersion(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
+def minute_count_dispersion(
+    ts_ms: np.ndarray, groups: Groups, minutes: WindowRuns | None = None
+) -> np.ndarray:
     """How a user's event counts per active clock minute (UTC) vary, against a
     memoryless process's at the same pace: their variance over that of a
     zero-truncated Poisson count with the same mean (only minutes holding an
@@ -94,7 +104,8 @@ def minute_count_dispersion(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     at volume, readable on a clock of whole seconds or whole minutes, where
     the gaps themselves are mostly 0. NaN below
     :data:`DISPERSION_MIN_MINUTES` active minutes or
-    :data:`DISPERSION_MIN_MEAN` events per active minute.
+    :data:`DISPERSION_MIN_MEAN` events per active minute. ``minutes``: as for
+    :func:`active_minutes_per_hour`.
 
     Examples
     --------
@@ -105,10 +116,10 @@ def minute_count_dispersion(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
     out = np.full(groups.n, np.nan)
     if groups.size == 0:
         return out
-    _, count, minutes = window_runs(ts_ms, groups, 60_000)
-    mean = minutes.mean(count)
-    variance = np.maximum(minutes.mean(count**2) - mean**2, 0.0)
-    ok = (minutes.count() >= DISPERSION_MIN_MINUTES) & (mean >= DISPERSION_MIN_MEAN)
+    _, count, users = minutes or window_runs(ts_ms, groups, MINUTE_MS)
+    mean = users.mean(count)
+    variance = np.maximum(users.mean(count**2) - mean**2, 0.0)
+    ok = (users.count() >= DISPERSION_MIN_MINUTES) & (mean >= DISPERSION_MIN_MEAN)
     rate = zero_truncated_rate(np.where(ok, mean, 2.0))
     poisson_variance = mean * (1.0 + rate - mean)
     out[ok] = variance[ok] / poisson_variance[ok]
