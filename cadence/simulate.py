@@ -16,9 +16,10 @@ People
 
 Worlds (:data:`WORLDS`, ``simulate.py --world NAME``) vary the people (night
 clocks, zones inside a country, heavy power users, shared accounts, app
-retries, one-day visitors), the capture (one day, whole seconds or minutes,
-other continents) and the automation (wider parameter ranges, and the kinds of
-:data:`NEW_BOT_KINDS`), to measure cadence on data it was not tuned on.
+retries, one-day visitors, page loads of a browser), the capture (one day,
+whole seconds or minutes, other continents) and the automation (wider
+parameter ranges, and the kinds of :data:`NEW_BOT_KINDS`), to measure cadence
+on data it was not tuned on.
 
 Bots (``bot_share`` of users, kinds in equal numbers)
     ``burst_scraper``   800–6000 searches back to back, gaps gamma-distributed with
@@ -197,6 +198,11 @@ class SimConfig:
     #: share of people whose app retries: 10% of their events repeated 1–3
     #: times, 1–5 s apart
     retry_share: float = 0.0
+    #: people act in a browser: each action loads a page, this many further
+    #: requests on average (geometric), 10–300 ms apart (median 1 s in all),
+    #: as a web server's or a proxy's log records a page's assets; 0 for app
+    #: events
+    page_requests: float = 0.0
     #: share of people seen on one day only
     one_day_share: float = 0.0
     #: "europe" (the original export's countries) or "world" (other continents)
@@ -327,6 +333,17 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "the hard world captured for one day",
         {**_HARD, "capture_days": 1},
     ),
+    "page_loads": (
+        "the hard world in a browser: each of a person's actions loads a page, "
+        "10 further requests on average within a second or two (a web server's "
+        "or a proxy's log)",
+        {**_HARD, "page_requests": 10.0},
+    ),
+    "page_loads_one_day": (
+        "one day of a browser's log: page loads as in page_loads, people and "
+        "bots as in the default sample",
+        {"page_requests": 10.0, "capture_days": 1},
+    ),
 }
 
 
@@ -415,6 +432,9 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     )
     retry = people & (vrng.random(n) < config.retry_share)
     human = _with_retries(vrng, human, user_id[retry])
+    if config.page_requests > 0:
+        prng = np.random.default_rng([config.seed, 3])
+        human = _with_page_loads(prng, human, config.page_requests)
 
     # --- bots ----------------------------------------------------------------
     params = pd.DataFrame(
@@ -569,6 +589,22 @@ def _with_retries(
     src = np.repeat(picked, copies)
     step = np.arange(src.size) - np.repeat(_segment_starts(copies), copies) + 1
     delay = step * rng.uniform(1000, 5000, src.size)
+    extra = events.iloc[src].copy()
+    extra["ts_ms"] = extra["ts_ms"].to_numpy() + np.round(delay).astype(np.int64)
+    return pd.concat([events, extra], ignore_index=True)
+
+
+def _with_page_loads(
+    rng: np.random.Generator, events: pd.DataFrame, mean_requests: float
+) -> pd.DataFrame:
+    """Each event followed by its page's further requests (geometric, mean
+    ``mean_requests``), each 10–300 ms after the one before (exponential, the
+    mean drawn per page), in the event's stream."""
+    extra_n = rng.geometric(1.0 / (1.0 + mean_requests), len(events)) - 1
+    src = np.repeat(np.arange(len(events)), extra_n)
+    mean_ms = np.repeat(rng.uniform(10, 300, len(events)), extra_n)
+    step = rng.exponential(mean_ms)
+    delay = _cumsum_within(step, extra_n[extra_n > 0])
     extra = events.iloc[src].copy()
     extra["ts_ms"] = extra["ts_ms"].to_numpy() + np.round(delay).astype(np.int64)
     return pd.concat([events, extra], ignore_index=True)

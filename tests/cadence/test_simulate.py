@@ -198,3 +198,36 @@ def test_people_sleep_and_power_users_are_busy_people():
     kind = sim.labels.set_index("user_id")["kind"].reindex(f.index)
     people = kind.isin(["human", "power_user"]) & (f["n_events"] > 1)
     assert f.loc[people, "longest_awake_h"].max() < 22
+
+
+def test_page_loads_add_a_pages_requests_after_each_action_of_people():
+    """Page loads keep every action and add ~``page_requests`` requests after
+    each, in its stream, within seconds; bots' own traffic gets none (only
+    their owners' few actions by hand do)."""
+    plain = simulate(SimConfig(users=1500, seed=3))
+    paged = simulate(SimConfig(users=1500, seed=3, page_requests=10.0))
+    key = ["user_id", "event", "ts_ms"]
+    both = plain.events.merge(
+        paged.events.drop_duplicates(key), on=key, how="left", indicator=True
+    )
+    assert (both["_merge"] == "both").all()  # every action is still there
+
+    bot_ids = plain.labels.loc[plain.labels["is_bot"] == 1, "user_id"]
+    is_bot = plain.events["user_id"].isin(bot_ids)
+    people_plain = plain.events[~is_bot]
+    people_paged = paged.events[~paged.events["user_id"].isin(bot_ids)]
+    assert 10.0 < len(people_paged) / len(people_plain) < 12.0  # 1 + 10 (geometric)
+    bots_paged = paged.events["user_id"].isin(bot_ids).sum()
+    assert bots_paged / is_bot.sum() < 1.5
+
+    # each added request follows an action of its user and stream by seconds:
+    # a page of k requests 10–300 ms apart lasts k × that (median 1 s)
+    added = people_paged.merge(people_plain, on=key, how="left", indicator=True)
+    added = added.loc[added["_merge"] == "left_only", key].sort_values("ts_ms")
+    actions = people_plain.assign(action_ms=people_plain["ts_ms"]).sort_values("ts_ms")
+    near = pd.merge_asof(
+        added, actions, on="ts_ms", by=["user_id", "event"], direction="backward"
+    )
+    lag = near["ts_ms"] - near["action_ms"]
+    assert len(added) > 0 and lag.notna().all()
+    assert (lag >= 0).all() and (lag < 60_000).all() and lag.median() < 2_000
