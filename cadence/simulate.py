@@ -588,10 +588,7 @@ def _with_retries(
     copies = rng.integers(1, 4, picked.size)
     src = np.repeat(picked, copies)
     step = np.arange(src.size) - np.repeat(_segment_starts(copies), copies) + 1
-    delay = step * rng.uniform(1000, 5000, src.size)
-    extra = events.iloc[src].copy()
-    extra["ts_ms"] = extra["ts_ms"].to_numpy() + np.round(delay).astype(np.int64)
-    return pd.concat([events, extra], ignore_index=True)
+    return _with_copies(events, src, step * rng.uniform(1000, 5000, src.size))
 
 
 def _with_page_loads(
@@ -604,9 +601,15 @@ def _with_page_loads(
     src = np.repeat(np.arange(len(events)), extra_n)
     mean_ms = np.repeat(rng.uniform(10, 300, len(events)), extra_n)
     step = rng.exponential(mean_ms)
-    delay = _cumsum_within(step, extra_n[extra_n > 0])
+    return _with_copies(events, src, _cumsum_within(step, extra_n[extra_n > 0]))
+
+
+def _with_copies(
+    events: pd.DataFrame, src: np.ndarray, delay_ms: np.ndarray
+) -> pd.DataFrame:
+    """``events`` and a copy of row ``src[i]`` ``delay_ms[i]`` later, each i."""
     extra = events.iloc[src].copy()
-    extra["ts_ms"] = extra["ts_ms"].to_numpy() + np.round(delay).astype(np.int64)
+    extra["ts_ms"] = extra["ts_ms"].to_numpy() + np.round(delay_ms).astype(np.int64)
     return pd.concat([events, extra], ignore_index=True)
 
 
