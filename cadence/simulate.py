@@ -199,7 +199,7 @@ class SimConfig:
     #: times, 1–5 s apart
     retry_share: float = 0.0
     #: people act in a browser: each action loads a page, this many further
-    #: requests on average (geometric), 10–300 ms apart (median 1 s in all),
+    #: requests on average (geometric), a mean 10–300 ms apart (median 1 s in all),
     #: as a web server's or a proxy's log records a page's assets; 0 for app
     #: events
     page_requests: float = 0.0
@@ -595,8 +595,8 @@ def _with_page_loads(
     rng: np.random.Generator, events: pd.DataFrame, mean_requests: float
 ) -> pd.DataFrame:
     """Each event followed by its page's further requests (geometric, mean
-    ``mean_requests``), each 10–300 ms after the one before (exponential, the
-    mean drawn per page), in the event's stream."""
+    ``mean_requests``), gaps between them exponential with a mean of 10–300 ms
+    drawn per page, in the event's stream."""
     extra_n = rng.geometric(1.0 / (1.0 + mean_requests), len(events)) - 1
     src = np.repeat(np.arange(len(events)), extra_n)
     mean_ms = np.repeat(rng.uniform(10, 300, len(events)), extra_n)
