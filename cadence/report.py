@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from cadence.atomic import atomic_output  # noqa: E402
-from features.gaps import call_lags  # noqa: E402
+from features.gaps import call_lags, clock_tick_ms, page_starts  # noqa: E402
 from features.grouped import Groups  # noqa: E402
 from features.timeofday import local_time_ms  # noqa: E402
 from models.evaluate import recall_by_kind, top_mask  # noqa: E402
@@ -221,18 +221,26 @@ def user_figure(
 
 
 def _search_call_lags(ts: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    """Seconds from the latest search to each call, within an hour (one user),
-    as the coupling features count them (:func:`features.gaps.call_lags`)."""
-    searches = np.sort(ts[kind == "search"])
-    calls = np.sort(ts[kind == "call"])
+    """Seconds from the latest search page to each call page, within an hour
+    (one user), as the coupling features count them
+    (:func:`features.gaps.page_starts`, :func:`features.gaps.call_lags`)."""
+    tick = clock_tick_ms(ts, _one_user(ts.size))
+    searches, calls = (
+        _pages_of(np.sort(ts[kind == k]), tick) for k in ("search", "call")
+    )
     lag, ok = call_lags(
-        searches,
-        Groups(np.zeros(searches.size, dtype=np.int64), 1),
-        calls,
-        Groups(np.zeros(calls.size, dtype=np.int64), 1),
-        max_lag=3_600_000,
+        searches, _one_user(searches.size), calls, _one_user(calls.size), 3_600_000
     )
     return lag[ok] / 1000.0
+
+
+def _one_user(n: int) -> Groups:
+    return Groups(np.zeros(n, dtype=np.int64), 1)
+
+
+def _pages_of(ts: np.ndarray, tick_ms: np.ndarray) -> np.ndarray:
+    """The times of one user's events that start a page."""
+    return ts[page_starts(ts, _one_user(ts.size), tick_ms)]
 
 
 def _fmt_s(seconds: float) -> str:

@@ -255,7 +255,9 @@ CATALOGUE: list[tuple[str, str, str]] = [
     (
         "lag_median_s",
         "s",
-        "median lag from the latest search to each call, within 1 h (≥ 5 lags)",
+        "median lag from the latest search to each call, within 1 h; searches "
+        "and calls counted by page (requests of a stream ≤ 1 s apart are one "
+        "page, on clocks of 1 s or finer) (≥ 5 lags)",
     ),
     ("lag_cv", "ratio", "CV of those search → call lags (≥ 5 lags)"),
     (
@@ -276,7 +278,11 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "too widely to put more than a tenth in one); 0 where that passes 1 "
         "(≥ 5 lags)",
     ),
-    ("followed_share", "share", "share of searches followed by a call within 1 h"),
+    (
+        "followed_share",
+        "share",
+        "share of search pages followed by a call within 1 h",
+    ),
 ]
 COLUMNS: list[str] = [c[0] for c in CATALOGUE]
 
@@ -436,9 +442,13 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         tick = tick_ms if stream == "all" else None  # all events': known already
         out.update(_gap_columns(stream, *per_stream[stream], tick_ms=tick))
 
-    coupling = gp.search_to_call_lag(
-        *per_stream["search"], *per_stream["call"], unit_s=1e-3
-    )
+    # a page's further requests repeat its call's lag: each page counts once
+    pages = {}
+    for name in ("search", "call"):
+        t, g = per_stream[name]
+        first = gp.page_starts(t, g, tick_ms)
+        pages[name] = (t[first], g.subset(first))
+    coupling = gp.search_to_call_lag(*pages["search"], *pages["call"], unit_s=1e-3)
     out["lag_median_s"] = coupling.lag_median_s
     out["lag_cv"] = coupling.lag_cv
     out["lag_mode_share"] = coupling.lag_mode_share

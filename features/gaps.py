@@ -37,6 +37,29 @@ LAG_HALFWIDTH_S = 30.0
 LAG_CHANCE = 0.1
 
 
+#: Requests of one stream at most this far apart (ms) belong to one page: a
+#: browser fetches a page's parts in a burst, and the page is one action.
+PAGE_MS = 1000
+
+
+def page_starts(ts_ms: np.ndarray, groups: Groups, tick_ms: np.ndarray) -> np.ndarray:
+    """Whether each event starts a page: the user's first event, or one more
+    than :data:`PAGE_MS` after the user's previous event (times ascending within
+    users). On a clock coarser than a page (``tick_ms``, per user, over
+    :data:`PAGE_MS`) a gap of one tick may be a minute, so every event is one.
+
+    Examples
+    --------
+    Times 0, 200, 900, 5000, 5400, 9000 ms of one user on a 1 ms clock →
+    pages start at 0, 5000 and 9000. On whole minutes, every event starts one.
+    """
+    out = np.ones(ts_ms.size, dtype=bool)
+    if ts_ms.size > 1:
+        same = groups.codes[1:] == groups.codes[:-1]
+        out[1:] = ~same | (np.diff(ts_ms) > PAGE_MS)
+    return out | (tick_ms[groups.codes] > PAGE_MS)
+
+
 def gaps_of(times_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, Groups]:
     """Gaps between consecutive events of the same user.
 

@@ -93,3 +93,10 @@ def test_search_call_lags_by_hand():
     kind = np.array(["search", "call", "search", "call", "search", "call"])
     # 0 → 10 s, 100 → 5 s; the search at 200 s has its next call 4,800 s on
     np.testing.assert_array_equal(_search_call_lags(ts, kind), [10.0, 5.0])
+    # a page's further requests (search at 0.4 s, calls at 10.3 and 10.9 s)
+    # add no lag, as in the features; the lag runs from the page's first search
+    ts2 = np.concatenate([ts, [400, 10_300, 10_900]])
+    kind2 = np.concatenate([kind, ["search", "call", "call"]])
+    order = np.argsort(ts2, kind="stable")
+    lags = _search_call_lags(ts2[order], kind2[order])
+    np.testing.assert_array_equal(lags, [10.0, 5.0])

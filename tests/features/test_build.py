@@ -115,6 +115,50 @@ def test_lag_share_bound_of_a_hand_made_harvester():
     assert f.lag_mode_chance_logp < 3
 
 
+def test_a_pages_further_requests_add_no_lag():
+    # a person: ten searches an hour apart, a call after eight of them at lags
+    # spread over minutes; in a browser each search and each call is followed
+    # by its page's requests (0.1-0.4 s apart, within a second of each other)
+    rng = np.random.default_rng(3)
+    searches = T0 + np.arange(10) * H
+    calls = searches[:8] + np.array([40, 75, 140, 260, 480, 900, 1300, 1700]) * 1000
+
+    def with_page(times):
+        steps = rng.integers(100, 400, size=(times.size, 6)).cumsum(axis=1)
+        return np.concatenate([times, (times[:, None] + steps).ravel()])
+
+    plain = frame(
+        [(1, "search", t) for t in searches] + [(1, "call", t) for t in calls]
+    )
+    paged = frame(
+        [(2, "search", t) for t in with_page(searches)]
+        + [(2, "call", t) for t in with_page(calls)]
+    )
+    f = build_features(pd.concat([plain, paged]), signups((1, "IT", T0), (2, "IT", T0)))
+    assert f.loc[2, "n_call"] == 7 * 8  # every request is still counted
+    lag_columns = ["lag_median_s", "lag_mode_share", "lag_mode_chance_logp"]
+    lag_columns += ["lag_mode_share_lcb", "followed_share"]
+    pd.testing.assert_series_equal(
+        f.loc[2, lag_columns], f.loc[1, lag_columns], check_names=False
+    )
+    assert f.loc[1, "lag_mode_share"] == pytest.approx(1 / 8)
+    # counted per request, a call's seven requests would be seven lags within
+    # 2.4 s of each other, and the lags would run from the page's last search
+    assert f.loc[1, "lag_median_s"] == pytest.approx((260 + 480) / 2)
+
+
+def test_on_a_whole_minute_clock_each_call_is_its_own_page():
+    # two calls in the minute after each of three searches, one call two
+    # minutes after three others: on a clock of whole minutes two times one
+    # tick apart (or equal) may be a minute apart, so nothing is merged
+    s = T0 + np.arange(6) * H
+    calls = np.concatenate([s[:3] + 60_000, s[:3] + 60_000, s[3:] + 120_000])
+    ev = frame([(1, "search", t) for t in s] + [(1, "call", t) for t in calls])
+    f = build_features(ev, signups((1, "IT", T0))).loc[1]
+    assert f.lag_median_s == pytest.approx(60.0)  # 9 lags: six of 60 s (merged: 90)
+    assert f.lag_mode_share == pytest.approx(6 / 9)
+
+
 def test_lags_at_one_lag_beyond_chance_need_more_than_a_few():
     # a script: 60 searches an hour apart, a call 20 s after each (±1%);
     # a person: 10 calls after searches at lags spread over minutes, 4 of

@@ -466,3 +466,21 @@ def test_whole_second_times_do_not_fold_into_a_schedule():
     f = whole_second_user(jittered // 1000 * 1000)
     assert f["all_period_s"] == pytest.approx(30.0, rel=0.01)
     assert f["all_rayleigh_logp"] > 50
+
+
+def test_page_starts_docstring_example_and_coarse_clocks():
+    t = np.array([0, 200, 900, 5000, 5400, 9000, 0, 500], dtype=np.int64)
+    g = Groups(np.array([0, 0, 0, 0, 0, 0, 1, 1]), 2)
+    fine = gp.page_starts(t, g, np.array([1.0, 1.0]))
+    # a chain: 900 joins 0's page through 200; the second user starts afresh
+    assert fine.tolist() == [True, False, False, True, False, True, True, False]
+    coarse = gp.page_starts(t, g, np.array([1.0, 60_000.0]))
+    assert coarse.tolist() == [True, False, False, True, False, True, True, True]
+    whole_s = np.array([0, 1000, 2000, 4000], dtype=np.int64)  # whole seconds
+    one = Groups(np.zeros(4, dtype=np.int64), 1)
+    assert gp.page_starts(whole_s, one, np.array([1000.0])).tolist() == [
+        True,
+        False,
+        False,
+        True,
+    ]
