@@ -355,6 +355,39 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     np.testing.assert_array_equal(plain[30:40], ungraded[30:40])
 
 
+def test_volume_counts_in_full_only_with_regular_gaps():
+    # 3,000 people; then twenty with a hundred times a person's volume: ten
+    # with a script's regular gaps, ten with a power user's irregular ones
+    rng = np.random.default_rng(4)
+    columns = busy_people(rng)
+    n = len(columns["all_gap_log_iqr"])
+    volume = {
+        "max_events_hour": rng.uniform(5, 40, n),
+        "max_events_day": rng.uniform(10, 120, n),
+        "events_per_active_day": rng.uniform(5, 60, n),
+    }
+    for column in volume.values():
+        column[:20] *= 100
+    spread, gaps = columns["all_gap_log_iqr"], columns["all_n_gaps"]
+    spread[:10], spread[10:20], gaps[:20] = 0.7, 2.1, 900.0
+    frame = pd.DataFrame({**columns, **volume})
+    families = {"intensity": FAMILIES["intensity"], "burst": FAMILIES["burst"]}
+    model = CadenceDetector(
+        random_state=0, families=families, detectors=("iforest",)
+    ).fit(frame)
+    assert REGULARITY_GRADES["intensity"] == REGULARITY_GRADES["burst"]
+    # by hand as the burst grade: 900 gaps at 0.7 → bound 0.769 → kept whole;
+    # at 2.1 → past 2.0 → speed alone, half
+    ungraded = forest_score(model, frame, "intensity")
+    got = model.detector_scores(frame)["iforest:intensity"].to_numpy()
+    assert ungraded[:20].min() > 1  # both groups far out on volume alone
+    np.testing.assert_allclose(got[:10], ungraded[:10], rtol=1e-12)
+    np.testing.assert_allclose(got[10:20], 0.5 * ungraded[10:20], rtol=1e-12)
+    # a person's negative evidence keeps its sign and size
+    people = ungraded[20:] <= 0
+    np.testing.assert_array_equal(got[20:][people], ungraded[20:][people])
+
+
 def test_unresolved_speed_needs_a_steady_pace():
     # people as before; forty users busy for 50 minutes on a whole-minute clock
     # (spread unresolved) with 70% of gaps in one tick — full by the share —
