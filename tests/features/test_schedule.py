@@ -274,3 +274,22 @@ def test_a_job_that_acts_once_per_wake_beside_people():
     # two visits: no evidence either way
     assert np.isnan(f.loc[3, "single_event_share_lcb"])
     assert np.isnan(f.loc[3, "single_event_logp"])
+
+
+def test_hourly_job_on_a_whole_minute_clock():
+    # a log of whole minutes: a job at minute :12 of ten hours (three requests
+    # each run, written in that minute), beside a person whose ten sessions
+    # start at minutes :03, :04, … :12 of ten hours (a minute apart on the hour)
+    hours = np.arange(10) * H
+    job = np.repeat(T0 + hours + 12 * 60_000, 3)
+    person = T0 + hours + (3 + np.arange(10)) * 60_000
+    person = np.concatenate([person, person + 5 * 60_000])
+    f = build_features(frame({1: job, 2: person}), signups([1, 2]))
+    # the ±30 s window holds one minute: the job's nine other starts, chance
+    # 1/60 each: −log10(10 · (1/60)^9) = 9 log10 60 − 1
+    assert f.loc[1, "clock_hour_starts"] == 10
+    assert f.loc[1, "clock_hour_logp"] == pytest.approx(9 * np.log10(60) - 1)
+    # starts in neighbouring minutes are 60 s apart: no company
+    assert f.loc[2, "clock_hour_starts"] == 1
+    assert f.loc[2, "clock_hour_logp"] == 0
+    assert f.loc[1, "clock_hour_share"] > 0.6 and f.loc[2, "clock_hour_share"] == 0
