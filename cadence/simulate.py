@@ -203,6 +203,9 @@ class SimConfig:
     #: as a web server's or a proxy's log records a page's assets; 0 for app
     #: events
     page_requests: float = 0.0
+    #: every event written as a request (``search``), as a web server's or a
+    #: proxy's log has them: no call or message to tell apart
+    requests_only: bool = False
     #: share of people seen on one day only
     one_day_share: float = 0.0
     #: "europe" (the original export's countries) or "world" (other continents)
@@ -344,6 +347,11 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "bots as in the default sample",
         {"page_requests": 10.0, "capture_days": 1},
     ),
+    "proxy_one_day": (
+        "page_loads_one_day as a proxy records it: every event one request, with "
+        "no search, call or message to tell apart (no search→call lags)",
+        {"page_requests": 10.0, "capture_days": 1, "requests_only": True},
+    ),
 }
 
 
@@ -464,8 +472,11 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(
         drop=True
     )
+    codes = events["event"].to_numpy()
+    if config.requests_only:
+        codes = np.zeros_like(codes)
     events["event"] = pd.Categorical.from_codes(
-        events["event"].to_numpy(), categories=["search", "call", "message"]
+        codes, categories=["search", "call", "message"]
     )
     kinds = np.array([*HUMAN_KINDS, *ALL_BOT_KINDS])
     labels = pd.DataFrame(

@@ -231,3 +231,18 @@ def test_page_loads_add_a_pages_requests_after_each_action_of_people():
     lag = near["ts_ms"] - near["action_ms"]
     assert len(added) > 0 and lag.notna().all()
     assert (lag >= 0).all() and (lag < 60_000).all() and lag.median() < 2_000
+
+
+def test_requests_only_writes_every_event_as_a_request_and_changes_nothing_else():
+    """A proxy's log: the same users, times and labels, every event a search."""
+    split = simulate(SimConfig(users=1500, seed=4, page_requests=10.0))
+    proxy = simulate(
+        SimConfig(users=1500, seed=4, page_requests=10.0, requests_only=True)
+    )
+    assert (split.events["event"] != "search").sum() > 1000
+    assert (proxy.events["event"] == "search").all()
+    pd.testing.assert_frame_equal(
+        proxy.events[["user_id", "ts_ms"]], split.events[["user_id", "ts_ms"]]
+    )
+    pd.testing.assert_frame_equal(proxy.labels, split.labels)
+    pd.testing.assert_frame_equal(proxy.signups, split.signups)
