@@ -19,6 +19,7 @@ from models.ensemble import (
     SIGNIFICANCE_GATES,
     SPREAD_UNCERTAINTY,
     STRENGTH_GRADES,
+    STRENGTH_PACE_GRADE,
     UNRESOLVED_PACE_GRADE,
     UNRESOLVED_SHARE_GRADE,
     CadenceDetector,
@@ -545,3 +546,48 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     ungraded = forest_score(model, counted, "rhythm")[:40]
     got = model.detector_scores(counted)["iforest:rhythm"].to_numpy()[:40]
     np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
+
+
+def test_an_unresolved_share_in_one_tick_needs_a_steady_pace():
+    # 3,000 users mostly without a rhythm; then ten each on a whole-minute
+    # clock (spread unresolved, 900 gaps): 80% of gaps in one tick with a busy
+    # person's piled-up pace (1.8), a spam messager's steady one (0.4), no
+    # pace support (NaN), half-way (1.65); and 97% in one tick with a pace of
+    # 3.0 (a scraper whose owner also acts by hand)
+    rng = np.random.default_rng(9)
+    n = 3000
+    rhythm = np.where(rng.random(n) < 0.02, rng.uniform(0, 0.05, n), np.nan)
+    spread = rng.normal(1.9, 0.3, n)
+    share = rng.uniform(0.05, 0.3, n)
+    pace = rng.uniform(0.8, 1.6, n)
+    gaps = rng.integers(5, 200, n).astype(float)
+    rhythm[:50], spread[:50], gaps[:50], share[:50] = np.nan, 11.0, 900.0, 0.8
+    share[40:50] = 0.97
+    pace[:50] = np.repeat([1.8, 0.4, np.nan, 1.65, 3.0], 10)
+    frame = pd.DataFrame(
+        {
+            "all_rhythm": rhythm,
+            "all_gap_log_iqr": spread,
+            "all_mode_share": share,
+            "all_n_gaps": gaps,
+            "minute_count_dispersion": pace,
+        }
+    )
+    model = _rhythm_forest(frame)
+    assert model.aux_columns_ == ["all_n_gaps", "minute_count_dispersion"]
+    assert STRENGTH_PACE_GRADE == ("minute_count_dispersion", 2.0, 1.3, 0.9)
+    # by hand: 80% of 900 has a Wilson bound of 0.777 (full share reading,
+    # (0.777 − 0.35) / 0.2 > 1), 97% of 900 one of 0.960 (past 0.9: no pace
+    # asked); the pace reads (2.0 − pace) / 0.7: 1.8 → 0.286, 0.4 → 1,
+    # 1.65 → 0.5; no rhythm and an unresolved spread add nothing
+    bounds = share_lower_bound(
+        np.array([720.0, 873.0]), np.array([900.0, 900.0]), z=1.645
+    )
+    assert bounds[0] == pytest.approx(0.777, abs=1e-3) and bounds[1] > 0.9
+    expected = np.repeat([0.2 / 0.7, 1.0, 1.0, 0.5, 1.0], 10)
+    ungraded = forest_score(model, frame, "rhythm")[:50]
+    got = model.detector_scores(frame)["iforest:rhythm"].to_numpy()[:50]
+    assert np.all(ungraded > 0)
+    np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
+    # the busy person keeps under a third of the steady script's evidence
+    assert got[:10].max() < got[10:20].min()
