@@ -492,6 +492,13 @@ def _rhythm_forest(frame: pd.DataFrame) -> CadenceDetector:
     ).fit(frame)
 
 
+def rhythm_people(rng, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rhythm strength (2% with a faint one, else none), gap spread and modal
+    share for ``n`` people."""
+    rhythm = np.where(rng.random(n) < 0.02, rng.uniform(0, 0.05, n), np.nan)
+    return rhythm, rng.normal(1.9, 0.3, n), rng.uniform(0.05, 0.3, n)
+
+
 def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     # 3,000 users mostly without a rhythm; then ten each: a script (R² 0.9), a
     # power user whose session gaps fold to a weak but significant rhythm
@@ -499,9 +506,7 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     # rhythm, and a weak rhythm with 45% of gaps at one length
     rng = np.random.default_rng(8)
     n = 3000
-    rhythm = np.where(rng.random(n) < 0.02, rng.uniform(0, 0.05, n), np.nan)
-    spread = rng.normal(1.9, 0.3, n)
-    share = rng.uniform(0.05, 0.3, n)
+    rhythm, spread, share = rhythm_people(rng, n)
     rhythm[:10], rhythm[10:20], rhythm[20:30], rhythm[30:40] = 0.9, 0.12, np.nan, 0.1
     spread[:10], spread[10:20], spread[20:30], spread[30:40] = 0.4, 2.3, 0.5, 2.5
     share[:10], share[10:20], share[20:30], share[30:40] = 0.9, 0.1, 0.5, 0.45
@@ -556,9 +561,7 @@ def test_an_unresolved_share_in_one_tick_needs_a_steady_pace():
     # 3.0 (a scraper whose owner also acts by hand)
     rng = np.random.default_rng(9)
     n = 3000
-    rhythm = np.where(rng.random(n) < 0.02, rng.uniform(0, 0.05, n), np.nan)
-    spread = rng.normal(1.9, 0.3, n)
-    share = rng.uniform(0.05, 0.3, n)
+    rhythm, spread, share = rhythm_people(rng, n)
     pace = rng.uniform(0.8, 1.6, n)
     gaps = rng.integers(5, 200, n).astype(float)
     rhythm[:50], spread[:50], gaps[:50], share[:50] = np.nan, 11.0, 900.0, 0.8
