@@ -26,6 +26,7 @@ from features.grouped import (
     searchsorted_sorted,
     sorted_within,
 )
+from features.schedule import session_start_mask
 
 #: Gaps below this are treated as this when a logarithm is taken (1 ms).
 MIN_GAP_S = 1e-3
@@ -53,11 +54,9 @@ def page_starts(ts_ms: np.ndarray, groups: Groups, tick_ms: np.ndarray) -> np.nd
     Times 0, 200, 900, 5000, 5400, 9000 ms of one user on a 1 ms clock →
     pages start at 0, 5000 and 9000. On whole minutes, every event starts one.
     """
-    out = np.ones(ts_ms.size, dtype=bool)
-    if ts_ms.size > 1:
-        same = groups.codes[1:] == groups.codes[:-1]
-        out[1:] = ~same | (np.diff(ts_ms) > PAGE_MS)
-    return out | (tick_ms[groups.codes] > PAGE_MS)
+    # a session's start rule with a page's idle: more than PAGE_MS in whole ms
+    start = session_start_mask(ts_ms, groups, PAGE_MS + 1)
+    return start | (tick_ms[groups.codes] > PAGE_MS)
 
 
 def gaps_of(times_s: np.ndarray, groups: Groups) -> tuple[np.ndarray, Groups]:

@@ -811,20 +811,21 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             grades.append(np.clip(np.nan_to_num(best, nan=0.0) / strong, 0.0, 1.0))
         spread_column, support, speed_only, full, _ = REGULARITY_GRADES["burst"]
         n = _support(aux, support)
-        if spread_column in present:
-            spread = _spread_bound(column(spread_column), n)
-            grades.append(_falling_reading(spread, speed_only, full))
+        spread = column(spread_column) if spread_column in present else None
+        if spread is not None:
+            bound = _spread_bound(spread, n)
+            grades.append(_falling_reading(bound, speed_only, full))
         if UNRESOLVED_SHARE_GRADE[0] in present:
             share = column(UNRESOLVED_SHARE_GRADE[0])
             if n is not None:
                 share = share_lower_bound(share * n, n, z=SHARE_BOUND_Z)
             reading = _share_reading(share)
             pace_column, gone, whole, overwhelming = STRENGTH_PACE_GRADE
-            if pace_column in aux and spread_column in present:
+            if pace_column in aux and spread is not None:
                 pace = aux[pace_column]
                 capped = np.minimum(reading, _falling_reading(pace, gone, whole))
                 asked = (
-                    (column(spread_column) >= UNRESOLVED_LOG_IQR)
+                    (spread >= UNRESOLVED_LOG_IQR)
                     & ~np.isnan(pace)
                     & ~(share >= overwhelming)
                 )
