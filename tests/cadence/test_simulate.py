@@ -5,6 +5,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from cadence.simulate import (
     BOT_KINDS,
@@ -246,3 +247,33 @@ def test_requests_only_writes_every_event_as_a_request_and_changes_nothing_else(
     )
     pd.testing.assert_frame_equal(proxy.labels, split.labels)
     pd.testing.assert_frame_equal(proxy.signups, split.signups)
+
+
+@pytest.mark.parametrize(
+    "law, quartiles",
+    [
+        ("lognormal", lambda: stats.lognorm.ppf([0.25, 0.75], 1.1)),
+        ("exponential", lambda: stats.expon.ppf([0.25, 0.75])),
+        ("gamma", lambda: stats.gamma.ppf([0.25, 0.75], 2.0)),
+    ],
+)
+def test_each_law_of_peoples_gaps_has_its_median_and_spread(law, quartiles):
+    """Gaps inside people's sessions: a median of 45 s under every law, and the
+    law's own log-IQR (scipy's quartiles: 1.48, 1.57, 1.03)."""
+    sim = simulate(SimConfig(users=3000, seed=5, human_gaps=law))
+    people = sim.labels.loc[sim.labels["kind"] == "human", "user_id"]
+    ev = sim.events[sim.events["user_id"].isin(people)]
+    ev = ev.sort_values(["user_id", "ts_ms"])
+    user = ev["user_id"].to_numpy()
+    gap_s = np.diff(ev["ts_ms"].to_numpy()) / 1000.0
+    gap_s = gap_s[(user[1:] == user[:-1]) & (gap_s < 1200)]  # inside a session
+    q25, q50, q75 = np.percentile(gap_s, [25, 50, 75])
+    low, high = quartiles()
+    assert gap_s.size > 100_000
+    assert abs(q50 - 45.0) < 1.0
+    assert abs(np.log(q75 / q25) - np.log(high / low)) < 0.05
+
+
+def test_an_unknown_law_of_peoples_gaps_is_named():
+    with pytest.raises(ValueError, match="human_gaps"):
+        SimConfig(human_gaps="pareto")
