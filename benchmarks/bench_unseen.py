@@ -21,6 +21,12 @@ Unseen kinds (parameters drawn per account):
     heavy_jitter_cron   T 1–10 min with 30% jitter and 20% missed beats
     sleepless_human     human-like sessions (log-normal gaps, median 45 s) at bot
                         volume (1,500–5,000 events), spread evenly over the clock
+    random_sleep        a script that sleeps a uniform random time between
+                        actions (a 2–20 s, b 2–8 times a), in one shift of
+                        6–14 h a day, 3–20 days: no period, and it rests
+    daytime_poisson     memoryless searches and calls (mean gap 1–10 min) from
+                        08:00 to 23:00 local, 3–20 days: a person's clock, no
+                        sessions
 """
 
 from __future__ import annotations
@@ -110,6 +116,33 @@ def sleepless_human(rng, begin, end_ms, offset_h):
     return begin + 1000.0 * np.cumsum(gaps), np.where(rng.random(n) < 0.6, 0, 1)
 
 
+def _daily_window(ts, offset_h, first_h, hours):
+    """Which of the times ``ts`` (ms) fall in the local daily window of
+    ``hours`` hours from ``first_h``."""
+    local_h = ((ts + offset_h * HOUR_MS) % DAY_MS) / HOUR_MS
+    return (local_h - first_h) % 24 < hours
+
+
+def random_sleep(rng, begin, end_ms, offset_h):
+    low = rng.uniform(2, 20)
+    high = low * rng.uniform(2, 8)
+    days = rng.uniform(3, 20)
+    n = int(days * DAY_MS / (1000 * (low + high) / 2)) + 1
+    ts = begin + 1000.0 * np.cumsum(rng.uniform(low, high, n))
+    # the shift compresses: keep the times that fall in it, up to 6,000 actions
+    ts = ts[_daily_window(ts, 0.0, rng.uniform(0, 24), rng.uniform(6, 14))][:6000]
+    return ts, np.where(rng.random(ts.size) < 0.9, 0, 1)
+
+
+def daytime_poisson(rng, begin, end_ms, offset_h):
+    mean_gap_s = rng.uniform(60, 600)
+    span = min(rng.uniform(3, 20) * DAY_MS, end_ms - begin)
+    n = max(int(span / (mean_gap_s * 1000)), 5)
+    ts = begin + 1000.0 * np.cumsum(rng.exponential(mean_gap_s, n))
+    ts = ts[_daily_window(ts, offset_h, 8.0, 15.0)]
+    return ts, np.where(rng.random(ts.size) < 0.7, 0, 1)
+
+
 UNSEEN = {
     f.__name__: f
     for f in (
@@ -119,6 +152,8 @@ UNSEEN = {
         two_period,
         heavy_jitter_cron,
         sleepless_human,
+        random_sleep,
+        daytime_poisson,
     )
 }
 

@@ -79,6 +79,8 @@ _RHYTHM = (
 )
 _REST = ("longest_awake_h", "awake_active_h", "active_run_h", "diurnal_r2")
 _VOLUME = ("max_minutes_hour", "max_events_hour", "max_events_day")
+#: a pace no steadier than chance's (memoryless) or steadier (a job)
+_PACE = ("pace_fano_ub",)
 #: The feature columns whose reason describes what each kind of bot does: a
 #: caught bot's first reason should rest on one of them.
 KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
@@ -88,16 +90,16 @@ KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
         "all_gap_log_iqr",
         "all_mode_share",
     ),
-    "periodic": (*_RHYTHM, *_REST, "single_event_share_lcb"),
-    "low_and_slow": (*_RHYTHM, *_REST, "single_event_share_lcb"),
+    "periodic": (*_RHYTHM, *_REST, *_PACE, "single_event_share_lcb"),
+    "low_and_slow": (*_RHYTHM, *_REST, *_PACE, "single_event_share_lcb"),
     # its searches are a Poisson stream around the clock, for hours to days:
     # it never rests, as round_the_clock traffic does
-    "harvester": ("lag_mode_share_lcb", *_REST),
+    "harvester": ("lag_mode_share_lcb", *_REST, *_PACE),
     "spam_messager": (*_RHYTHM, *_VOLUME),
-    "round_the_clock": (*_REST, "night_share_lcb"),
+    "round_the_clock": (*_REST, *_PACE, "night_share_lcb"),
     "wall_clock": ("clock_day_share", "clock_hour_share", "single_event_share_lcb"),
-    "drifting_period": _RHYTHM,
-    "heavy_jitter": (*_RHYTHM, *_REST),
+    "drifting_period": (*_RHYTHM, *_PACE),
+    "heavy_jitter": (*_RHYTHM, *_REST, *_PACE),
     "farm": (*_REST, "night_share_lcb", *_VOLUME, "events_per_active_day"),
 }
 HUMAN_KINDS: tuple[str, ...] = ("human", "power_user")

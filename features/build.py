@@ -243,6 +243,14 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "the same for clock_hour_starts",
     ),
     ("daily_count_cv", "ratio", "CV of event counts over active days (≥ 2 days)"),
+    (
+        "pace_fano_ub",
+        "ratio",
+        "upper 95% bound of the variance over the mean of the events per 10-minute "
+        "window inside stretches of activity (empty windows counted): ≈1 "
+        "memoryless, <1 a steady job, whatever the volume; people's sessions "
+        "bunch their actions (≥ 20 windows, ≥ 20 events)",
+    ),
     *[
         (
             name.format(s=s),
@@ -411,6 +419,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     for name, values in clock.items():
         out[name] = np.where(days_ok, values, np.nan)
     out["daily_count_cv"] = vol.daily_count_cv(ts, groups)
+    out["pace_fano_ub"] = vol.pace_fano_ub(ts, groups, sch.REST_MS)
     out["longest_awake_h"] = sch.longest_awake_h(ts, groups)
     out["awake_active_h"] = sch.awake_active_h(ts, groups)
     out["active_run_h"] = sch.longest_active_run_h(ts, groups)

@@ -5,7 +5,9 @@ from math import comb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
+from features import schedule as sch
 from features import timeofday as tod
 from features import volume as vol
 from features.build import COLUMNS, build_features, catalogue_markdown
@@ -266,6 +268,79 @@ def test_minute_count_dispersion_tells_pace_from_piled_up_sessions():
         vol.minute_count_dispersion(coarse, g)[0]
         == vol.minute_count_dispersion(t, g)[0]
     )
+
+
+def window_counts(counts, t0=T0, window_ms=vol.PACE_WINDOW_MS):
+    """Times putting ``counts[w]`` events a second apart in window w."""
+    return np.concatenate(
+        [t0 + w * window_ms + np.arange(c) * 1000 for w, c in enumerate(counts)]
+    ).astype(np.int64)
+
+
+def test_pace_fano_ub_by_hand():
+    rest = sch.REST_MS
+
+    def pace(t):
+        return vol.pace_fano_ub(t, Groups(np.zeros(t.size, np.int64), 1), rest)[0]
+
+    # 3, 1, 3, 1, … in 20 ten-minute windows: mean 2, sample variance 20/19;
+    # the bound multiplies the Fano factor by 19 / χ²(0.05; 19)
+    bound = 19 / stats.chi2.ppf(0.05, 19)
+    assert pace(window_counts(np.tile([3, 1], 10))) == pytest.approx(
+        (20 / 19) / 2 * bound, rel=1e-12
+    )
+    # empty windows inside a stretch count: 4, 0, 4, 0, …, 4 (21 windows)
+    counts = np.r_[np.tile([4, 0], 10), 4]
+    fano = np.var(counts, ddof=1) / np.mean(counts)
+    assert pace(window_counts(counts)) == pytest.approx(
+        fano * 20 / stats.chi2.ppf(0.05, 20), rel=1e-12
+    )
+    # a steady 2 per window: no variance at all
+    assert pace(window_counts(np.full(20, 2))) == 0
+    # support: 19 windows (39 events), or 19 events (in 37 windows), say nothing
+    assert np.isnan(pace(window_counts(np.tile([3, 1], 10)[:19])))
+    assert np.isnan(pace(window_counts(np.r_[np.tile([1, 0], 18), 1])))
+    # stretches under an hour (a lone session) are left out: forty sessions of
+    # 3 events, 4 h apart, hold no pace; beside a long stretch they change nothing
+    lone = np.concatenate([window_counts([3], T0 + i * 4 * H) for i in range(1, 41)])
+    assert np.isnan(pace(lone))
+    long = window_counts(np.tile([3, 1], 10))
+    assert pace(np.r_[long, lone + 3 * H]) == pace(long)
+
+
+def test_pace_fano_ub_tells_memoryless_and_steady_traffic_from_sessions():
+    # 200 users each over two days without a rest: memoryless traffic (≈ 1),
+    # a script's gamma gaps of shape 6 (steady: well under 1), and a person's
+    # sessions of 3–10 events seconds apart started at random (bunched)
+    rng = np.random.default_rng(8)
+    n, span = 200, 2 * 24 * H
+
+    def pace(per_user, level=0.95):
+        t = np.concatenate(per_user).astype(np.int64)
+        codes = np.repeat(np.arange(n), [len(x) for x in per_user])
+        return vol.pace_fano_ub(t, Groups(codes, n), sch.REST_MS, level=level)
+
+    memoryless = [np.sort(rng.uniform(0, span, 1_500)) for _ in range(n)]
+    steady = [np.cumsum(rng.gamma(6.0, span / 1_500 / 6.0, 1_500)) for _ in range(n)]
+
+    def sessions():
+        starts = rng.uniform(0, span, 250)
+        size = rng.integers(3, 11, starts.size)
+        return np.sort(
+            np.concatenate(
+                [
+                    b + np.cumsum(rng.uniform(1_000, 10_000, k))
+                    for b, k in zip(starts, size, strict=True)
+                ]
+            )
+        )
+
+    people = [sessions() for _ in range(n)]
+    # at the median of the bound's law the estimate itself: 1 for memoryless
+    assert abs(np.mean(pace(memoryless, level=0.5)) - 1.0) < 0.05
+    # the 95% bound: every memoryless user under 2, every person over it
+    assert np.max(pace(memoryless)) < 2.0 < np.min(pace(people))
+    assert np.max(pace(steady)) < 0.5
 
 
 def test_an_upper_quartile_under_the_clock_is_unresolved():

@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import check_estimator
 from features.schedule import share_lower_bound
 from models.ensemble import (
     ABSOLUTE_FAMILIES,
+    BELOW_LIMIT_GRADES,
     FAMILIES,
     GRADED_FAMILIES,
     HUMAN_LIMITS,
@@ -287,6 +288,34 @@ def test_schedule_evidence_grows_with_the_share_past_the_limit():
     # the people past the limit by chance score under the jobs
     assert got[:10].max() < got[20:30].min()
     assert np.all(got[30:] <= 0)  # under the limit: no evidence
+
+
+def test_a_pace_counts_only_below_what_people_show():
+    # 3,000 people whose events per 10 minutes bunch 2.3–20 times a memoryless
+    # process's; then four groups of ten: memoryless (1), half-way on the log
+    # scale (√2), just under the limit (1.9) and a steady job (0.3)
+    rng = np.random.default_rng(4)
+    pace = np.exp(rng.uniform(np.log(2.3), np.log(20.0), 3000))
+    pace[:10], pace[10:20], pace[20:30], pace[30:40] = 1.0, np.sqrt(2), 1.9, 0.3
+    frame = pd.DataFrame({"pace_fano_ub": pace})
+    model = CadenceDetector(
+        random_state=0, families={"pace": FAMILIES["pace"]}, detectors=("iforest",)
+    ).fit(frame)
+    column, limit, ratio = BELOW_LIMIT_GRADES["pace"]
+    assert column == "pace_fano_ub" and (limit, ratio) == (2.0, 2.0)
+    # by hand: ln(2 / x) / ln 2, clipped: 1, 0.5, 0.074, 1 (and 0 for people)
+    expected = np.clip(np.log(limit / pace) / np.log(ratio), 0.0, 1.0)
+    assert expected[10] == pytest.approx(0.5)
+    assert expected[20] == pytest.approx(np.log(2 / 1.9) / np.log(2))
+    ungraded = forest_score(model, frame, "pace")
+    got = model.detector_scores(frame)["iforest:pace"].to_numpy()
+    want = np.where(ungraded > 0, ungraded * expected, ungraded)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # the people's low tail, however isolated, carries no evidence
+    assert np.all(got[40:] <= 0) and ungraded[40:].max() > 0
+    assert got[20:30].max() < got[10:20].min() < got[:10].min()
+    # no person reaches the limit, so the forest is scaled as the rest family's
+    assert model.normalisers_["iforest:pace"][1] == MIN_FOREST_SPREAD
 
 
 def busy_people(rng, n=3000):
