@@ -115,6 +115,7 @@ RASTER_FEATURES = (
     "max_events_day",
     "events_per_active_day",
     "single_event_share_lcb",
+    "pace_fano_ub",
 )
 LAG_FEATURES = ("lag_mode_share_lcb",)
 
