@@ -27,6 +27,11 @@ Unseen kinds (parameters drawn per account):
     daytime_poisson     memoryless searches and calls (mean gap 1–10 min) from
                         08:00 to 23:00 local, 3–20 days: a person's clock, no
                         sessions
+    auto_refresh        a page left open that reloads itself every 1–15 min
+                        (± 2%), each load the same 5–20 requests within a second
+                        or two,
+                        from 08:00 for 8–16 h local, 3–20 days: bunched like a
+                        person's page loads, steady between them
 """
 
 from __future__ import annotations
@@ -143,6 +148,20 @@ def daytime_poisson(rng, begin, end_ms, offset_h):
     return ts, np.where(rng.random(ts.size) < 0.7, 0, 1)
 
 
+def auto_refresh(rng, begin, end_ms, offset_h):
+    period = rng.uniform(60, 900)
+    days = rng.uniform(3, 20)
+    loads = int(days * DAY_MS / (1000 * period)) + 1
+    t = begin + 1000.0 * np.cumsum(period * (1 + rng.normal(0, 0.02, loads)))
+    t = t[_daily_window(t, offset_h, 8.0, rng.uniform(8, 16))]
+    size = np.full(t.size, rng.integers(5, 21))  # the same page: the same requests
+    step = rng.exponential(100.0, size.sum())  # ms between a load's requests
+    first = np.repeat(np.cumsum(size) - size, size)
+    within = np.cumsum(step) - np.repeat(np.cumsum(step)[first], 1)
+    ts = np.repeat(t, size) + within
+    return ts, np.zeros(ts.size, int)
+
+
 UNSEEN = {
     f.__name__: f
     for f in (
@@ -154,6 +173,7 @@ UNSEEN = {
         sleepless_human,
         random_sleep,
         daytime_poisson,
+        auto_refresh,
     )
 }
 
