@@ -209,6 +209,21 @@ def minute_counts(counts, t0=T0):
     ).astype(np.int64)
 
 
+def session_times(rng, span_ms, n_sessions):
+    """A person's times: sessions of 3–10 events 1–10 s apart, started at
+    random within ``span_ms``."""
+    starts = rng.uniform(0, span_ms, n_sessions)
+    size = rng.integers(3, 11, starts.size)
+    return np.sort(
+        np.concatenate(
+            [
+                b + np.cumsum(rng.uniform(1_000, 10_000, k))
+                for b, k in zip(starts, size, strict=True)
+            ]
+        )
+    )
+
+
 def test_minute_count_dispersion_by_hand():
     # counts 1, 3, 1, 3, … in 20 minutes: mean 2, variance 1; the zero-truncated
     # Poisson count of mean 2 has rate λ = 1.594 and variance 2 · (1 + λ − 2)
@@ -245,19 +260,7 @@ def test_minute_count_dispersion_tells_pace_from_piled_up_sessions():
     poisson = disp([np.sort(rng.uniform(0, span, 6_000)) for _ in range(n)])
     steady = disp([np.cumsum(rng.gamma(6.0, 20_000 / 6.0, 6_000)) for _ in range(n)])
 
-    def sessions():
-        starts = rng.uniform(0, span, 800)
-        size = rng.integers(3, 11, starts.size)
-        return np.sort(
-            np.concatenate(
-                [
-                    b + np.cumsum(rng.uniform(1_000, 10_000, k))
-                    for b, k in zip(starts, size, strict=True)
-                ]
-            )
-        )
-
-    piled = disp([sessions() for _ in range(n)])
+    piled = disp([session_times(rng, span, 800) for _ in range(n)])
     assert abs(np.mean(poisson) - 1.0) < 0.03
     assert np.max(steady) < 0.35 and np.min(piled) > 1.5
     # the measure reads minutes: the same on a clock of whole minutes
@@ -323,19 +326,7 @@ def test_pace_fano_ub_tells_memoryless_and_steady_traffic_from_sessions():
     memoryless = [np.sort(rng.uniform(0, span, 1_500)) for _ in range(n)]
     steady = [np.cumsum(rng.gamma(6.0, span / 1_500 / 6.0, 1_500)) for _ in range(n)]
 
-    def sessions():
-        starts = rng.uniform(0, span, 250)
-        size = rng.integers(3, 11, starts.size)
-        return np.sort(
-            np.concatenate(
-                [
-                    b + np.cumsum(rng.uniform(1_000, 10_000, k))
-                    for b, k in zip(starts, size, strict=True)
-                ]
-            )
-        )
-
-    people = [sessions() for _ in range(n)]
+    people = [session_times(rng, span, 250) for _ in range(n)]
     # at the median of the bound's law the estimate itself: 1 for memoryless
     assert abs(np.mean(pace(memoryless, level=0.5)) - 1.0) < 0.05
     # the 95% bound: every memoryless user under 2, every person over it
