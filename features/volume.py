@@ -180,9 +180,11 @@ def daily_count_cv(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
 #: actions, short enough that a day holds dozens.
 PACE_WINDOW_MS = 10 * MINUTE_MS
 #: Windows a stretch of activity must span for :func:`pace_fano_ub` to count
-#: it (an hour: a person's lone session of a few minutes has no pace to speak
-#: of), and windows inside such stretches, and events, it needs.
-PACE_MIN_STRETCH = 6
+#: it (three hours: a person's lone session, even of an hour at a memoryless
+#: pace, is no stretch of work; three hours of a person hold sessions and the
+#: idle spells between them), and windows inside such stretches, and events,
+#: it needs.
+PACE_MIN_STRETCH = 18
 PACE_MIN_WINDOWS = 20
 PACE_MIN_EVENTS = 20
 
@@ -198,14 +200,15 @@ def pace_fano_ub(
     memoryless process's: the upper bound (at ``level``) of the variance over
     the mean of the event counts per clock window of ``window_ms`` (UTC),
     over every window from the first to the last event of each stretch of
-    activity (stretches end at a rest of ``rest_ms``; empty windows inside
-    them counted). For N windows with sample variance s² and mean m the
-    bound is (s² / m) · (N − 1) / χ²(1 − level; N − 1), the variance's
-    chi-square bound. About 1 for memoryless traffic and under 1 for a
-    steady job, whatever the volume; people act in sessions of a few actions
-    with idle windows between, 2–8 among simulated people and power users.
-    NaN below :data:`PACE_MIN_WINDOWS` windows or :data:`PACE_MIN_EVENTS`
-    events.
+    activity that spans :data:`PACE_MIN_STRETCH` windows or more (stretches
+    end at a rest of ``rest_ms``; empty windows inside them counted). For N
+    windows with sample variance s² and mean m the bound is (s² / m) ·
+    (N − 1) / χ²(1 − level; N − 1), the variance's chi-square bound. About 1
+    for memoryless traffic and under 1 for a steady job, whatever the
+    volume; people act in sessions of a few actions with idle spells
+    between, 2.2–8 among simulated people and power users (even where their
+    sessions are long and memoryless). NaN below :data:`PACE_MIN_WINDOWS`
+    windows or :data:`PACE_MIN_EVENTS` events.
 
     Examples
     --------

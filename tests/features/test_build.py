@@ -303,12 +303,19 @@ def test_pace_fano_ub_by_hand():
     # support: 19 windows (39 events), or 19 events (in 37 windows), say nothing
     assert np.isnan(pace(window_counts(np.tile([3, 1], 10)[:19])))
     assert np.isnan(pace(window_counts(np.r_[np.tile([1, 0], 18), 1])))
-    # stretches under an hour (a lone session) are left out: forty sessions of
-    # 3 events, 4 h apart, hold no pace; beside a long stretch they change nothing
-    lone = np.concatenate([window_counts([3], T0 + i * 4 * H) for i in range(1, 41)])
-    assert np.isnan(pace(lone))
+    # stretches under three hours are left out: forty lone sessions of 3
+    # events, and ten steady spells of 17 windows (2 h 50 min), 6 h apart,
+    # hold no pace; beside a long stretch they change nothing
+    lone = np.concatenate([window_counts([3], T0 + i * 6 * H) for i in range(1, 41)])
+    spells = np.concatenate(
+        [window_counts(np.full(17, 2), T0 + i * 6 * H) for i in range(42, 52)]
+    )
+    assert np.isnan(pace(lone)) and np.isnan(pace(spells))
     long = window_counts(np.tile([3, 1], 10))
-    assert pace(np.r_[long, lone + 3 * H]) == pace(long)
+    assert pace(np.r_[long, lone + 3 * H, spells]) == pace(long)
+    # two spells of 18 windows (three hours) count: 36 windows, no variance
+    two = np.r_[window_counts(np.full(18, 2)), window_counts(np.full(18, 2), T0 + D)]
+    assert pace(two) == 0
 
 
 def test_pace_fano_ub_tells_memoryless_and_steady_traffic_from_sessions():
