@@ -237,6 +237,9 @@ class SimConfig:
     #: "lognormal" (σ 1.1, the default), "exponential" (memoryless) or
     #: "gamma" (shape 2: people who pace themselves, log-IQR 1.03)
     human_gaps: str = "lognormal"
+    #: a person's actions per session, on average: drawn per person between
+    #: these two
+    session_actions: tuple[float, float] = (3.0, 10.0)
 
     def __post_init__(self) -> None:
         if self.users < 1:
@@ -268,6 +271,12 @@ class SimConfig:
             )
         if self.clock_ms < 1:
             raise ValueError(f"clock_ms must be at least 1, got {self.clock_ms}")
+        low, high = self.session_actions
+        if not 1 <= low <= high:
+            raise ValueError(
+                "session_actions must be (low, high) with 1 <= low <= high, "
+                f"got {self.session_actions!r}"
+            )
         if self.human_gaps not in HUMAN_GAP_LAWS:
             raise ValueError(
                 f"human_gaps must be one of {sorted(HUMAN_GAP_LAWS)}, "
@@ -378,6 +387,12 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "closer to a script's",
         {**_HARD, "human_gaps": "gamma"},
     ),
+    "long_sessions": (
+        "the hard world with people who browse long: 20–60 actions a session, "
+        "memoryless gaps inside it (exponential, median 45 s), sessions of "
+        "15–45 minutes at a steady random pace",
+        {**_HARD, "human_gaps": "exponential", "session_actions": (20.0, 60.0)},
+    ),
 }
 
 
@@ -464,6 +479,7 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         vrng=vrng,
         sleep_h=sleep,
         gap_law=config.human_gaps,
+        session_actions=config.session_actions,
     )
     retry = people & (vrng.random(n) < config.retry_share)
     human = _with_retries(vrng, human, user_id[retry])
@@ -558,6 +574,7 @@ def _human_events(
     vrng: np.random.Generator | None = None,
     sleep_h: tuple[np.ndarray, np.ndarray] | None = None,
     gap_law: str = "lognormal",
+    session_actions: tuple[float, float] = (3.0, 10.0),
 ) -> pd.DataFrame:
     """People's events: sessions at local times of day, short gaps inside.
 
@@ -568,7 +585,7 @@ def _human_events(
     inside that window happen just after it instead.
     """
     total = counts.sum(axis=1)
-    per_session = rng.uniform(3, 10, len(total))
+    per_session = rng.uniform(*session_actions, len(total))
     n_sess = np.where(total > 0, np.maximum(1, np.round(total / per_session)), 0)
     n_sess = n_sess.astype(np.int64)
     s_user = np.repeat(np.arange(len(total)), n_sess)

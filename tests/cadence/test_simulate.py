@@ -277,3 +277,25 @@ def test_each_law_of_peoples_gaps_has_its_median_and_spread(law, quartiles):
 def test_an_unknown_law_of_peoples_gaps_is_named():
     with pytest.raises(ValueError, match="human_gaps"):
         SimConfig(human_gaps="pareto")
+
+
+def test_people_act_as_many_times_a_session_as_asked():
+    """Sessions (30 min idle apart) of people hold ``session_actions`` actions
+    on average: 3–10 by default, 20–60 in the long_sessions world."""
+
+    def actions_per_session(config):
+        sim = simulate(config)
+        people = sim.labels.loc[sim.labels["kind"] == "human", "user_id"]
+        ev = sim.events[sim.events["user_id"].isin(people)]
+        ev = ev.sort_values(["user_id", "ts_ms"])
+        user, ts = ev["user_id"].to_numpy(), ev["ts_ms"].to_numpy()
+        start = np.r_[True, (user[1:] != user[:-1]) | (np.diff(ts) >= 1_800_000)]
+        sessions = pd.Series(start).groupby(user).sum()
+        return pd.Series(user).value_counts().sort_index() / sessions.sort_index()
+
+    short = actions_per_session(SimConfig(users=3000, seed=6))
+    long = actions_per_session(world_config("long_sessions", users=3000, seed=6))
+    assert 3.0 <= short.median() <= 10.0 and short.quantile(0.9) < 12.0
+    assert 20.0 <= long.median() <= 60.0 and long.quantile(0.1) > 15.0
+    with pytest.raises(ValueError, match="session_actions"):
+        SimConfig(session_actions=(10.0, 3.0))
