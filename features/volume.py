@@ -10,6 +10,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from features.grouped import Groups, divide
+from features.schedule import session_start_mask
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -221,9 +222,7 @@ def pace_fano_ub(
     ts = np.asarray(ts_ms, dtype=np.int64)
     codes = groups.codes
     window = np.floor_divide(ts, window_ms)
-    stretch = np.flatnonzero(
-        np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
-    )
+    stretch = np.flatnonzero(session_start_mask(ts, groups, rest_ms))
     sizes = np.diff(np.r_[stretch, ts.size])
     last = stretch + sizes - 1
     spans = (window[last] - window[stretch] + 1).astype(np.float64)
