@@ -248,9 +248,8 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "ratio",
         "upper 95% bound of the variance over the mean of the events per 10-minute "
         "window inside stretches of activity of 3 h or more (empty windows "
-        "counted): ≈1 "
-        "memoryless, <1 a steady job, whatever the volume; people's sessions "
-        "bunch their actions (≥ 20 windows, ≥ 20 events)",
+        "counted): ≈1 memoryless, <1 a steady job, whatever the volume; people's "
+        "sessions bunch their actions (≥ 20 windows, ≥ 20 events)",
     ),
     *[
         (

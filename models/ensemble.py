@@ -791,8 +791,11 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
                 value = prepared[:, self.columns_.index(column)]
                 if _is_log_column(column):
                     value = np.expm1(value)
-                below = np.log(limit / np.maximum(value, 1e-12)) / np.log(ratio)
-                grade = np.clip(np.nan_to_num(below, nan=0.0), 0.0, 1.0)
+                # ln(limit / x) / ln(ratio): a falling reading on the log scale
+                log_value = np.log(np.maximum(value, 1e-12))
+                grade = _falling_reading(
+                    log_value, np.log(limit), np.log(limit / ratio)
+                )
                 out[name] = _keep_evidence(out[name], grade)
         for family, beyond_chance in _beyond_chance(aux).items():
             name = f"iforest:{family}"
