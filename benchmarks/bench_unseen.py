@@ -29,9 +29,8 @@ Unseen kinds (parameters drawn per account):
                         sessions
     auto_refresh        a page left open that reloads itself every 1–15 min
                         (± 2%), each load the same 5–20 requests within a second
-                        or two,
-                        from 08:00 for 8–16 h local, 3–20 days: bunched like a
-                        person's page loads, steady between them
+                        or two, from 08:00 for 8–16 h local, 3–20 days: bunched
+                        like a person's page loads, steady between them
 """
 
 from __future__ import annotations
@@ -156,9 +155,9 @@ def auto_refresh(rng, begin, end_ms, offset_h):
     t = t[_daily_window(t, offset_h, 8.0, rng.uniform(8, 16))]
     size = np.full(t.size, rng.integers(5, 21))  # the same page: the same requests
     step = rng.exponential(100.0, size.sum())  # ms between a load's requests
-    first = np.repeat(np.cumsum(size) - size, size)
-    within = np.cumsum(step) - np.repeat(np.cumsum(step)[first], 1)
-    ts = np.repeat(t, size) + within
+    first = np.repeat(np.cumsum(size) - size, size)  # each request's load's first
+    elapsed = np.cumsum(step)
+    ts = np.repeat(t, size) + (elapsed - elapsed[first])
     return ts, np.zeros(ts.size, int)
 
 
