@@ -393,6 +393,16 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "15–45 minutes at a steady random pace",
         {**_HARD, "human_gaps": "exponential", "session_actions": (20.0, 60.0)},
     ),
+    "brief_visits": (
+        "the hard world with people who drop by: sessions of 2.9 actions at "
+        "the median, 13–48 % of them one action alone (10th–90th percentile), "
+        "so their actions scatter over the day",
+        {**_HARD, "session_actions": (1.0, 3.0)},
+    ),
+    "brief_visits_one_day": (
+        "brief_visits captured for one day",
+        {**_HARD, "session_actions": (1.0, 3.0), "capture_days": 1},
+    ),
 }
 
 

@@ -32,7 +32,9 @@ MIN_SESSIONS = 4
 #: many visits of one request each (at 0.3: 20 there, 15 of them automated by
 #: user agent). World benchmark (against 0.3): one_day 0.939 / 0.876 → 0.945
 #: / 0.896, hard_one_day seed 0 0.803 → 0.811, the rest the same or better;
-#: the real log the same (at 0.2: hardly different again).
+#: the real log the same (at 0.2: hardly different again). The detector
+#: learns a higher level from a population whose people drop by for an action
+#: or two (``models.ensemble.VISITS_CHANCE``); this is its floor.
 SINGLE_EVENT_CHANCE = 0.25
 #: Two session starts coincide on the wall clock when their phases (time of
 #: day, or of the hour) differ by at most this much.

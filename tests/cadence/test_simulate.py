@@ -281,7 +281,8 @@ def test_an_unknown_law_of_peoples_gaps_is_named():
 
 def test_people_act_as_many_times_a_session_as_asked():
     """Sessions (30 min idle apart) of people hold ``session_actions`` actions
-    on average: 3–10 by default, 20–60 in the long_sessions world."""
+    on average: 3–10 by default, 20–60 in the long_sessions world, 1–3 in the
+    brief_visits world (where many are one action alone)."""
 
     def actions_per_session(config):
         sim = simulate(config)
@@ -291,11 +292,20 @@ def test_people_act_as_many_times_a_session_as_asked():
         user, ts = ev["user_id"].to_numpy(), ev["ts_ms"].to_numpy()
         start = np.r_[True, (user[1:] != user[:-1]) | (np.diff(ts) >= 1_800_000)]
         sessions = pd.Series(start).groupby(user).sum()
-        return pd.Series(user).value_counts().sort_index() / sessions.sort_index()
+        alone = pd.Series(start & np.r_[start[1:], True]).groupby(user).sum()
+        actions = pd.Series(user).value_counts().sort_index() / sessions.sort_index()
+        return actions, (alone / sessions)[sessions >= 20]
 
-    short = actions_per_session(SimConfig(users=3000, seed=6))
-    long = actions_per_session(world_config("long_sessions", users=3000, seed=6))
+    short, short_alone = actions_per_session(SimConfig(users=3000, seed=6))
+    long, _ = actions_per_session(world_config("long_sessions", users=3000, seed=6))
+    brief, alone = actions_per_session(world_config("brief_visits", users=3000, seed=6))
     assert 3.0 <= short.median() <= 10.0 and short.quantile(0.9) < 12.0
     assert 20.0 <= long.median() <= 60.0 and long.quantile(0.1) > 15.0
+    # sessions drawn with 1–3 actions on average: an empty one leaves no trace
+    # and two within 30 minutes merge, so the sessions seen hold a little more
+    assert 1.0 <= brief.median() < 3.5 and brief.quantile(0.1) < short.quantile(0.1)
+    # a quarter to a half of a busy person's sessions are one action alone,
+    # against a few per cent where sessions hold 3–10
+    assert 0.2 <= alone.median() <= 0.4 and short_alone.median() < 0.1
     with pytest.raises(ValueError, match="session_actions"):
         SimConfig(session_actions=(10.0, 3.0))

@@ -5,16 +5,19 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import binom
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import check_estimator
 
-from features.schedule import share_lower_bound
+from features.schedule import SINGLE_EVENT_CHANCE, share_lower_bound
 from models.ensemble import (
     ABSOLUTE_FAMILIES,
     BELOW_LIMIT_GRADES,
+    BELOW_LIMIT_LEARNED,
     FAMILIES,
     GRADED_FAMILIES,
     HUMAN_LIMITS,
+    LEARNED_MIN_USERS,
     MIN_FOREST_SPREAD,
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
@@ -23,6 +26,7 @@ from models.ensemble import (
     STRENGTH_PACE_GRADE,
     UNRESOLVED_PACE_GRADE,
     UNRESOLVED_SHARE_GRADE,
+    VISITS_CHANCE,
     CadenceDetector,
     family_spec,
 )
@@ -318,6 +322,47 @@ def test_a_pace_counts_only_below_what_people_show():
     assert model.normalisers_["iforest:pace"][1] == MIN_FOREST_SPREAD
 
 
+def pace_model(pace: np.ndarray) -> CadenceDetector:
+    frame = pd.DataFrame({"pace_fano_ub": pace})
+    return CadenceDetector(
+        random_state=0, families={"pace": FAMILIES["pace"]}, detectors=("iforest",)
+    ).fit(frame)
+
+
+def test_the_pace_limit_follows_people_whose_visits_are_brief():
+    # people who drop by put their events alone in ten-minute windows: their
+    # pace bunches only 1.3–8 times a memoryless process's (median √(1.3·8))
+    rng = np.random.default_rng(8)
+    pace = np.exp(rng.uniform(np.log(1.3), np.log(8.0), 3000))
+    pace[:10], pace[10:20], pace[20:30] = 0.3, 1.0, 1.6
+    share, floor = BELOW_LIMIT_LEARNED["pace"]
+    assert (share, floor) == (0.45, 1.0)
+    model = pace_model(pace)
+    # by hand: 0.45 × the median, between the floor and the fixed limit of 2
+    limit = 0.45 * np.median(pace)
+    assert 1.4 < limit < 1.5 and limit == pytest.approx(0.45 * np.sqrt(1.3 * 8), 0.05)
+    assert model.below_limits_ == {"pace": pytest.approx(limit)}
+    frame = pd.DataFrame({"pace_fano_ub": pace})
+    ungraded = forest_score(model, frame, "pace")
+    got = model.detector_scores(frame)["iforest:pace"].to_numpy()
+    grade = np.clip(np.log(limit / pace) / np.log(2.0), 0.0, 1.0)
+    np.testing.assert_allclose(
+        got, np.where(ungraded > 0, ungraded * grade, ungraded), atol=1e-12
+    )
+    # memoryless traffic keeps some evidence; people at 1.6, over the learned
+    # limit, none, where the fixed limit of 2 gave them a third of a job's
+    assert got[10:20].min() > 0 and np.all(got[20:30] <= 0)
+    assert np.all(got[pace >= limit] <= 0) and ungraded[20:30].min() > 0
+    assert np.log(2.0 / 1.6) / np.log(2.0) == pytest.approx(0.32, abs=0.01)
+    # where people bunch more (median ≥ 4.4) the fixed limit stands; and with
+    # fewer users than a level needs, too (however low their median)
+    assert pace_model(pace * 3.0).below_limits_ == {"pace": 2.0}
+    few = pace_model(pace[: LEARNED_MIN_USERS - 1])
+    assert few.below_limits_ == {"pace": 2.0}
+    # a population of steady jobs cannot push the limit under the floor
+    assert pace_model(np.full(500, 0.5)).below_limits_ == {"pace": floor}
+
+
 def busy_people(rng, n=3000):
     """The burst family's columns and its grade's for ``n`` people: active in a
     few minutes of their busiest hour, gaps as spread as people's."""
@@ -508,6 +553,67 @@ def test_single_event_visits_count_only_beyond_chance():
     why = model.explain(frame.head(20), k=1)["reason_1_feature"].to_numpy()
     assert (why[:10] == "single_event_share_lcb").all()
     assert (why[10:20] == "").all()
+
+
+def visits_frame(single: np.ndarray, sessions: np.ndarray) -> pd.DataFrame:
+    """The visits family's columns and its gate's for these counts (the
+    column's −log10 p at its fixed chance level, as the features build it)."""
+    logp = -binom.logsf(single - 1, sessions, SINGLE_EVENT_CHANCE) / np.log(10)
+    return pd.DataFrame(
+        {
+            "single_event_share_lcb": share_lower_bound(single, sessions),
+            "single_event_logp": np.where(sessions >= 4, logp, np.nan),
+            "single_event_sessions": single.astype(float),
+            "n_sessions": sessions.astype(float),
+        }
+    )
+
+
+def test_the_visits_chance_is_learned_from_people_who_drop_by():
+    # 1,000 people with 40 sessions each, 0–24 of them one event alone (40
+    # people each): their 90th percentile share is 22/40 = 0.55 (sorted, the
+    # 900th and 901st shares are both the 23rd count, 22); then ten pollers
+    # whose 12 sessions are all single, and ten people with 30 of 40
+    single = np.r_[np.repeat(np.arange(25), 40), np.full(10, 12), np.full(10, 30)]
+    sessions = np.r_[np.full(1000, 40), np.full(10, 12), np.full(10, 40)]
+    frame = visits_frame(single, sessions)
+    assert VISITS_CHANCE == ("single_event_sessions", "n_sessions", 0.9, 20)
+    model = CadenceDetector(random_state=0).fit(frame)
+    assert list(model.families_) == ["visits"]
+    assert model.single_event_chance_ == pytest.approx(0.55)
+    assert {"single_event_sessions", "n_sessions"} <= set(model.input_columns_)
+    # the gate now tests each count against 0.55 (scipy's binomial tail)
+    least = SIGNIFICANCE_GATES["visits"][1]
+    beyond = -binom.logsf(single - 1, sessions, 0.55) / np.log(10) >= least
+    assert beyond[1000:1010].all() and not beyond[1010:].any()  # 12/12: p = 0.55¹²
+    ungated = forest_score(model, frame, "visits")
+    got = model.detector_scores(frame)["iforest:visits"].to_numpy()
+    np.testing.assert_array_equal(
+        got, np.where(beyond, ungated, np.minimum(ungated, 0))
+    )
+    # against the fixed 0.25 the people with 30 of 40 (and 16 of 40 upward)
+    # passed the gate: their share is 0.58–0.75, isolated, now no evidence
+    assert frame["single_event_logp"].to_numpy()[1010:].min() >= least
+    assert ungated[1010:].min() > 0 and got[1010:].max() <= 0
+    assert got[1000:1010].min() > 0
+
+
+def test_the_visits_chance_never_falls_under_the_columns_level():
+    # people of the default sample (a few per cent single), and a population
+    # with too few users of 20 sessions to learn from: the fixed 0.25 stands
+    rng = np.random.default_rng(9)
+    sessions = rng.integers(20, 60, 2000)
+    single = rng.binomial(sessions, 0.04)
+    model = CadenceDetector(random_state=0).fit(visits_frame(single, sessions))
+    assert model.single_event_chance_ == SINGLE_EVENT_CHANCE
+    few = LEARNED_MIN_USERS - 1
+    sessions = np.r_[np.full(few, 40), np.full(2000, 10)]
+    single = np.r_[np.full(few, 30), np.full(2000, 2)]
+    model = CadenceDetector(random_state=0).fit(visits_frame(single, sessions))
+    assert model.single_event_chance_ == SINGLE_EVENT_CHANCE
+    # then the gate is the column's, as before the level was learned
+    got = model.detector_scores(visits_frame(single, sessions))["iforest:visits"]
+    assert (got.to_numpy()[:few] > 0).all()
 
 
 def _rhythm_forest(frame: pd.DataFrame) -> CadenceDetector:
