@@ -365,6 +365,11 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "the hard world captured for one day",
         {**_HARD, "capture_days": 1},
     ),
+    "hard_week": (
+        "the hard world captured for a week (a weekly export): bots whose "
+        "activity straddles its edges leave a handful of events",
+        {**_HARD, "capture_days": 7},
+    ),
     "page_loads": (
         "the hard world in a browser: each of a person's actions loads a page, "
         "10 further requests on average within a second or two (a web server's "
