@@ -341,6 +341,37 @@ def test_pace_fano_ub_tells_memoryless_and_steady_traffic_from_sessions():
     assert np.max(pace(steady)) < 0.5
 
 
+def test_the_pace_counts_a_pages_requests_once():
+    # a page left open reloads itself: in 31 ten-minute windows it loads
+    # 1, 1, 0, 1, 1, 0, …, 1 times (a reload every 15 minutes; a stretch runs
+    # from its first event's window to its last's), each load 12 requests;
+    # 50 ms apart they are one page (≤ 1 s), 2 s apart twelve
+    loads = np.r_[np.tile([1, 1, 0], 10), 1]
+    at = window_counts(loads)  # a load's first request, a second apart at most
+
+    def requests(step_ms):
+        return (at[:, None] + np.arange(12) * step_ms).ravel()
+
+    ev = frame(
+        [(1, "search", t) for t in requests(50)]
+        + [(2, "search", t) for t in requests(2000)]
+    )
+    f = build_features(ev, signups((1, "IT", T0), (2, "IT", T0)))
+
+    def by_hand(counts):
+        n = counts.size
+        fano = np.var(counts, ddof=1) / np.mean(counts)
+        return fano * (n - 1) / stats.chi2.ppf(0.05, n - 1)
+
+    # one page per load: steady, under a memoryless process's 1
+    assert f.loc[1, "pace_fano_ub"] == pytest.approx(by_hand(loads), rel=1e-12)
+    assert f.loc[1, "pace_fano_ub"] < 1.0
+    # requests apart are pages of their own: twelve per load bunch the counts
+    assert f.loc[2, "pace_fano_ub"] == pytest.approx(by_hand(12 * loads), rel=1e-12)
+    assert f.loc[2, "pace_fano_ub"] == pytest.approx(12 * f.loc[1, "pace_fano_ub"])
+    assert f.loc[1, "n_events"] == f.loc[2, "n_events"] == 12 * loads.sum()
+
+
 def test_an_upper_quartile_under_the_clock_is_unresolved():
     # twelve events: ten in one minute, on whole minutes (gaps mostly 0), beside
     # the same pattern a millisecond apart and a cron job exactly a minute apart
