@@ -424,7 +424,8 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     # minutes puts 0 or 1 loads in a window, steady, but 0 or 20 requests,
     # bunched as a person's sessions (bench_unseen: 0.47 → 1.00 of those pages
     # inside the budget; every world of bench_worlds the same or better)
-    page = gp.page_starts(ts, groups, gp.clock_tick_ms(ts, groups))
+    tick_ms = gp.clock_tick_ms(ts, groups)
+    page = gp.page_starts(ts, groups, tick_ms)
     out["pace_fano_ub"] = vol.pace_fano_ub(ts[page], groups.subset(page), sch.REST_MS)
     out["longest_awake_h"] = sch.longest_awake_h(ts, groups)
     out["awake_active_h"] = sch.awake_active_h(ts, groups)
@@ -446,7 +447,6 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         out[f"clock_{fold}_starts"] = np.where(ok, k + 1, np.nan)
         out[f"clock_{fold}_logp"] = sch.company_logp(k, n_starts, ok)
 
-    tick_ms = gp.clock_tick_ms(ts, groups)
     per_stream = {"all": (ts, groups)}
     for j, name in enumerate(EVENT_TYPES):
         keep = kind == j
