@@ -248,10 +248,11 @@ VISITS_CHANCE: tuple[str, str, float, int] = (
 #: jobs unchanged; coupling gate then: one_day 0.86 / 0.80 → 0.88 / 0.82,
 #: hard's harvesters 0.85 → 0.90, every other world the same or better. The
 #: visits family came with its gate (single-event sessions: people in the
-#: simulator 2–4% of sessions, a chance level of 25% assumed): one_day 0.90 /
-#: 0.84 → 0.94 / 0.88, every other world the same or better; ungated (its
-#: share alone) it let in people with a few short visits (varied_people's
-#: burst scrapers 0.72, hard's harvesters 0.77).
+#: simulator 2–4% of sessions, a chance level of 25% assumed, or higher where
+#: the population shows it, :data:`VISITS_CHANCE`): one_day 0.90 / 0.84 →
+#: 0.94 / 0.88, every other world the same or better; ungated (its share
+#: alone) it let in people with a few short visits (varied_people's burst
+#: scrapers 0.72, hard's harvesters 0.77).
 SIGNIFICANCE_GATES: dict[str, tuple[tuple[str, ...], float]] = {
     "schedule": (("clock_day_logp", "clock_hour_logp"), 3.0),
     "coupling": (("lag_mode_chance_logp",), 3.0),
