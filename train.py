@@ -306,6 +306,7 @@ def fit_and_log(
             {
                 **prepared.load_counts(),
                 "suspects": int((scores >= detector.threshold_).sum()),
+                **getattr(detector, "learned_levels_", {}),
             }
         )
         table = score_table(

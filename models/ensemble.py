@@ -837,6 +837,18 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         return out
 
     @property
+    def learned_levels_(self) -> dict[str, float]:
+        """The chance and limit levels this model learned from its training
+        population (:data:`VISITS_CHANCE`, :data:`BELOW_LIMIT_LEARNED`), by
+        name, for a run's record: where they differ from the fixed levels
+        (0.25, 2), that population's people differ from the simulator's."""
+        check_is_fitted(self, "threshold_")
+        out = {f"learned_{f}_limit": v for f, v in self.below_limits_.items()}
+        if self.single_event_chance_ is not None:
+            out["learned_visits_chance"] = self.single_event_chance_
+        return out
+
+    @property
     def input_columns_(self) -> list[str]:
         """Every feature column scoring reads: the families' (``columns_``) and
         the auxiliary ones (``aux_columns_``: the significance gates' and the

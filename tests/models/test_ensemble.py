@@ -342,6 +342,7 @@ def test_the_pace_limit_follows_people_whose_visits_are_brief():
     limit = 0.45 * np.median(pace)
     assert 1.4 < limit < 1.5 and limit == pytest.approx(0.45 * np.sqrt(1.3 * 8), 0.05)
     assert model.below_limits_ == {"pace": pytest.approx(limit)}
+    assert model.learned_levels_ == {"learned_pace_limit": pytest.approx(limit)}
     frame = pd.DataFrame({"pace_fano_ub": pace})
     ungraded = forest_score(model, frame, "pace")
     got = model.detector_scores(frame)["iforest:pace"].to_numpy()
@@ -581,6 +582,7 @@ def test_the_visits_chance_is_learned_from_people_who_drop_by():
     model = CadenceDetector(random_state=0).fit(frame)
     assert list(model.families_) == ["visits"]
     assert model.single_event_chance_ == pytest.approx(0.55)
+    assert model.learned_levels_ == {"learned_visits_chance": pytest.approx(0.55)}
     assert {"single_event_sessions", "n_sessions"} <= set(model.input_columns_)
     # the gate now tests each count against 0.55 (scipy's binomial tail)
     least = SIGNIFICANCE_GATES["visits"][1]
