@@ -3,7 +3,7 @@
 Usage: python benchmarks/bench_unseen.py [--users 26000] [--per-kind 40] [--seed 0]
 
 The simulator's bots are what the defaults were tuned on, so recall on them
-flatters. This script adds ``--per-kind`` accounts of each of six kinds of
+flatters. This script adds ``--per-kind`` accounts of each of twelve kinds of
 automation written here and nowhere else, into a default simulated population,
 fits the default detector on everything (unsupervised, as train.py does) and
 prints, per kind: the share inside the 2% budget (the model's suspects; capped
@@ -31,6 +31,15 @@ Unseen kinds (parameters drawn per account):
                         (± 2%), each load the same 5–20 requests within a second
                         or two, from 08:00 for 8–16 h local, 3–20 days: bunched
                         like a person's page loads, steady between them
+    hourly_quota        a scraper with a quota per clock hour: 20–200 requests
+                        as fast as it may (0.5–3 s apart) from a few seconds
+                        past each hour, then idle till the next, 3–20 days
+    backoff_poller      polls every 15–60 s while there is news, doubling its
+                        wait after each empty poll up to 15–60 min (news at
+                        10–30 % of polls), round the clock: no single period
+    demand_worker       handles requests as they arrive: memoryless, at a rate
+                        that follows people's hour of the day (peak 20–120 an
+                        hour, 5–20 % of it at night), round the clock, 3–20 days
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from cadence.simulate import (
     COUNTRY_UTC_OFFSET_H,
     DAY_MS,
     HOUR_MS,
+    HOURLY_WEIGHT,
     SimConfig,
     simulate,
 )
@@ -161,6 +171,46 @@ def auto_refresh(rng, begin, end_ms, offset_h):
     return ts, np.zeros(ts.size, int)
 
 
+def hourly_quota(rng, begin, end_ms, offset_h):
+    quota = int(rng.integers(20, 201))
+    step_s = rng.uniform(0.5, 3.0)  # the median gap of its fastest pace
+    hours = int(min(rng.uniform(3, 20) * 24, (end_ms - begin) / HOUR_MS))
+    # every clock hour, a few seconds after it turns, the quota as fast as it may
+    top = (begin // HOUR_MS + 1 + np.arange(hours)) * HOUR_MS
+    start = top + rng.uniform(0, 5000, hours)
+    gaps = rng.lognormal(np.log(step_s * 1000), 0.5, (hours, quota))
+    ts = (start[:, None] + np.cumsum(gaps, axis=1)).ravel()
+    return ts, np.where(rng.random(ts.size) < 0.8, 0, 1)
+
+
+def backoff_poller(rng, begin, end_ms, offset_h):
+    base, cap = rng.uniform(15, 60), rng.uniform(900, 3600)
+    news = rng.uniform(0.1, 0.3)  # chance a poll finds something: back to base
+    n = int(rng.integers(500, 3000))
+    # the wait doubles after every empty poll, up to the cap
+    reset = rng.random(n) < news
+    run = np.arange(n) - np.maximum.accumulate(np.where(reset, np.arange(n), 0))
+    gaps = np.minimum(base * 2.0**run, cap) * (1 + rng.normal(0, 0.02, n))
+    return begin + 1000.0 * np.cumsum(gaps), np.zeros(n, int)
+
+
+def demand_worker(rng, begin, end_ms, offset_h):
+    # handles requests as they come: memoryless arrivals whose rate follows the
+    # people's hour of the day (peak 20–120 an hour, a floor of 5–20 % of it at
+    # night), round the clock for 3–20 days
+    peak, floor = rng.uniform(20, 120), rng.uniform(0.05, 0.2)
+    span = min(rng.uniform(3, 20) * DAY_MS, end_ms - begin)
+    shape = HOURLY_WEIGHT / HOURLY_WEIGHT.max()
+    rate_h = peak * np.maximum(shape, floor)  # per local hour of the day
+    # thinning: candidates at the peak rate, each kept with its hour's share
+    n = int(span / HOUR_MS * peak) + 1
+    ts = begin + np.cumsum(rng.exponential(HOUR_MS / peak, n))
+    ts = ts[ts < begin + span]
+    hour = (((ts + offset_h * HOUR_MS) % DAY_MS) // HOUR_MS).astype(int)
+    ts = ts[rng.random(ts.size) < rate_h[hour] / peak]
+    return ts, np.where(rng.random(ts.size) < 0.5, 0, 2)
+
+
 UNSEEN = {
     f.__name__: f
     for f in (
@@ -173,6 +223,9 @@ UNSEEN = {
         random_sleep,
         daytime_poisson,
         auto_refresh,
+        hourly_quota,
+        backoff_poller,
+        demand_worker,
     )
 }
 
