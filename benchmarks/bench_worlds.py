@@ -11,8 +11,10 @@ default bots with wider parameters, three times the default share of bots
 (``more_bots``: the 2% budget cannot hold them all, so its recall@2% is at most
 0.4 and AP is the measure), kinds of automation the default sample does not
 make, all of it at once (``hard``), and that on a whole-minute clock
-(``hard_minutes``) or captured for one day (``hard_one_day``: a daily schedule
-runs once in such a capture, so no timing can show it). For each world and
+(``hard_minutes``), captured for one day (``hard_one_day``: a daily schedule
+runs once in such a capture, so no timing can show it) or for a week
+(``hard_week``), or with people unlike the default's (who pace themselves,
+browse long, or drop by for an action or two: ``brief_visits``). For each world and
 seed the default detector is fitted on every user (unsupervised, as
 ``train.py``) and scored against the simulator's truth:
 
