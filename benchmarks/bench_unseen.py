@@ -78,6 +78,18 @@ def _periodic(rng, begin, n, period_s, jitter, p_miss):
     return begin + 1000.0 * np.cumsum(np.maximum(gaps, 0.05))
 
 
+def _local_hour(ts, offset_h):
+    """The local hour of the day (fractional) of the times ``ts`` (ms) in a
+    zone ``offset_h`` hours from UTC."""
+    return ((ts + offset_h * HOUR_MS) % DAY_MS) / HOUR_MS
+
+
+def _daily_window(ts, offset_h, first_h, hours):
+    """Which of the times ``ts`` (ms) fall in the local daily window of
+    ``hours`` hours from ``first_h``."""
+    return (_local_hour(ts, offset_h) - first_h) % 24 < hours
+
+
 def poisson_clock(rng, begin, end_ms, offset_h):
     mean_gap_s = rng.uniform(120, 900)
     span = min(rng.uniform(3, 20) * DAY_MS, end_ms - begin)
@@ -90,9 +102,8 @@ def office_hours_cron(rng, begin, end_ms, offset_h):
     period = _log_uniform(rng, 20, 600)
     n = int((end_ms - begin) / (period * 1000)) + 1
     ts = _periodic(rng, begin, n, period, rng.uniform(0.05, 0.25), rng.uniform(0, 0.3))
-    local = ts + offset_h * HOUR_MS
-    hour = (local % DAY_MS) // HOUR_MS
-    weekday = ((local // DAY_MS) + 3) % 7  # 1970-01-01 was a Thursday
+    hour = np.floor(_local_hour(ts, offset_h))
+    weekday = (((ts + offset_h * HOUR_MS) // DAY_MS) + 3) % 7  # 1970-01-01: a Thursday
     keep = (hour >= 9) & (hour < 18) & (weekday < 5)
     ts = ts[keep][:4000]
     return ts, np.zeros(ts.size, int)
@@ -128,13 +139,6 @@ def sleepless_human(rng, begin, end_ms, offset_h):
     breaks = breaks[breaks < n]
     gaps[breaks] = rng.exponential(1200.0, breaks.size)
     return begin + 1000.0 * np.cumsum(gaps), np.where(rng.random(n) < 0.6, 0, 1)
-
-
-def _daily_window(ts, offset_h, first_h, hours):
-    """Which of the times ``ts`` (ms) fall in the local daily window of
-    ``hours`` hours from ``first_h``."""
-    local_h = ((ts + offset_h * HOUR_MS) % DAY_MS) / HOUR_MS
-    return (local_h - first_h) % 24 < hours
 
 
 def random_sleep(rng, begin, end_ms, offset_h):
@@ -206,7 +210,7 @@ def demand_worker(rng, begin, end_ms, offset_h):
     n = int(span / HOUR_MS * peak) + 1
     ts = begin + np.cumsum(rng.exponential(HOUR_MS / peak, n))
     ts = ts[ts < begin + span]
-    hour = (((ts + offset_h * HOUR_MS) % DAY_MS) // HOUR_MS).astype(int)
+    hour = np.floor(_local_hour(ts, offset_h)).astype(int)
     ts = ts[rng.random(ts.size) < rate_h[hour] / peak]
     return ts, np.where(rng.random(ts.size) < 0.5, 0, 2)
 
