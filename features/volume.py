@@ -208,8 +208,10 @@ def pace_fano_ub(
     for memoryless traffic and under 1 for a steady job, whatever the
     volume; people act in sessions of a few actions with idle spells
     between, 2.2–8 among simulated people and power users (even where their
-    sessions are long and memoryless). NaN below :data:`PACE_MIN_WINDOWS`
-    windows or :data:`PACE_MIN_EVENTS` events.
+    sessions are long and memoryless; 1.3 at least where they drop by for one
+    to three actions at a time). NaN below :data:`PACE_MIN_WINDOWS` windows or
+    :data:`PACE_MIN_EVENTS` events (the feature table passes a page's first
+    request only, so these are pages there).
 
     Examples
     --------

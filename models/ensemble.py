@@ -168,10 +168,11 @@ GRADED_FAMILIES: dict[str, float] = {"schedule": 2.0}
 #: ln(ratio), clipped to [0, 1]; 0 where the column is missing. People act in
 #: sessions of a few actions with idle spells between, so their events per
 #: 10 minutes bunch over three hours (``pace_fano_ub``: at least 2.4 for every
-#: simulated person and power user of every world, 3.2 at the 1st
-#: percentile; 2.2 where their sessions hold 20–60 actions at a memoryless
-#: pace, a stress test) where a memoryless process's do not (1) and a steady
-#: job's spread less (< 1).
+#: simulated person and power user of the worlds whose people act in sessions
+#: of several actions, 3.2 at the 1st percentile; 2.2 where their sessions
+#: hold 20–60 actions at a memoryless pace, a stress test; 1.3 where they drop
+#: by for one to three, hence :data:`BELOW_LIMIT_LEARNED`) where a memoryless
+#: process's do not (1) and a steady job's spread less (< 1).
 #: The pace forest is scaled as the rest forest is (:data:`ABSOLUTE_FAMILIES`).
 #: World benchmark (harness, AP seeds 0 / 1, against no pace family):
 #: hard_minutes 0.931 / 0.928 → 0.954 / 0.955, hard_one_day 0.826 / 0.750 →

@@ -36,7 +36,7 @@ LABELS: dict[str, str] = {
     "longest_awake_h": "hours active without a 3-hour rest",
     "awake_active_h": "active hours without a 3-hour rest",
     "active_run_h": "consecutive hours with activity",
-    "pace_fano_ub": "spread of events per 10 minutes against chance",
+    "pace_fano_ub": "spread of actions per 10 minutes against chance",
     "clock_day_share": "sessions starting at the same time of day",
     "clock_hour_share": "sessions starting at the same second of the hour",
     "lag_mode_share_lcb": "search→call lags at the same length",
@@ -245,7 +245,7 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
     "pace_fano_ub": (
         ("pace_fano_ub",),
         lambda r, t: (
-            "a steady pace while active: its events per 10 minutes vary at most "
+            "a steady pace while active: its actions per 10 minutes vary at most "
             + number(r["pace_fano_ub"].to_numpy())
             + "× as much as at random, where people's sessions bunch them"
             + _typical(t, "×")
