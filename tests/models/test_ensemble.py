@@ -27,6 +27,7 @@ from models.ensemble import (
     UNRESOLVED_PACE_GRADE,
     UNRESOLVED_SHARE_GRADE,
     VISITS_CHANCE,
+    VISITS_FULL_WAY,
     CadenceDetector,
     family_spec,
 )
@@ -590,14 +591,48 @@ def test_the_visits_chance_is_learned_from_people_who_drop_by():
     assert beyond[1000:1010].all() and not beyond[1010:].any()  # 12/12: p = 0.55¹²
     ungated = forest_score(model, frame, "visits")
     got = model.detector_scores(frame)["iforest:visits"].to_numpy()
-    np.testing.assert_array_equal(
-        got, np.where(beyond, ungated, np.minimum(ungated, 0))
-    )
+    # 12 of 12 single: the Wilson bound is 12 / (12 + z²); it goes that far
+    # from 0.55 toward 1, of the half way that counts in full
+    z2 = 1.959963984540054**2
+    kept = (12 / (12 + z2) - 0.55) / (VISITS_FULL_WAY * (1 - 0.55))
+    assert VISITS_FULL_WAY == 0.5 and 0.9 < kept < 1
+    np.testing.assert_allclose(got[1000:1010], ungated[1000:1010] * kept)
+    np.testing.assert_array_equal(got[~beyond], np.minimum(ungated[~beyond], 0))
     # against the fixed 0.25 the people with 30 of 40 (and 16 of 40 upward)
     # passed the gate: their share is 0.58–0.75, isolated, now no evidence
     assert frame["single_event_logp"].to_numpy()[1010:].min() >= least
     assert ungated[1010:].min() > 0 and got[1010:].max() <= 0
     assert got[1000:1010].min() > 0
+
+
+def test_visits_count_by_how_far_the_share_goes_toward_every_visit_alone():
+    # people of the default sample (a few per cent of 20–60 sessions single);
+    # ten pollers with all 100 sessions single; ten people whose actions invite
+    # more, so that 40 of their 100 sessions are one action alone: past the
+    # chance level of 0.25 beyond doubt (p < 1e-3), but far from a poller's 1
+    rng = np.random.default_rng(11)
+    sessions = np.r_[rng.integers(20, 60, 3000), np.full(20, 100)]
+    single = np.r_[
+        rng.binomial(sessions[:3000], 0.04), np.full(10, 100), np.full(10, 40)
+    ]
+    frame = visits_frame(single, sessions)
+    model = CadenceDetector(random_state=0).fit(frame)
+    assert model.single_event_chance_ == SINGLE_EVENT_CHANCE == 0.25
+    least = SIGNIFICANCE_GATES["visits"][1]
+    assert frame["single_event_logp"].to_numpy()[3000:].min() >= least
+    ungated = forest_score(model, frame, "visits")
+    got = model.detector_scores(frame)["iforest:visits"].to_numpy()
+    assert ungated[3000:].min() > 0.5  # the forest isolates both alike
+    # 40 of 100: Wilson bound (p + z²/2n − z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n)
+    z = 1.959963984540054
+    p, n = 0.4, 100
+    bound = p + z * z / (2 * n) - z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    bound /= 1 + z * z / n
+    assert bound == pytest.approx(0.3094, abs=1e-4)
+    kept = (bound - 0.25) / (0.5 * 0.75)  # 0.158 of the way that counts in full
+    np.testing.assert_allclose(got[3010:], ungated[3010:] * kept)
+    # the pollers' bound, 100 / (100 + z²) = 0.963, is past the half way: all
+    np.testing.assert_array_equal(got[3000:3010], ungated[3000:3010])
 
 
 def test_the_visits_chance_never_falls_under_the_columns_level():
