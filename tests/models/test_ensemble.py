@@ -282,10 +282,12 @@ def test_schedule_evidence_grows_with_the_share_past_the_limit():
     model = CadenceDetector(random_state=0).fit(frame)
     full = GRADED_FAMILIES["schedule"]
     limit = HUMAN_LIMITS["clock_day_share"]
-    # by hand: ln(0.06 / 0.05) / ln 2 = 0.263; 0.10 is twice the limit: 1
+    # by hand: ln(0.06 / 0.05) / ln 4 = 0.132, ln(0.10 / 0.05) / ln 4 = 0.5;
+    # 0.70 is past four times the limit: 1
+    assert full == 4.0
     expected = np.clip(np.log(np.maximum(day, limit) / limit) / np.log(full), 0, 1)
-    assert expected[0] == pytest.approx(np.log(1.2) / np.log(2))
-    assert expected[10] == pytest.approx(1.0) and expected[20] == 1.0
+    assert expected[0] == pytest.approx(0.1315, abs=1e-4)
+    assert expected[10] == pytest.approx(0.5) and expected[20] == 1.0
     ungraded = forest_score(model, frame, "schedule")
     got = model.detector_scores(frame)["iforest:schedule"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
