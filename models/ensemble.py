@@ -467,6 +467,15 @@ def _is_log_column(name: str) -> bool:
     return name.endswith(LOG_SUFFIXES) or name.startswith(LOG_PREFIXES)
 
 
+def _per_column(reduce, matrix: np.ndarray, *args) -> np.ndarray:
+    """``reduce(matrix, *args, axis=0)`` (a nan-reduction) over the columns
+    that hold a value; NaN for a column without any (a stream the data never
+    has, such as messages in a web server's log), without numpy's warning."""
+    present = ~np.all(np.isnan(matrix), axis=0)
+    out = reduce(np.where(present, matrix, 0.0), *args, axis=0)
+    return np.where(present, out, np.nan)
+
+
 def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
     """sklearn's ``score_samples`` (higher = more normal) → higher = more anomalous.
 
@@ -677,10 +686,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             c: d for fam in self.families_.values() for c, d in fam.items()
         }
         raw = self._prepare(frame)
-        self.center_ = np.nanmedian(raw, axis=0)
-        q75, q25 = np.nanpercentile(raw, [75, 25], axis=0)
+        self.center_ = _per_column(np.nanmedian, raw)
+        q75, q25 = _per_column(np.nanpercentile, raw, [75, 25])
         scale = (q75 - q25) / 1.349
-        std = np.nanstd(raw, axis=0)
+        std = _per_column(np.nanstd, raw)
         scale = np.where(scale > 0, scale, np.where(std > 0, std, 1.0))
         self.scale_ = np.where(np.isfinite(scale), scale, 1.0)
         self.center_ = np.where(np.isfinite(self.center_), self.center_, 0.0)
@@ -773,10 +782,10 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             )
         )
         self.offset_ = -self.threshold_
-        self.reference_ = np.nanquantile(raw, np.linspace(0, 1, 1001), axis=0)
+        self.reference_ = _per_column(np.nanquantile, raw, np.linspace(0, 1, 1001))
         # each column's training median in its own units, quoted in reasons
-        self.typical_ = np.nanmedian(
-            frame[self.columns_].to_numpy(np.float64, na_value=np.nan), axis=0
+        self.typical_ = _per_column(
+            np.nanmedian, frame[self.columns_].to_numpy(np.float64, na_value=np.nan)
         )
         # deciles of the training score and of each column, for drift checks
         self.drift_reference_ = {

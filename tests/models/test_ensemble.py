@@ -1,6 +1,7 @@
 """The detector: direction, normalisation, reasons, determinism, sklearn's checks."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -768,3 +769,23 @@ def test_an_unresolved_share_in_one_tick_needs_a_steady_pace():
     np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
     # the busy person keeps under a third of the steady script's evidence
     assert got[:10].max() < got[10:20].min()
+
+
+def test_a_stream_the_data_never_has_fits_without_warnings():
+    # a web server's log has no messages: that stream's rhythm is NaN for every
+    # user; the fit sets it aside quietly and the other column is as without it
+    rng = np.random.default_rng(12)
+    rhythm = rng.uniform(0, 0.3, 500)
+    frame = pd.DataFrame({"all_rhythm": rhythm, "message_rhythm": np.nan})
+    families = {"rhythm": {"all_rhythm": +1, "message_rhythm": +1}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = CadenceDetector(random_state=0, families=families).fit(frame)
+        scores = model.score_samples(frame)
+    assert model.typical_[0] == pytest.approx(np.median(rhythm))
+    assert np.isnan(model.typical_[1]) and np.isnan(model.reference_[:, 1]).all()
+    assert model.center_[1] == 0.0 and model.scale_[1] == 1.0
+    alone = CadenceDetector(random_state=0, families={"rhythm": {"all_rhythm": +1}})
+    alone.fit(frame[["all_rhythm"]])
+    assert alone.typical_[0] == model.typical_[0]
+    assert np.isfinite(scores).all()
