@@ -405,19 +405,23 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     ]
     column, support, speed_only, full, kept = REGULARITY_GRADES["burst"]
     assert (column, support) == ("all_gap_log_iqr", "all_n_gaps")
-    # by hand (2.0, 1.2, 0.5; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
-    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.5; at 1.6 → 1.669 → 0.707;
-    # six gaps at 0.7 → 1.545 → 0.5 + 0.5 · 0.455 / 0.8 = 0.784
+    # by hand (2.0, 1.2, 0.3; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
+    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.3; at 1.6 → 1.669 → 0.590;
+    # six gaps at 0.7 → 1.545 → 0.3 + 0.7 · 0.455 / 0.8 = 0.698
+    assert kept == 0.3
     assert SPREAD_UNCERTAINTY == pytest.approx(2.0701, abs=1e-4)
     bound = spread + SPREAD_UNCERTAINTY / np.sqrt(gaps)
     expected = np.clip((speed_only - bound) / (speed_only - full), 0, 1)
     expected = kept + (1 - kept) * expected
-    # unresolved: by the share in one tick, 0.35 → 0.5, 0.45 → 0.75, 0.6 → 1
+    # unresolved: by the share in one tick, 0.35 → 0.3, 0.45 → 0.65, 0.6 → 1
     assert UNRESOLVED_SHARE_GRADE == ("all_mode_share", 0.35, 0.55)
-    expected[30:40] = np.repeat([0.5, 0.75, 1.0], [4, 3, 3])
-    assert expected[0] == 1.0 and expected[10] == 0.5
-    assert expected[20] == pytest.approx(0.5 + 0.5 * (2.0 - 1.6 - 2.0701 / 30) / 0.8)
-    assert expected[40] == pytest.approx(0.784, abs=1e-3)
+    expected[30:40] = np.repeat([0.3, 0.65, 1.0], [4, 3, 3])
+    assert expected[0] == 1.0 and expected[10] == pytest.approx(0.3)
+    assert expected[20] == pytest.approx(
+        0.3 + 0.7 * (0.4 - 2.0701 / 30) / 0.8, abs=1e-5
+    )
+    assert expected[20] == pytest.approx(0.590, abs=1e-3)
+    assert expected[40] == pytest.approx(0.698, abs=1e-3)
     ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
@@ -457,12 +461,12 @@ def test_volume_counts_in_full_only_with_regular_gaps():
     ).fit(frame)
     assert REGULARITY_GRADES["intensity"] == REGULARITY_GRADES["burst"]
     # by hand as the burst grade: 900 gaps at 0.7 → bound 0.769 → kept whole;
-    # at 2.1 → past 2.0 → speed alone, half
+    # at 2.1 → past 2.0 → speed alone, 0.3
     ungraded = forest_score(model, frame, "intensity")
     got = model.detector_scores(frame)["iforest:intensity"].to_numpy()
     assert ungraded[:20].min() > 1  # both groups far out on volume alone
     np.testing.assert_allclose(got[:10], ungraded[:10], rtol=1e-12)
-    np.testing.assert_allclose(got[10:20], 0.5 * ungraded[10:20], rtol=1e-12)
+    np.testing.assert_allclose(got[10:20], 0.3 * ungraded[10:20], rtol=1e-12)
     # a person's negative evidence keeps its sign and size
     people = ungraded[20:] <= 0
     np.testing.assert_array_equal(got[20:][people], ungraded[20:][people])
@@ -486,9 +490,9 @@ def test_unresolved_speed_needs_a_steady_pace():
     ).fit(frame)
     assert "minute_count_dispersion" in model.input_columns_
     assert UNRESOLVED_PACE_GRADE == ("minute_count_dispersion", 1.1, 0.5)
-    # by hand: 0.3 → 1; 0.8 → 0.5 + 0.5 · (1.1 − 0.8) / 0.6 = 0.75; 1.3 → 0.5
+    # by hand: 0.3 → 1; 0.8 → 0.3 + 0.7 · (1.1 − 0.8) / 0.6 = 0.65; 1.3 → 0.3
     # (speed alone); no pace → the share's reading, 0.7 ≥ 0.55 → 1
-    expected = np.repeat([1.0, 0.75, 0.5, 1.0], 10)
+    expected = np.repeat([1.0, 0.65, 0.3, 1.0], 10)
     ungraded = forest_score(model, frame, "burst")[busy]
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()[busy]
     assert np.all(ungraded > 0)
