@@ -41,12 +41,12 @@ Unseen kinds (parameters drawn per account):
                         that follows people's hour of the day (peak 20–120 an
                         hour, 5–20 % of it at night), round the clock, 3–20 days
 
-People of other makes (the other side of generalising: people the simulator
-does not make, which the detector must not take for automation). For them the
-same columns are false positives: the share inside the budget, the share above
-99 % of the simulated people, the AUC against them (0.5: alike). Each sleeps
-and acts in sessions (a geometric number of actions, 30 s apart at the median)
-unless said; 10–30 days:
+People of other makes (nine kinds; the other side of generalising: people the
+simulator does not make, which the detector must not take for automation). For
+them the same columns are false positives: the share inside the budget, the
+share above 99 % of the simulated people, the AUC against them (0.5: alike).
+Each sleeps and acts in sessions (a geometric number of actions, 30 s apart at
+the median) unless said; 10–30 days:
     rotating_shift      bedtime 8 h later every week (early, late, night
                         shifts): the night the shift turns, 24 h or more awake
     new_parent          sleep broken every 1.5–3.5 h; a short session at 60 %
@@ -65,6 +65,9 @@ unless said; 10–30 days:
                         0.5–0.85, after 30 s – 20 min), sessions of any length
     heavy_tail_person   heavy-tailed gaps in waking time (Lomax, tail index
                         0.8–1.5, scale 30–120 s), no sessions as such
+    deal_hunter         refreshes a search waiting for a new listing: a few
+                        streaks a day of 10–40 refreshes 40 s apart (log-normal
+                        sd 0.5), besides ordinary sessions
 """
 
 from __future__ import annotations
@@ -414,6 +417,25 @@ def shop_owner(rng, begin, end_ms, offset_h):
     return np.r_[ts, ts2], np.r_[ev, ev2]
 
 
+def deal_hunter(rng, begin, end_ms, offset_h):
+    # waits for a new listing by refreshing a search: a few streaks a day of
+    # 10–40 refreshes 40 s apart at the median, as steady as a hand gets
+    # (log-normal sd 0.5), besides ordinary sessions
+    span, days = _span_days(rng, begin, end_ms)
+    bed, wake = _nights(rng, begin, days, offset_h, rng.uniform(22, 24), 7.5)
+    starts = _awake_starts(rng, begin, span, rng.uniform(0.05, 0.3), bed, wake)
+    ts, ev = _session_events(rng, starts, rng.uniform(3, 8))
+    streaks = _awake_starts(rng, begin, span, rng.uniform(0.05, 0.15), bed, wake)
+    size = rng.integers(10, 41, streaks.size)
+    owner = np.repeat(np.arange(streaks.size), size)
+    gaps = rng.lognormal(np.log(40_000.0), 0.5, owner.size)
+    first = np.cumsum(size) - size
+    gaps[first] = 0.0
+    elapsed = np.cumsum(gaps)
+    refreshes = streaks[owner] + elapsed - elapsed[first][owner]
+    return np.r_[ts, refreshes], np.r_[ev, np.zeros(refreshes.size, int)]
+
+
 def hawkes_person(rng, begin, end_ms, offset_h):
     # self-exciting: each action invites more (branching 0.5–0.85, after a
     # memoryless 30 s – 20 min), started at random while awake; sessions of
@@ -461,6 +483,7 @@ UNSEEN_PEOPLE = {
         shop_owner,
         hawkes_person,
         heavy_tail_person,
+        deal_hunter,
     )
 }
 
