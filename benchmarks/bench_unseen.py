@@ -305,18 +305,24 @@ def _awake_starts(rng, begin, span_ms, rate_h, bed, wake):
     return ts[~_in_sleep(ts, bed, wake)]
 
 
+def _runs(rng, starts, sizes, median_ms, sd):
+    """Times of runs of ``sizes[i]`` actions from ``starts[i]``, log-normal
+    gaps (median ``median_ms``, log sd ``sd``) between a run's actions."""
+    owner = np.repeat(np.arange(starts.size), sizes)
+    gaps = rng.lognormal(np.log(median_ms), sd, owner.size)
+    first = np.cumsum(sizes) - sizes
+    gaps[first] = 0.0
+    elapsed = np.cumsum(gaps)
+    return starts[owner] + elapsed - elapsed[first][owner]
+
+
 def _session_events(rng, starts, mean_actions, streams=(0.6, 0.25, 0.15)):
     """Each session start expanded into a geometric number of actions (mean
     ``mean_actions``) a log-normal 30 s apart (median), streams drawn with
     probabilities ``streams`` (search, call, message)."""
     k = rng.geometric(1.0 / mean_actions, starts.size)
-    owner = np.repeat(np.arange(starts.size), k)
-    gaps = rng.lognormal(np.log(30_000.0), 1.0, owner.size)
-    first = np.cumsum(k) - k
-    gaps[first] = 0.0
-    elapsed = np.cumsum(gaps)
-    ts = starts[owner] + elapsed - elapsed[first][owner]
-    return ts, rng.choice(3, owner.size, p=streams)
+    ts = _runs(rng, starts, k, 30_000.0, 1.0)
+    return ts, rng.choice(3, ts.size, p=streams)
 
 
 def _span_days(rng, begin, end_ms, low=10, high=30):
@@ -426,13 +432,7 @@ def deal_hunter(rng, begin, end_ms, offset_h):
     starts = _awake_starts(rng, begin, span, rng.uniform(0.05, 0.3), bed, wake)
     ts, ev = _session_events(rng, starts, rng.uniform(3, 8))
     streaks = _awake_starts(rng, begin, span, rng.uniform(0.05, 0.15), bed, wake)
-    size = rng.integers(10, 41, streaks.size)
-    owner = np.repeat(np.arange(streaks.size), size)
-    gaps = rng.lognormal(np.log(40_000.0), 0.5, owner.size)
-    first = np.cumsum(size) - size
-    gaps[first] = 0.0
-    elapsed = np.cumsum(gaps)
-    refreshes = streaks[owner] + elapsed - elapsed[first][owner]
+    refreshes = _runs(rng, streaks, rng.integers(10, 41, streaks.size), 40e3, 0.5)
     return np.r_[ts, refreshes], np.r_[ev, np.zeros(refreshes.size, int)]
 
 
