@@ -492,12 +492,13 @@ def _anomaly(sklearn_scores: np.ndarray) -> np.ndarray:
     return -np.asarray(sklearn_scores, dtype=np.float64)
 
 
-def _falling_reading(value: np.ndarray, speed_only: float, full: float) -> np.ndarray:
-    """How far a reading where lower is more regular (a gap spread's log-IQR,
-    a pace's dispersion) goes from what speed alone shows (``speed_only``) to
-    what counts in full (``full``, lower), in [0, 1]; 0 where it is missing."""
-    regular = (speed_only - np.nan_to_num(value, nan=speed_only)) / (speed_only - full)
-    return np.clip(regular, 0.0, 1.0)
+def _reading(value: np.ndarray, none: float, full: float) -> np.ndarray:
+    """How far a reading goes from where it counts for nothing (``none``) to
+    where it counts in full (``full``), in [0, 1], either way: lower is more
+    regular for a gap spread's log-IQR or a pace's dispersion (``full`` under
+    ``none``), higher for a share; 0 where it is missing."""
+    way = (np.nan_to_num(value, nan=none) - none) / (full - none)
+    return np.clip(way, 0.0, 1.0)
 
 
 def _support(aux: Mapping[str, np.ndarray], column: str) -> np.ndarray | None:
@@ -519,8 +520,18 @@ def _share_reading(share: np.ndarray) -> np.ndarray:
     shows to what counts in full (:data:`UNRESOLVED_SHARE_GRADE`), in [0, 1];
     0 where it is missing."""
     _, speed_only, full = UNRESOLVED_SHARE_GRADE
-    in_one = (np.nan_to_num(share, nan=0.0) - speed_only) / (full - speed_only)
-    return np.clip(in_one, 0.0, 1.0)
+    return _reading(share, speed_only, full)
+
+
+def _visits_counts(
+    aux: Mapping[str, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The single-event sessions and the sessions of :data:`VISITS_CHANCE`
+    from ``aux``; None where the model lacks them."""
+    single, sessions = VISITS_CHANCE[:2]
+    if single not in aux or sessions not in aux:
+        return None
+    return aux[single], aux[sessions]
 
 
 def _beyond_chance(
@@ -530,12 +541,10 @@ def _beyond_chance(
     are in ``aux``: True per row where chance is ruled out. The visits gate
     tests the counts of :data:`VISITS_CHANCE` against ``visits_chance``
     where it is given and ``aux`` has them, instead of its column's level."""
-    single, sessions = VISITS_CHANCE[:2]
+    counts = _visits_counts(aux)
     tested = {}
-    if visits_chance is not None and single in aux and sessions in aux:
-        tested["visits"] = [
-            single_event_logp(aux[single], aux[sessions], chance=visits_chance)
-        ]
+    if visits_chance is not None and counts is not None:
+        tested["visits"] = [single_event_logp(*counts, chance=visits_chance)]
     out = {}
     for family, (columns, least) in SIGNIFICANCE_GATES.items():
         logp = tested.get(family, [aux[c] for c in columns if c in aux])
@@ -551,27 +560,28 @@ def _visits_grade(
     (:data:`VISITS_FULL_WAY`) by its single-event sessions' share (Wilson lower
     bound) against the people's level ``chance``; 1 where ``aux`` lacks the
     counts."""
-    single, sessions = VISITS_CHANCE[:2]
-    if single not in aux or sessions not in aux:
+    counts = _visits_counts(aux)
+    if counts is None:
         return 1.0
     level = SINGLE_EVENT_CHANCE if chance is None else chance
-    n = np.nan_to_num(aux[sessions], nan=0.0)
-    bound = share_lower_bound(np.nan_to_num(aux[single], nan=0.0), np.maximum(n, 1))
-    way = (np.nan_to_num(bound, nan=0.0) - level) / (VISITS_FULL_WAY * (1 - level))
-    return np.clip(way, 0.0, 1.0)
+    single, n = (np.nan_to_num(c, nan=0.0) for c in counts)
+    bound = share_lower_bound(single, np.maximum(n, 1))
+    return _reading(bound, level, level + VISITS_FULL_WAY * (1 - level))
 
 
 def _learned_visits_chance(aux: Mapping[str, np.ndarray]) -> float | None:
     """The visits gate's chance level (:data:`VISITS_CHANCE`) learned from
     the users of ``aux``; None where ``aux`` lacks the counts."""
-    single, sessions, quantile, least = VISITS_CHANCE
-    if single not in aux or sessions not in aux:
+    counts = _visits_counts(aux)
+    if counts is None:
         return None
-    n = np.nan_to_num(aux[sessions], nan=0.0)
+    single, sessions = counts
+    quantile, least = VISITS_CHANCE[2:]
+    n = np.nan_to_num(sessions, nan=0.0)
     counted = n >= least
     if counted.sum() < LEARNED_MIN_USERS:
         return SINGLE_EVENT_CHANCE
-    share = aux[single][counted] / n[counted]
+    share = single[counted] / n[counted]
     return float(max(SINGLE_EVENT_CHANCE, np.quantile(share, quantile)))
 
 
@@ -961,11 +971,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
                 value = prepared[:, self.columns_.index(column)]
                 if _is_log_column(column):
                     value = np.expm1(value)
-                # ln(limit / x) / ln(ratio): a falling reading on the log scale
+                # ln(limit / x) / ln(ratio): a reading falling on the log scale
                 log_value = np.log(np.maximum(value, 1e-12))
-                grade = _falling_reading(
-                    log_value, np.log(limit), np.log(limit / ratio)
-                )
+                grade = _reading(log_value, np.log(limit), np.log(limit / ratio))
                 out[name] = _keep_evidence(out[name], grade)
         chance = getattr(self, "single_event_chance_", None)
         if "iforest:visits" in out:
@@ -991,7 +999,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             return np.ones(len(prepared))
         spread = prepared[:, self.columns_.index(column)]  # not a log column
         bound = _spread_bound(spread, _support(aux, support))
-        grade = kept + (1.0 - kept) * _falling_reading(bound, speed_only, full)
+        grade = kept + (1.0 - kept) * _reading(bound, speed_only, full)
         share_column = UNRESOLVED_SHARE_GRADE[0]
         unresolved = 1.0
         if share_column in aux:
@@ -999,7 +1007,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         pace_column, pace_speed_only, pace_full = UNRESOLVED_PACE_GRADE
         if pace_column in aux:
             pace = aux[pace_column]
-            steady = _falling_reading(pace, pace_speed_only, pace_full)
+            steady = _reading(pace, pace_speed_only, pace_full)
             by_pace = kept + (1.0 - kept) * steady
             unresolved = np.where(
                 np.isnan(pace), unresolved, np.minimum(unresolved, by_pace)
@@ -1036,7 +1044,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         spread = column(spread_column) if spread_column in present else None
         if spread is not None:
             bound = _spread_bound(spread, n)
-            grades.append(_falling_reading(bound, speed_only, full))
+            grades.append(_reading(bound, speed_only, full))
         if UNRESOLVED_SHARE_GRADE[0] in present:
             share = column(UNRESOLVED_SHARE_GRADE[0])
             if n is not None:
@@ -1045,7 +1053,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
             pace_column, gone, whole, overwhelming = STRENGTH_PACE_GRADE
             if pace_column in aux and spread is not None:
                 pace = aux[pace_column]
-                capped = np.minimum(reading, _falling_reading(pace, gone, whole))
+                capped = np.minimum(reading, _reading(pace, gone, whole))
                 asked = (
                     (spread >= UNRESOLVED_LOG_IQR)
                     & ~np.isnan(pace)
