@@ -316,7 +316,11 @@ def _runs(rng, starts, sizes, median_ms, sd):
     return starts[owner] + elapsed - elapsed[first][owner]
 
 
-def _session_events(rng, starts, mean_actions, streams=(0.6, 0.25, 0.15)):
+#: A person's actions by stream (search, call, message).
+PEOPLE_STREAMS = (0.6, 0.25, 0.15)
+
+
+def _session_events(rng, starts, mean_actions, streams=PEOPLE_STREAMS):
     """Each session start expanded into a geometric number of actions (mean
     ``mean_actions``) a log-normal 30 s apart (median), streams drawn with
     probabilities ``streams`` (search, call, message)."""
@@ -326,8 +330,15 @@ def _session_events(rng, starts, mean_actions, streams=(0.6, 0.25, 0.15)):
 
 
 def _span_days(rng, begin, end_ms, low=10, high=30):
+    """A person's span in the capture (ms, ``low``–``high`` days, cut at its
+    end) and the nights to draw for it."""
     span = min(rng.uniform(low, high) * DAY_MS, end_ms - begin)
     return span, int(span // DAY_MS) + 2
+
+
+def _within(ts, begin, span_ms):
+    """The times ``ts`` inside [begin, begin + span)."""
+    return ts[(ts >= begin) & (ts < begin + span_ms)]
 
 
 def rotating_shift(rng, begin, end_ms, offset_h):
@@ -350,7 +361,7 @@ def new_parent(rng, begin, end_ms, offset_h):
     wakings = [b + HOUR_MS * np.cumsum(rng.uniform(1.5, 3.5, 5)) for b in bed]
     woken = np.concatenate(wakings)
     woken = woken[(woken < np.repeat(wake, 5)) & (rng.random(woken.size) < 0.6)]
-    woken = woken[(woken >= begin) & (woken < begin + span)]
+    woken = _within(woken, begin, span)
     ts, ev = _session_events(rng, starts, rng.uniform(3, 8))
     ts2, ev2 = _session_events(rng, woken, 1.8)
     return np.r_[ts, ts2], np.r_[ev, ev2]
@@ -385,7 +396,7 @@ def train_commuter(rng, begin, end_ms, offset_h):
         t = midnight + depart_min * 60_000 + rng.normal(0, sd_s * 1000, days)
         rides.append(t[(weekday < 5) & (rng.random(days) < 0.8)])
     rides = np.concatenate(rides)
-    rides = rides[(rides >= begin) & (rides < begin + span)]
+    rides = _within(rides, begin, span)
     return _session_events(rng, np.sort(np.r_[starts, rides]), rng.uniform(3, 8))
 
 
@@ -399,7 +410,7 @@ def alert_follower(rng, begin, end_ms, offset_h):
     alert = _midnights(begin, days, offset_h) + rng.integers(18 * 60, 21 * 60) * 60_000
     opened = alert + rng.lognormal(np.log(60_000.0), 1.0, days)
     opened = opened[rng.random(days) < rng.uniform(0.4, 0.8)]
-    opened = opened[(opened >= begin) & (opened < begin + span)]
+    opened = _within(opened, begin, span)
     return _session_events(rng, np.sort(np.r_[starts, opened]), rng.uniform(3, 8))
 
 
@@ -450,7 +461,7 @@ def hawkes_person(rng, begin, end_ms, offset_h):
         gen = np.repeat(gen, kids) + rng.exponential(delay_ms, kids.sum())
         everything.append(gen)
     ts = np.sort(np.concatenate(everything))
-    return ts, rng.choice(3, ts.size, p=(0.6, 0.25, 0.15))
+    return ts, rng.choice(3, ts.size, p=PEOPLE_STREAMS)
 
 
 def heavy_tail_person(rng, begin, end_ms, offset_h):
@@ -459,7 +470,8 @@ def heavy_tail_person(rng, begin, end_ms, offset_h):
     span, days = _span_days(rng, begin, end_ms)
     bed, wake = _nights(rng, begin, days, offset_h, rng.uniform(22, 24.5), 8.0, 1.0)
     alpha, scale = rng.uniform(0.8, 1.5), rng.uniform(30e3, 120e3)
-    awake = np.r_[bed[0] - begin, bed[1:] - wake[:-1]].clip(0)  # each day's
+    # each day's waking time: from begin, then from each wake to the next bed
+    awake = np.r_[bed[0] - begin, bed[1:] - wake[:-1]].clip(0)
     ends = np.cumsum(awake)
     n = int(rng.integers(100, 2000))
     at = np.cumsum(scale * (rng.random(n) ** (-1.0 / alpha) - 1.0))
@@ -469,7 +481,7 @@ def heavy_tail_person(rng, begin, end_ms, offset_h):
     woke = np.where(day == 0, begin, wake[np.maximum(day - 1, 0)])
     ts = woke + at - (ends - awake)[day]
     ts = ts[ts < begin + span]
-    return ts, rng.choice(3, ts.size, p=(0.6, 0.25, 0.15))
+    return ts, rng.choice(3, ts.size, p=PEOPLE_STREAMS)
 
 
 UNSEEN_PEOPLE = {
