@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_worlds.py [--users 26000] [--seeds 0 1]
                                          [--worlds NAME ...] [--no-loko]
-                                         [--no-access-log]
+                                         [--no-access-log] [--no-ceiling]
 
 Each world is a scenario of the simulator (``simulate.py --world NAME``, listed
 in ``cadence.simulate.WORLDS``): people as varied as real ones, a one-day
@@ -23,6 +23,12 @@ seed the default detector is fitted on every user (unsupervised, as
   bot the capture holds for a handful of events shows no timing to find (a
   burst at the capture's edge, a daily job in a one-day capture), and the
   gap between the two APs is how much of the shortfall is such bots;
+- AP_ceiling: the AP of a classifier *told the truth*, from the same feature
+  table (5-fold cross-validation, ``models.evaluate.supervised_ceiling``): a
+  yardstick, not a bound. Near it, what is missing is in the features (the
+  capture holds too little of a bot); far above it, a model could do better
+  from the same columns — or the classifier learned a kind's quirks, which a
+  detector without labels must not;
 - recall@2%: share of the bots inside the 2% budget (the top 2% of scores);
 - weakest: the kind with the lowest share inside the budget, and that share;
 - power_in_budget: share of the budget's places taken by power users;
@@ -57,6 +63,7 @@ from cadence.simulate import (
 )
 from features.build import build_features
 from models.ensemble import CadenceDetector
+from models.evaluate import supervised_ceiling
 
 BUDGET = 0.02
 #: Events a user needs to count in ``AP_20ev``.
@@ -133,6 +140,7 @@ def run(
     users: int,
     loko: bool = True,
     access_log: bool = True,
+    ceiling: bool = True,
     **detector,
 ) -> tuple[list[dict], list[dict], list[dict]]:
     """The world table, the per-kind table and the leave-one-kind-out table."""
@@ -142,6 +150,11 @@ def run(
             t0 = time.perf_counter()
             features, kinds = world_data(name, users, seed)
             row, per_kind = score_world(features, kinds, seed, **detector)
+            if ceiling:  # beside the APs it is read against
+                is_bot = ~kinds.isin(HUMAN_KINDS).to_numpy()
+                first = {k: row.pop(k) for k in ("AP", "AP_20ev")}
+                yardstick = supervised_ceiling(features, is_bot, seed)
+                row = {**first, "AP_ceiling": yardstick, **row}
             rows.append({"world": name, "seed": seed, "users": len(features), **row})
             kind_rows += [
                 {"world": name, "seed": seed, "kind": k, "recall@2%": v}
@@ -158,7 +171,7 @@ def run(
         from bench_access_log import SHARED_LOG, evaluate
 
         if SHARED_LOG.exists():
-            real = evaluate(SHARED_LOG, seeds[0], **detector)[0]
+            real = evaluate(SHARED_LOG, seeds[0], ceiling=ceiling, **detector)[0]
             rows.append(
                 {
                     "world": "real access log (weak labels, ≥ 10 requests)",
@@ -166,6 +179,7 @@ def run(
                     "users": real["users"],
                     "AP": real["AP"],
                     "AP_20ev": float("nan"),
+                    **({"AP_ceiling": real["AP_ceiling"]} if ceiling else {}),
                     "recall@2%": float("nan"),
                     "weakest": "–",
                     "power_in_budget": float("nan"),
@@ -184,6 +198,7 @@ def main() -> None:
     p.add_argument("--worlds", nargs="+", choices=sorted(WORLDS), default=list(WORLDS))
     p.add_argument("--no-loko", action="store_true")
     p.add_argument("--no-access-log", action="store_true")
+    p.add_argument("--no-ceiling", action="store_true")
     args = p.parse_args()
     rows, kind_rows, loko_rows = run(
         args.worlds,
@@ -191,6 +206,7 @@ def main() -> None:
         args.users,
         loko=not args.no_loko,
         access_log=not args.no_access_log,
+        ceiling=not args.no_ceiling,
     )
     wide = pd.DataFrame(kind_rows)
     if len(wide):
