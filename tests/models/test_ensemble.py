@@ -309,12 +309,16 @@ def test_a_pace_counts_only_below_what_people_show():
     model = CadenceDetector(
         random_state=0, families={"pace": FAMILIES["pace"]}, detectors=("iforest",)
     ).fit(frame)
-    column, limit, ratio = BELOW_LIMIT_GRADES["pace"]
-    assert column == "pace_fano_ub" and (limit, ratio) == (2.0, 2.0)
-    # by hand: ln(2 / x) / ln 2, clipped: 1, 0.5, 0.074, 1 (and 0 for people)
+    column, fixed, ratio = BELOW_LIMIT_GRADES["pace"]
+    assert column == "pace_fano_ub" and (fixed, ratio) == (2.0, 2.0)
+    # these people bunch 6.8× at the median: 0.45 × 6.8 is over the ceiling,
+    # so the limit is the ceiling, 2.3, still under every person
+    limit = model.below_limits_["pace"]
+    assert limit == 2.3 and 0.45 * np.median(pace) > 2.3
+    # by hand: ln(2.3 / x) / ln 2, clipped: 1, 0.70, 0.28, 1 (0 for people)
     expected = np.clip(np.log(limit / pace) / np.log(ratio), 0.0, 1.0)
-    assert expected[10] == pytest.approx(0.5)
-    assert expected[20] == pytest.approx(np.log(2 / 1.9) / np.log(2))
+    assert expected[10] == pytest.approx(0.70, abs=0.005)
+    assert expected[20] == pytest.approx(0.276, abs=0.001)
     ungraded = forest_score(model, frame, "pace")
     got = model.detector_scores(frame)["iforest:pace"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
@@ -339,10 +343,10 @@ def test_the_pace_limit_follows_people_whose_visits_are_brief():
     rng = np.random.default_rng(8)
     pace = np.exp(rng.uniform(np.log(1.3), np.log(8.0), 3000))
     pace[:10], pace[10:20], pace[20:30] = 0.3, 1.0, 1.6
-    share, floor = BELOW_LIMIT_LEARNED["pace"]
-    assert (share, floor) == (0.45, 1.0)
+    share, floor, ceiling = BELOW_LIMIT_LEARNED["pace"]
+    assert (share, floor, ceiling) == (0.45, 1.0, 2.3)
     model = pace_model(pace)
-    # by hand: 0.45 × the median, between the floor and the fixed limit of 2
+    # by hand: 0.45 × the median, between the floor and the ceiling of 2.3
     limit = 0.45 * np.median(pace)
     assert 1.4 < limit < 1.5 and limit == pytest.approx(0.45 * np.sqrt(1.3 * 8), 0.05)
     assert model.below_limits_ == {"pace": pytest.approx(limit)}
@@ -359,11 +363,15 @@ def test_the_pace_limit_follows_people_whose_visits_are_brief():
     assert got[10:20].min() > 0 and np.all(got[20:30] <= 0)
     assert np.all(got[pace >= limit] <= 0) and ungraded[20:30].min() > 0
     assert np.log(2.0 / 1.6) / np.log(2.0) == pytest.approx(0.32, abs=0.01)
-    # where people bunch more (median ≥ 4.4) the fixed limit stands; and with
-    # fewer users than a level needs, too (however low their median)
-    assert pace_model(pace * 3.0).below_limits_ == {"pace": 2.0}
+    # where people bunch more (median ≥ 2.3 / 0.45 = 5.1) the ceiling stands;
+    # with fewer users than a level needs, the fixed limit of 2 (however low
+    # or high their median)
+    assert pace_model(pace * 3.0).below_limits_ == {"pace": 2.3}
     few = pace_model(pace[: LEARNED_MIN_USERS - 1])
     assert few.below_limits_ == {"pace": 2.0}
+    assert pace_model(pace[: LEARNED_MIN_USERS - 1] * 3.0).below_limits_ == {
+        "pace": 2.0
+    }
     # a population of steady jobs cannot push the limit under the floor
     assert pace_model(np.full(500, 0.5)).below_limits_ == {"pace": floor}
 
