@@ -105,9 +105,10 @@ def supervised_ceiling(
     stratified folds and scores the held-out fold; the average precision of
     those out-of-fold scores is returned. It is a yardstick, never a detector:
     where the unsupervised score comes near it, what is missing is in the
-    features (a bot seen for three events), not in the model; where it is far
-    below, a model could do better from the same columns (though a classifier
-    that learns one simulator's kinds may also learn their quirks).
+    features (a bot seen for three events), not in the model; where the
+    unsupervised score is far below it, a model could do better from the same
+    columns (though a classifier that learns one simulator's kinds may also
+    learn their quirks).
 
     Parameters
     ----------
