@@ -424,9 +424,8 @@ def shop_owner(rng, begin, end_ms, offset_h):
     own = _awake_starts(rng, begin, span, rng.uniform(0.03, 0.15), bed, wake)
     n = rng.poisson(rng.uniform(1, 6) * span / HOUR_MS)
     customers = begin + rng.uniform(0, span, n)
-    local = _local_hour(customers, offset_h)
-    open_day = _weekday(customers, offset_h) != 6
-    customers = customers[((local - opens_h) % 24 < hours) & open_day]
+    open_hour = _daily_window(customers, offset_h, opens_h, hours)
+    customers = customers[open_hour & (_weekday(customers, offset_h) != 6)]
     ts, ev = _session_events(
         rng, np.sort(customers), rng.uniform(2, 6), (0.1, 0.3, 0.6)
     )
