@@ -8,7 +8,8 @@ and the bots are five simple kinds of automation with parameters drawn per bot.
 People
     Act in sessions placed at their local time of day (quiet at night, peaks in
     the evening, fewer at weekends), and sleep: each has a window of 5–8 h,
-    starting between 22:00 and 04:00 local, without any activity. Inside a
+    starting between 22:00 and 04:00 local, without any activity, that moves
+    by 45 min (sd) from night to night. Inside a
     session gaps are seconds to minutes (log-normal, median 45 s); between
     sessions hours to days. About 2% of people
     are *power users*: 5–20x the calls and messages (and the fourth root of that
@@ -230,6 +231,11 @@ class SimConfig:
     #: people sleep: each has a nightly window of 5–8 h, starting between
     #: 22:00 and 04:00 local, in which they never act
     people_sleep: bool = True
+    #: how far (sd, hours) each night's sleep window moves from the person's
+    #: usual one: a person wakes at a different minute every day, so a busy
+    #: person's first action of the day does too (at 0 it came within seconds
+    #: of the same second every day, as a scheduled job's)
+    sleep_wander_h: float = 0.75
     #: keep only the events of this many days from the middle of the window
     #: (a capture of a running marketplace); 0 keeps everything
     capture_days: int = 0
@@ -271,6 +277,10 @@ class SimConfig:
             )
         if self.clock_ms < 1:
             raise ValueError(f"clock_ms must be at least 1, got {self.clock_ms}")
+        if not self.sleep_wander_h >= 0:
+            raise ValueError(
+                f"sleep_wander_h must be at least 0, got {self.sleep_wander_h}"
+            )
         low, high = self.session_actions
         if not 1 <= low <= high:
             raise ValueError(
@@ -493,6 +503,7 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         second_shift_h=second_shift_h if shared.any() else None,
         vrng=vrng,
         sleep_h=sleep,
+        sleep_wander=(np.random.default_rng([config.seed, 4]), config.sleep_wander_h),
         gap_law=config.human_gaps,
         session_actions=config.session_actions,
     )
@@ -588,6 +599,7 @@ def _human_events(
     second_shift_h: np.ndarray | None = None,
     vrng: np.random.Generator | None = None,
     sleep_h: tuple[np.ndarray, np.ndarray] | None = None,
+    sleep_wander: tuple[np.random.Generator, float] | None = None,
     gap_law: str = "lognormal",
     session_actions: tuple[float, float] = (3.0, 10.0),
 ) -> pd.DataFrame:
@@ -597,7 +609,9 @@ def _human_events(
     ``second_shift_h`` is non-zero the account is shared and half of its
     sessions follow a second person's clock, shifted by that much more.
     ``sleep_h`` (start local hour, length in hours, per user): sessions drawn
-    inside that window happen just after it instead.
+    inside that window happen just after it instead; ``sleep_wander`` (a
+    generator of its own, sd in hours) moves each night's window, the same
+    for every session of that user and day.
     """
     total = counts.sum(axis=1)
     per_session = rng.uniform(*session_actions, len(total))
@@ -617,6 +631,14 @@ def _human_events(
     local = hour * HOUR_MS + rng.integers(0, HOUR_MS, len(day))
     if sleep_h is not None:  # a session that would fall in the person's sleep
         begin_h, length_h = sleep_h[0][s_user], sleep_h[1][s_user]  # comes after it
+        if sleep_wander is not None and sleep_wander[1] > 0 and len(day):
+            wrng, sd_h = sleep_wander
+            night = (
+                s_user * (int(days_avail.max()) + 1)
+                + (day_ms - signup_ms[s_user]) // DAY_MS
+            )
+            nights, which = np.unique(night, return_inverse=True)
+            begin_h = begin_h + wrng.normal(0.0, sd_h, nights.size)[which]
         asleep = np.mod(local / HOUR_MS - begin_h, 24.0) < length_h
         local = np.where(asleep, np.mod(local + length_h * HOUR_MS, DAY_MS), local)
     shift = np.zeros(len(day)) if shift_h is None else shift_h[s_user]
