@@ -229,10 +229,12 @@ def _rest_world(n_never: int, n: int = 4000, seed: int = 0) -> pd.DataFrame:
 
 
 def test_never_resting_scores_the_same_whatever_its_share():
+    # a job, a person, and a person who stayed up late and rose early (20.5 h
+    # awake: under HUMAN_LIMITS' 21 h, as much a person as the 10 h one)
     probe = pd.DataFrame(
         {
-            "longest_awake_h": [60.0, 10.0],
-            "active_run_h": [60.0, 8.0],
+            "longest_awake_h": [60.0, 10.0, 20.5],
+            "active_run_h": [60.0, 8.0, 20.5],
             "all_rhythm": 0.1,
         }
     )
@@ -243,6 +245,7 @@ def test_never_resting_scores_the_same_whatever_its_share():
         assert model.normalisers_["iforest:rest"][1] == MIN_FOREST_SPREAD
         rest = model.detector_scores(probe)["iforest:rest"].to_numpy()
         assert rest[1] == pytest.approx(0.0, abs=1e-9)  # a person: no evidence
+        assert rest[2] == pytest.approx(0.0, abs=1e-9)
         scores.append(rest[0])
     # the top 1% of 5% never-resting users are such users: scaled by that
     # quantile, the probe would sit near 1, level with a chance coincidence
