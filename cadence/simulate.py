@@ -80,6 +80,8 @@ _RHYTHM = (
 )
 _REST = ("longest_awake_h", "awake_active_h", "active_run_h", "diurnal_r2")
 _VOLUME = ("max_minutes_hour", "max_events_hour", "max_events_day")
+#: acting seconds apart, faster than a person in an app
+_FAST = ("all_gap_q75_s",)
 #: a pace no steadier than chance's (memoryless) or steadier (a job)
 _PACE = ("pace_fano_ub",)
 #: The feature columns whose reason describes what each kind of bot does: a
@@ -90,15 +92,21 @@ KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
         "events_per_active_day",
         "all_gap_log_iqr",
         "all_mode_share",
+        *_FAST,
     ),
     "periodic": (*_RHYTHM, *_REST, *_PACE, "single_event_share_lcb"),
     "low_and_slow": (*_RHYTHM, *_REST, *_PACE, "single_event_share_lcb"),
     # its searches are a Poisson stream around the clock, for hours to days:
     # it never rests, as round_the_clock traffic does
     "harvester": ("lag_mode_share_lcb", *_REST, *_PACE),
-    "spam_messager": (*_RHYTHM, *_VOLUME),
+    "spam_messager": (*_RHYTHM, *_VOLUME, *_FAST),
     "round_the_clock": (*_REST, *_PACE, "night_share_lcb"),
-    "wall_clock": ("clock_day_share", "clock_hour_share", "single_event_share_lcb"),
+    "wall_clock": (
+        "clock_day_share",
+        "clock_hour_share",
+        "single_event_share_lcb",
+        *_FAST,
+    ),
     "drifting_period": (*_RHYTHM, *_PACE),
     "heavy_jitter": (*_RHYTHM, *_REST, *_PACE),
     "farm": (*_REST, "night_share_lcb", *_VOLUME, "events_per_active_day"),

@@ -36,6 +36,11 @@ EVENT_TYPES: tuple[str, ...] = ("search", "call", "message")
 _GAP_COLUMNS: list[tuple[str, str, str]] = [
     ("{s}_n_gaps", "count", "number of gaps between consecutive {s} events"),
     ("{s}_gap_median_s", "s", "median gap"),
+    (
+        "{s}_gap_q75_s",
+        "s",
+        "upper quartile of the gaps: three in four come sooner (≥ 4 gaps)",
+    ),
     ("{s}_gap_cv", "ratio", "coefficient of variation of gaps, σ/μ (≥ 2 gaps)"),
     (
         "{s}_gap_log_iqr",
@@ -553,6 +558,11 @@ def _gap_columns(
     return {
         f"{stream}_n_gaps": mom.n_gaps,
         f"{stream}_gap_median_s": grouped_quantile(g, gg, 0.5, presorted=True),
+        f"{stream}_gap_q75_s": np.where(
+            mom.n_gaps >= SHAPE_MIN_GAPS,
+            grouped_quantile(g, gg, 0.75, presorted=True),
+            np.nan,
+        ),
         f"{stream}_gap_cv": mom.cv,
         f"{stream}_gap_log_iqr": _log_iqr(g, gg, tick_s),
         f"{stream}_burstiness": mom.burstiness,

@@ -27,6 +27,7 @@ LABELS: dict[str, str] = {
     "message_rhythm": "rhythm strength of message gaps",
     "all_mode_share": "share of gaps at the modal gap",
     "all_gap_log_iqr": "gap spread ln(q75/q25)",
+    "all_gap_q75_s": "upper quartile of the gaps",
     "max_events_hour": "most events in one hour",
     "max_events_day": "most events in one day",
     "max_minutes_hour": "most active minutes in one hour",
@@ -166,6 +167,17 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
             + " ("
             + count(r["n_events"].to_numpy())
             + " events)"
+        ),
+    ),
+    "all_gap_q75_s": (
+        ("all_gap_q75_s", "n_events"),
+        lambda r, t: (
+            "three in four of its gaps under "
+            + duration(r["all_gap_q75_s"].to_numpy())
+            + " ("
+            + count(r["n_events"].to_numpy())
+            + " events)"
+            + _typical(t, " s")
         ),
     ),
     "max_minutes_hour": (

@@ -202,6 +202,26 @@ def test_shares_and_spreads_of_gaps_need_four_gaps():
     assert f.loc[1, "all_mode_s"] == pytest.approx(60)  # the modal gap itself stays
 
 
+def test_upper_quartile_of_gaps_by_hand():
+    # gaps 10, 1, 4, 2, 3 s (five): sorted 1, 2, 3, 4, 10, the upper quartile
+    # at position 0.75 · 4 = 3 → 4 s; between 2 and 3 at 2.25 with four gaps
+    # 1, 2, 3, 4 → 3.25 s; three gaps are too few (NaN)
+    def times(gaps_s):
+        return T0 + np.concatenate([[0], np.cumsum(gaps_s)]).astype(np.int64) * 1000
+
+    users = {1: [10, 1, 4, 2, 3], 2: [4, 1, 3, 2], 3: [1, 2, 3]}
+    ev = frame(
+        [(u, "search", int(t)) for u, gaps in users.items() for t in times(gaps)]
+    )
+    f = build_features(ev, signups(*((u, "IT", T0) for u in users)))
+    assert f.loc[1, "all_gap_q75_s"] == pytest.approx(4.0)
+    assert f.loc[2, "all_gap_q75_s"] == pytest.approx(3.25)
+    assert np.isnan(f.loc[3, "all_gap_q75_s"])
+    for u, gaps in users.items():
+        if len(gaps) >= 4:  # numpy's default (linear) quantile agrees
+            assert f.loc[u, "all_gap_q75_s"] == pytest.approx(np.quantile(gaps, 0.75))
+
+
 def minute_counts(counts, t0=T0):
     """Times putting ``counts[m]`` events a second apart in minute m."""
     return np.concatenate(

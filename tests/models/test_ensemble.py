@@ -20,6 +20,7 @@ from models.ensemble import (
     HUMAN_LIMITS,
     LEARNED_MIN_USERS,
     MIN_FOREST_SPREAD,
+    POPULATION_GATED,
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
     SPREAD_UNCERTAINTY,
@@ -387,6 +388,8 @@ def busy_people(rng, n=3000):
         "all_gap_log_iqr": rng.normal(1.8, 0.3, n),
         "all_n_gaps": rng.integers(5, 200, n).astype(float),
         "all_mode_share": rng.uniform(0.05, 0.3, n),
+        # three in four gaps under two minutes or so: seldom under 5 s
+        "all_gap_q75_s": rng.lognormal(np.log(120.0), 1.0, n),
     }
 
 
@@ -399,7 +402,7 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     # regular as the scraper's but only six of them
     rng = np.random.default_rng(3)
     columns = busy_people(rng)
-    minutes, spread, gaps, share = columns.values()
+    minutes, spread, gaps, share, _ = columns.values()
     minutes[:50], gaps[:40], gaps[40:50] = 50.0, 900.0, 6.0
     spread[:10], spread[10:20], spread[20:30] = 0.7, 2.1, 1.6
     spread[30:40], spread[40:50] = 11.0, 0.7
@@ -411,6 +414,7 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     assert model.input_columns_ == [
         "max_minutes_hour",
         "all_gap_log_iqr",
+        "all_gap_q75_s",
         "all_n_gaps",
         "all_mode_share",
     ]
@@ -483,6 +487,59 @@ def test_volume_counts_in_full_only_with_regular_gaps():
     np.testing.assert_array_equal(got[20:][people], ungraded[20:][people])
 
 
+def test_fast_gaps_count_only_where_people_seldom_have_them():
+    # 2,000 people of an app (three in four gaps under ~2 min) and twenty runs
+    # of a job: a dozen requests 1–5 s apart in one minute, a little less
+    # spread than people's gaps (log-IQR 1.0 against 1.8 ± 0.3)
+    rng = np.random.default_rng(6)
+    columns = busy_people(rng, n=2020)
+    q75 = columns["all_gap_q75_s"]
+    q75[:20], columns["all_gap_log_iqr"][:20] = 3.0, 1.0
+    columns["all_n_gaps"][:20], columns["max_minutes_hour"][:20] = 12.0, 1.0
+    app = pd.DataFrame(columns)
+    assert POPULATION_GATED == {"all_gap_q75_s": (15.0, 0.05)}
+    burst = {"burst": FAMILIES["burst"]}
+    model = CadenceDetector(random_state=0, families=burst, detectors=("iforest",))
+    model.fit(app)
+    share = np.mean(q75 <= 15.0)  # the runs and 2 % of the people (log-normal)
+    assert 20 / 2020 <= share < 0.05
+    assert model.learned_levels_["population_share_all_gap_q75_s"] == share
+    assert "all_gap_q75_s" in model.families_["burst"]
+    # read as how far under the limit: ln(15 / 3) for the runs, 0 at or past it
+    read = model._prepare(app)[:, model.columns_.index("all_gap_q75_s")]
+    np.testing.assert_allclose(read[:20], np.log(5.0), rtol=1e-12)
+    np.testing.assert_array_equal(read[q75 >= 15.0], 0.0)
+    under = (q75 < 15.0) & (np.arange(q75.size) >= 20)
+    np.testing.assert_allclose(read[under], np.log(15.0 / q75[under]), rtol=1e-12)
+    slow = {"burst": {c: d for c, d in FAMILIES["burst"].items() if "q75" not in c}}
+    blind = CadenceDetector(random_state=0, families=slow, detectors=("iforest",))
+    blind.fit(app)
+    with_fast = model.detector_scores(app)["iforest:burst"].to_numpy()
+    without = blind.detector_scores(app)["iforest:burst"].to_numpy()
+    # without it the runs sit among the people's top 1 %; with it over them all
+    assert without[:20].max() < np.quantile(without[20:], 0.99)
+    assert with_fast[:20].min() > np.quantile(with_fast[20:], 0.99)
+
+    # a browser's log: 40 % of the people's page loads come seconds apart; the
+    # column is left out and the model is the one fitted without it
+    browser = app.copy()
+    browser.loc[20:828, "all_gap_q75_s"] = rng.uniform(1, 4, 809)
+    model.fit(browser)
+    assert model.learned_levels_["population_share_all_gap_q75_s"] >= 0.4
+    assert "all_gap_q75_s" not in model.columns_
+    np.testing.assert_array_equal(
+        model.detector_scores(browser)["iforest:burst"].to_numpy(), without
+    )
+    # at exactly 5 % it is left out too; with fewer users than a level needs
+    # it is left out whatever their share
+    edge = app.copy()
+    edge["all_gap_q75_s"] = np.where(np.arange(2020) < 101, 3.0, 120.0)
+    assert np.mean(edge["all_gap_q75_s"] <= 15.0) == 0.05
+    assert "all_gap_q75_s" not in model.fit(edge).columns_
+    few = app.iloc[: LEARNED_MIN_USERS - 1]
+    assert "all_gap_q75_s" not in model.fit(few).columns_
+
+
 def test_unresolved_speed_needs_a_steady_pace():
     # people as before; forty users busy for 50 minutes on a whole-minute clock
     # (spread unresolved) with 70% of gaps in one tick — full by the share —
@@ -490,7 +547,7 @@ def test_unresolved_speed_needs_a_steady_pace():
     # piled up as a busy person's (1.3), or without the pace's support (NaN)
     rng = np.random.default_rng(5)
     columns = busy_people(rng)
-    minutes, spread, gaps, share = columns.values()
+    minutes, spread, gaps, share, _ = columns.values()
     pace = rng.uniform(0.6, 1.6, len(minutes))
     busy = slice(0, 40)
     minutes[busy], spread[busy], gaps[busy], share[busy] = 50.0, 11.0, 900.0, 0.7

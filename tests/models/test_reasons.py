@@ -106,6 +106,14 @@ def test_first_reason_names_the_kinds_behaviour(small_sim, small_features):
     assert len(ok) > 50 and np.mean(ok) >= 0.9
 
 
+def test_fast_gaps_in_words():
+    rows = pd.DataFrame({"all_gap_q75_s": [4.0, 30.0], "n_events": [12, 400]})
+    assert list(reason_texts("all_gap_q75_s", rows, 95.0)) == [
+        "three in four of its gaps under 4.0 s (12 events) (a typical user: 95 s)",
+        "three in four of its gaps under 30 s (400 events) (a typical user: 95 s)",
+    ]
+
+
 def test_modal_gap_in_words_and_same_tick():
     rows = pd.DataFrame(
         {
