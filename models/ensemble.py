@@ -640,16 +640,25 @@ def _learned_visits_chance(aux: Mapping[str, np.ndarray]) -> float | None:
     return float(max(SINGLE_EVENT_CHANCE, np.quantile(share, quantile)))
 
 
+def _finite_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The finite values of ``column`` in ``frame`` (none where it is
+    missing): what a level learned from the population is learned from,
+    where there are :data:`LEARNED_MIN_USERS` of them."""
+    if column not in frame.columns:
+        return np.empty(0)
+    values = frame[column].to_numpy(np.float64, na_value=np.nan)
+    return values[np.isfinite(values)]
+
+
 def _learned_limit(frame: pd.DataFrame, family: str) -> float:
     """The limit of ``family``'s below-limit grade (:data:`BELOW_LIMIT_GRADES`)
     for the users of ``frame``: :data:`BELOW_LIMIT_LEARNED`'s share of their
     median where enough have the column, between its floor and its ceiling;
     the fixed limit otherwise."""
     column, limit, _ = BELOW_LIMIT_GRADES[family]
-    if family not in BELOW_LIMIT_LEARNED or column not in frame.columns:
+    if family not in BELOW_LIMIT_LEARNED:
         return limit
-    values = frame[column].to_numpy(np.float64, na_value=np.nan)
-    values = values[np.isfinite(values)]
+    values = _finite_values(frame, column)
     if values.size < LEARNED_MIN_USERS:
         return limit
     share, floor, ceiling = BELOW_LIMIT_LEARNED[family]
@@ -915,8 +924,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         for column, (value, most) in POPULATION_GATED.items():
             if column not in frame.columns:
                 continue
-            x = frame[column].to_numpy(np.float64, na_value=np.nan)
-            x = x[np.isfinite(x)]
+            x = _finite_values(frame, column)
             share = float(np.mean(x <= value)) if x.size else 1.0
             self.population_shares_[column] = share
             if x.size < LEARNED_MIN_USERS or share >= most:
