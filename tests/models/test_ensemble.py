@@ -20,6 +20,7 @@ from models.ensemble import (
     HUMAN_LIMITS,
     LEARNED_MIN_USERS,
     MIN_FOREST_SPREAD,
+    PACE_SPREAD_GRADE,
     POPULATION_GATED,
     REGULARITY_GRADES,
     SIGNIFICANCE_GATES,
@@ -332,6 +333,47 @@ def test_a_pace_counts_only_below_what_people_show():
     assert got[20:30].max() < got[10:20].min() < got[:10].min()
     # no person reaches the limit, so the forest is scaled as the rest family's
     assert model.normalisers_["iforest:pace"][1] == MIN_FOREST_SPREAD
+
+
+def test_a_pace_counts_less_where_the_gaps_surely_spread_wide():
+    # people as above, their gaps spread as sessions do (log-IQR 3–4.5 from
+    # 200 gaps); six groups of ten whose pace is a memoryless process's (1):
+    # gaps spread as its own (1.57), wider (3.0), half-way-ish (2.45 from 100
+    # gaps), wide but from 9 gaps only, no spread (NaN), and a spread past the
+    # clock's resolution (a zero gap beside minutes, 7.0)
+    rng = np.random.default_rng(8)
+    n = 3000
+    pace = np.exp(rng.uniform(np.log(2.3), np.log(20.0), n))
+    spread, gaps = rng.uniform(3.0, 4.5, n), np.full(n, 200.0)
+    pace[:60] = 1.0
+    spread[:60] = np.repeat([1.57, 3.0, 2.45, 3.0, np.nan, 7.0], 10)
+    gaps[20:30], gaps[30:40] = 100.0, 9.0
+    frame = pd.DataFrame(
+        {"pace_fano_ub": pace, "all_gap_log_iqr": spread, "all_n_gaps": gaps}
+    )
+    model = CadenceDetector(
+        random_state=0, families={"pace": FAMILIES["pace"]}, detectors=("iforest",)
+    ).fit(frame)
+    assert PACE_SPREAD_GRADE == ("all_gap_log_iqr", "all_n_gaps", 2.6, 2.0)
+    assert SPREAD_UNCERTAINTY == pytest.approx(2.0701, abs=1e-4)
+    # by hand, the spread at its lower bound s − 2.0701 / √n, graded from 2.6
+    # (none) to 2.0 (full): 1.57 − 0.146 → 1; 3.0 − 0.146 = 2.854 → 0;
+    # 2.45 − 0.207 = 2.243 → 0.595; 3.0 − 0.690 = 2.310 → 0.483; NaN and
+    # unresolved → 1
+    grade = np.repeat([1.0, 0.0, 0.595, 0.483, 1.0, 1.0], 10)
+    ungraded = forest_score(model, frame, "pace")
+    got = model.detector_scores(frame)["iforest:pace"].to_numpy()
+    assert ungraded[:60].min() > 0  # all six groups far under the pace limit
+    np.testing.assert_allclose(got[:60], ungraded[:60] * grade, rtol=2e-3)
+    # without the spread columns the model is the pace alone: every group in
+    # full, and the people (past the pace limit: no evidence) as they were
+    alone = CadenceDetector(
+        random_state=0, families={"pace": FAMILIES["pace"]}, detectors=("iforest",)
+    ).fit(frame[["pace_fano_ub"]])
+    without = alone.detector_scores(frame[["pace_fano_ub"]])["iforest:pace"]
+    np.testing.assert_allclose(without.to_numpy()[:60], ungraded[:60], rtol=1e-12)
+    np.testing.assert_array_equal(got[60:], without.to_numpy()[60:])
+    assert np.all(got[60:] <= 0)
 
 
 def pace_model(pace: np.ndarray) -> CadenceDetector:
