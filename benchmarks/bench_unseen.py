@@ -1,6 +1,7 @@
 """Automation the simulator does not make: how much of it does cadence catch?
 
 Usage: python benchmarks/bench_unseen.py [--users 26000] [--per-kind 40] [--seed 0]
+       python benchmarks/bench_unseen.py --mixed-people 1000 [--seed 0]
 
 The simulator's bots are what the defaults were tuned on, so recall on them
 flatters. This script adds ``--per-kind`` accounts of each of twelve kinds of
@@ -68,6 +69,14 @@ the median) unless said; 10–30 days:
     deal_hunter         refreshes a search waiting for a new listing: a few
                         streaks a day of 10–40 refreshes 40 s apart (log-normal
                         sd 0.5), besides ordinary sessions
+
+``--mixed-people N`` asks the same of a population, not of forty accounts in
+it: the default world's people joined by N of each of the nine kinds (9,000
+for N = 1000: a quarter of the people), no unseen automation. The detector's
+levels learned from the population (the pace limit, the visits chance, the
+fast-gap share) then meet these people as part of it. It prints the AP of
+the simulator's automation against every person, and for each kind of person
+the share inside the budget and above 99 % of the simulated people.
 """
 
 from __future__ import annotations
@@ -78,6 +87,7 @@ import _common  # noqa: F401  (puts the project on sys.path)
 import numpy as np
 import pandas as pd
 from _common import print_table
+from sklearn.metrics import average_precision_score
 
 from cadence.simulate import (
     COUNTRY_SHARES,
@@ -85,6 +95,7 @@ from cadence.simulate import (
     DAY_MS,
     HOUR_MS,
     HOURLY_WEIGHT,
+    HUMAN_KINDS,
     SimConfig,
     simulate,
 )
@@ -499,8 +510,9 @@ UNSEEN_PEOPLE = {
 }
 
 
-def add_unseen(sim, per_kind: int, seed: int):
-    """The simulation's signups, events and kinds with the unseen accounts added."""
+def add_unseen(sim, per_kind: int, seed: int, makers: dict | None = None):
+    """The simulation's signups, events and kinds with ``per_kind`` accounts of
+    each of ``makers`` added (name → maker; all unseen kinds by default)."""
     rng = np.random.default_rng(seed)
     end_ms = sim.end_ms
     start_ms = int(sim.signups["signup_ms"].min())
@@ -508,7 +520,7 @@ def add_unseen(sim, per_kind: int, seed: int):
     shares = np.array(list(COUNTRY_SHARES.values()))
     rows, events = [], []
     uid = FIRST_ID
-    for kind, make in {**UNSEEN, **UNSEEN_PEOPLE}.items():
+    for kind, make in (makers or {**UNSEEN, **UNSEEN_PEOPLE}).items():
         for _ in range(per_kind):
             country = countries[rng.choice(len(countries), p=shares / shares.sum())]
             signup = start_ms + int(rng.integers(0, 20)) * DAY_MS
@@ -546,33 +558,86 @@ def _auc(positives: np.ndarray, negatives: np.ndarray) -> float:
     return float(((below + equal / 2) / neg.size).mean())
 
 
+def _fitted(args, per_kind: int, makers: dict | None = None):
+    """The default world of ``args`` with ``per_kind`` accounts of each of
+    ``makers`` added, fitted as train.py fits: (events, signups, features,
+    detector, scores, kinds, the scores' 99th percentile among the simulated
+    people)."""
+    sim = simulate(SimConfig(users=args.users, seed=args.seed))
+    signups, events, kinds = add_unseen(sim, per_kind, args.seed + 1, makers)
+    features = build_features_in_parts(events, signups)
+    detector = CadenceDetector(random_state=args.seed).fit(features)
+    scores = pd.Series(detector.score_samples(features), index=features.index)
+    kinds = kinds.reindex(features.index)
+    people = scores[kinds.isin(HUMAN_KINDS)].to_numpy()
+    return events, signups, features, detector, scores, kinds, people
+
+
+def _row(kind, kinds, scores, suspect, people, flags=None, suffix=""):
+    """One kind's share inside the budget, above 99 % of ``people``'s scores
+    and its AUC against them (and the share any hand rule flags)."""
+    mine = kinds == kind
+    row = {
+        "kind": kind + suffix,
+        "users": int(mine.sum()),
+        "in_budget": float(suspect[mine].mean()),
+        "recall_1pct_fp": float((scores[mine] > np.quantile(people, 0.99)).mean()),
+        "auc_vs_people": _auc(scores[mine].to_numpy(), people),
+    }
+    if flags is not None:
+        row["rule_any"] = float(flags[mine].mean())
+    return row
+
+
+def mixed_people(args) -> None:
+    """The default world's people joined by ``args.mixed_people`` of each kind
+    of people of other makes (a population the detector's learned levels must
+    follow, not forty accounts in it): AP of the simulator's automation
+    against every person, and each kind of person's share inside the budget."""
+    _, _, features, detector, scores, kinds, people = _fitted(
+        args, args.mixed_people, UNSEEN_PEOPLE
+    )
+    suspect = scores >= detector.threshold_
+    person = kinds.isin([*HUMAN_KINDS, *UNSEEN_PEOPLE]).to_numpy()
+    ap = average_precision_score(~person, scores.to_numpy())
+    rows = [_row(k, kinds, scores, suspect, people) for k in UNSEEN_PEOPLE]
+    rows += [_row(k, kinds, scores, suspect, people) for k in HUMAN_KINDS]
+    bots = {
+        "kind": "automation (the simulator's)",
+        "users": int((~person).sum()),
+        "in_budget": float(suspect[~person].mean()),
+        "recall_1pct_fp": float((scores[~person] > np.quantile(people, 0.99)).mean()),
+        "auc_vs_people": _auc(scores[~person].to_numpy(), people),
+    }
+    print_table(
+        rows + [bots],
+        f"{len(features):,} users, {args.mixed_people:,} of each kind of people "
+        f"of other makes; AP of the automation against every person {ap:.3f}; "
+        f"budget {detector.budget:.0%} ({int(suspect.sum()):,} suspects)",
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--users", type=int, default=26_000)
     p.add_argument("--per-kind", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mixed-people", type=int, default=0, metavar="N")
     args = p.parse_args()
-    sim = simulate(SimConfig(users=args.users, seed=args.seed))
-    signups, events, kinds = add_unseen(sim, args.per_kind, args.seed + 1)
-    features = build_features_in_parts(events, signups)
-    detector = CadenceDetector(random_state=args.seed).fit(features)
-    scores = pd.Series(detector.score_samples(features), index=features.index)
+    for name in ("users", "per_kind", "mixed_people"):
+        if getattr(args, name) < 0:
+            p.error(f"--{name.replace('_', '-')} must be at least 0")
+    if args.mixed_people:
+        mixed_people(args)
+        return
+    events, signups, features, detector, scores, kinds, people = _fitted(
+        args, args.per_kind
+    )
     suspect = scores >= detector.threshold_
     flags = rule_flags(events, signups, features)["rule_any"]
-    kinds = kinds.reindex(features.index)
-    people = scores[kinds.isin(["human", "power_user"])].to_numpy()
-    at_1pct = np.quantile(people, 0.99)
 
     def row(kind, suffix=""):
-        mine = kinds == kind
-        return {
-            "kind": kind + suffix,
-            "users": int(mine.sum()),
-            "in_budget": float(suspect[mine].mean()),
-            "recall_1pct_fp": float((scores[mine] > at_1pct).mean()),
-            "auc_vs_people": _auc(scores[mine].to_numpy(), people),
-            "rule_any": float(flags[mine].mean()),
-        }
+        return _row(kind, kinds, scores, suspect, people, flags, suffix)
 
     order = ["burst_scraper", "periodic", "low_and_slow", "harvester"]
     order += ["spam_messager", "power_user", "human"]
