@@ -561,8 +561,7 @@ def _auc(positives: np.ndarray, negatives: np.ndarray) -> float:
 def _fitted(args, per_kind: int, makers: dict | None = None):
     """The default world of ``args`` with ``per_kind`` accounts of each of
     ``makers`` added, fitted as train.py fits: (events, signups, features,
-    detector, scores, kinds, the scores' 99th percentile among the simulated
-    people)."""
+    detector, scores, kinds, the scores of the simulated people)."""
     sim = simulate(SimConfig(users=args.users, seed=args.seed))
     signups, events, kinds = add_unseen(sim, per_kind, args.seed + 1, makers)
     features = build_features_in_parts(events, signups)
@@ -573,12 +572,12 @@ def _fitted(args, per_kind: int, makers: dict | None = None):
     return events, signups, features, detector, scores, kinds, people
 
 
-def _row(kind, kinds, scores, suspect, people, flags=None, suffix=""):
-    """One kind's share inside the budget, above 99 % of ``people``'s scores
-    and its AUC against them (and the share any hand rule flags)."""
-    mine = kinds == kind
+def _row(name, mine, scores, suspect, people, flags=None):
+    """The share of the users ``mine`` inside the budget, above 99 % of
+    ``people``'s scores and their AUC against them (and the share any hand
+    rule flags), as the row ``name``."""
     row = {
-        "kind": kind + suffix,
+        "kind": name,
         "users": int(mine.sum()),
         "in_budget": float(suspect[mine].mean()),
         "recall_1pct_fp": float((scores[mine] > np.quantile(people, 0.99)).mean()),
@@ -600,17 +599,13 @@ def mixed_people(args) -> None:
     suspect = scores >= detector.threshold_
     person = kinds.isin([*HUMAN_KINDS, *UNSEEN_PEOPLE]).to_numpy()
     ap = average_precision_score(~person, scores.to_numpy())
-    rows = [_row(k, kinds, scores, suspect, people) for k in UNSEEN_PEOPLE]
-    rows += [_row(k, kinds, scores, suspect, people) for k in HUMAN_KINDS]
-    bots = {
-        "kind": "automation (the simulator's)",
-        "users": int((~person).sum()),
-        "in_budget": float(suspect[~person].mean()),
-        "recall_1pct_fp": float((scores[~person] > np.quantile(people, 0.99)).mean()),
-        "auc_vs_people": _auc(scores[~person].to_numpy(), people),
-    }
+    rows = [
+        _row(k, (kinds == k).to_numpy(), scores, suspect, people)
+        for k in [*UNSEEN_PEOPLE, *HUMAN_KINDS]
+    ]
+    rows.append(_row("automation (the simulator's)", ~person, scores, suspect, people))
     print_table(
-        rows + [bots],
+        rows,
         f"{len(features):,} users, {args.mixed_people:,} of each kind of people "
         f"of other makes; AP of the automation against every person {ap:.3f}; "
         f"budget {detector.budget:.0%} ({int(suspect.sum()):,} suspects)",
@@ -637,7 +632,8 @@ def main() -> None:
     flags = rule_flags(events, signups, features)["rule_any"]
 
     def row(kind, suffix=""):
-        return _row(kind, kinds, scores, suspect, people, flags, suffix)
+        mine = (kinds == kind).to_numpy()
+        return _row(kind + suffix, mine, scores, suspect, people, flags)
 
     order = ["burst_scraper", "periodic", "low_and_slow", "harvester"]
     order += ["spam_messager", "power_user", "human"]
