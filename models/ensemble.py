@@ -611,7 +611,8 @@ def _pace_spread_grade(aux: Mapping[str, np.ndarray]) -> np.ndarray | float:
     if column not in aux:
         return 1.0
     spread = aux[column]
-    grade = _reading(_spread_bound(spread, _support(aux, support), True), gone, full)
+    bound = _spread_bound(spread, _support(aux, support), lower=True)
+    grade = _reading(bound, gone, full)
     return np.where(np.isnan(spread) | (spread >= UNRESOLVED_LOG_IQR), 1.0, grade)
 
 
