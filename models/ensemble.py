@@ -400,6 +400,24 @@ REGULARITY_GRADES: dict[str, tuple[str, str, float, float, float]] = {
 #: worse; at 1.5× this, one_day 0.91 / 0.85 but power users 0.07 / 0.10.
 SPREAD_UNCERTAINTY = 1.645 * 1.573 * 0.8
 
+#: The bound's width where the rhythm family's strength grade reads the spread
+#: (:data:`STRENGTH_GRADES`): three times :data:`SPREAD_UNCERTAINTY` (z ≈ 4.9).
+#: There the spread is not a gate on speed but the evidence itself, read for
+#: every one of thousands of people, and a 95 % bound lets through the few in
+#: a hundred whose handful of gaps fall in step by chance: in a one-day
+#: capture, people seen in one visit of 5–8 actions whose 4–7 gaps spread
+#: 0.0–0.2 in log-IQR (gaps of 10–120 s, a session's steady reading) led 29 of
+#: the 92 users of ``hard_one_day``'s budget by the rhythm forest (seed 1).
+#: World benchmark (harness, AP seeds 0 / 1, against the 95 % bound):
+#: ``hard_one_day`` 0.888 / 0.782 → 0.894 / 0.795, ``brief_visits_one_day``
+#: seed 1 0.748 → 0.754, ``whole_minutes`` 0.975 / 0.974 → 0.979 / 0.977;
+#: power users in ``steady_people``'s budget 0.027 / 0.025 → 0.013 / 0.013,
+#: in ``hard_one_day``'s 0.000 / 0.000 → 0.032 / 0.022 (two or three busy
+#: users at its edge, by speed); every other world within 0.002; the real log
+#: 0.642 → 0.643; ``bench_unseen.py`` the same. Twice the width: the same but
+#: ``steady_people``'s power users 0.019 / 0.019.
+STRENGTH_SPREAD_UNCERTAINTY = 3.0 * SPREAD_UNCERTAINTY
+
 #: A log-IQR at or past which the lower-quartile gap is under the clock's
 #: resolution (a zero gap counts as 1 ms; quartiles three orders apart): on a
 #: whole-minute clock everyone fast lands here, and the spread says nothing
@@ -592,13 +610,17 @@ def _support(aux: Mapping[str, np.ndarray], column: str) -> np.ndarray | None:
 
 
 def _spread_bound(
-    spread: np.ndarray, n: np.ndarray | None, lower: bool = False
+    spread: np.ndarray,
+    n: np.ndarray | None,
+    lower: bool = False,
+    uncertainty: float = SPREAD_UNCERTAINTY,
 ) -> np.ndarray:
     """A gap spread read at its upper bound (``lower``: its lower bound) given
-    ``n`` gaps (:data:`SPREAD_UNCERTAINTY`); as it is without the count."""
+    ``n`` gaps (``uncertainty`` × 1 / √n, :data:`SPREAD_UNCERTAINTY` unless
+    told); as it is without the count."""
     if n is None:
         return spread
-    return spread + (-1.0 if lower else 1.0) * SPREAD_UNCERTAINTY / np.sqrt(n)
+    return spread + (-1.0 if lower else 1.0) * uncertainty / np.sqrt(n)
 
 
 def _pace_spread_grade(aux: Mapping[str, np.ndarray]) -> np.ndarray | float:
@@ -1159,8 +1181,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         """Share of ``family``'s evidence each row keeps by its strongest signal
         (:data:`STRENGTH_GRADES`): the rhythm strength over ``strong``, the gap
         spread's and the modal share's readings, each read at its bound given
-        the gap count where the model has it (the spread's upper, as
-        :meth:`_regularity_grade` reads it, the share's Wilson lower; where the
+        the gap count where the model has it (the spread's upper, wider than
+        :meth:`_regularity_grade`'s, :data:`STRENGTH_SPREAD_UNCERTAINTY`; the
+        share's Wilson lower; where the
         spread is unresolved, the share's reading capped by the pace's,
         :data:`STRENGTH_PACE_GRADE`); 1 where the family has none of these
         columns."""
@@ -1178,7 +1201,7 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         n = _support(aux, support)
         spread = column(spread_column) if spread_column in present else None
         if spread is not None:
-            bound = _spread_bound(spread, n)
+            bound = _spread_bound(spread, n, uncertainty=STRENGTH_SPREAD_UNCERTAINTY)
             grades.append(_reading(bound, speed_only, full))
         if UNRESOLVED_SHARE_GRADE[0] in present:
             share = column(UNRESOLVED_SHARE_GRADE[0])

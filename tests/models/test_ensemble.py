@@ -27,6 +27,7 @@ from models.ensemble import (
     SPREAD_UNCERTAINTY,
     STRENGTH_GRADES,
     STRENGTH_PACE_GRADE,
+    STRENGTH_SPREAD_UNCERTAINTY,
     UNRESOLVED_PACE_GRADE,
     UNRESOLVED_SHARE_GRADE,
     VISITS_CHANCE,
@@ -816,15 +817,16 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     # the grade leaves a quarter of it
     assert ungraded[10:20].min() > 0.5 and got[10:20].max() < 0.25
     # with the gap counts, the spread and the share are read at their bounds:
-    # the script from 9 gaps, spread 0.4 + SPREAD_UNCERTAINTY / 3 = 1.09 and
-    # 90% at one length with Wilson bound 0.636 (both still full); the regular
-    # gaps from 16, spread 0.5 + SPREAD_UNCERTAINTY / 4 = 1.02 (full)
+    # the script from 9 gaps, spread 0.4 + 3 × 2.0701 / 3 = 2.47 (none) but
+    # 90% at one length with Wilson bound 0.636 (full); the regular gaps from
+    # 100, spread 0.5 + 3 × 2.0701 / 10 = 1.12 (full)
     n_gaps = np.full(n, 50.0)
-    n_gaps[:10], n_gaps[20:30], n_gaps[30:40] = 9.0, 16.0, 400.0
+    n_gaps[:10], n_gaps[20:30], n_gaps[30:40] = 9.0, 100.0, 400.0
     counted = frame.assign(all_n_gaps=n_gaps)
     model = _rhythm_forest(counted)
     assert model.aux_columns_ == ["all_n_gaps"]
-    spread_bound = spread[:40] + SPREAD_UNCERTAINTY / np.sqrt(n_gaps[:40])
+    assert STRENGTH_SPREAD_UNCERTAINTY == pytest.approx(6.2103, abs=1e-4)
+    spread_bound = spread[:40] + STRENGTH_SPREAD_UNCERTAINTY / np.sqrt(n_gaps[:40])
     share_bound = share_lower_bound(share[:40] * n_gaps[:40], n_gaps[:40], z=1.645)
     expected = np.maximum.reduce(
         [
@@ -840,6 +842,41 @@ def test_a_weak_rhythm_alone_keeps_a_share_of_its_evidence():
     ungraded = forest_score(model, counted, "rhythm")[:40]
     got = model.detector_scores(counted)["iforest:rhythm"].to_numpy()[:40]
     np.testing.assert_allclose(got, ungraded * expected, rtol=1e-12)
+
+
+def test_a_few_gaps_in_step_by_chance_are_no_rhythm():
+    # 3,000 users mostly without a rhythm, 5–200 gaps each; then ten people
+    # seen in one visit of six actions whose 5 gaps fell in step (spread 0.1,
+    # 3 of 5 at one length, no rhythm fitted) and ten jobs with the same
+    # readings from 400 gaps
+    rng = np.random.default_rng(12)
+    n = 3000
+    rhythm, spread, share = rhythm_people(rng, n)
+    gaps = rng.integers(5, 200, n).astype(float)
+    rhythm[:20], spread[:20], share[:20] = np.nan, 0.1, 0.6
+    gaps[:10], gaps[10:20] = 5.0, 400.0
+    frame = pd.DataFrame(
+        {
+            "all_rhythm": rhythm,
+            "all_gap_log_iqr": spread,
+            "all_mode_share": share,
+            "all_n_gaps": gaps,
+        }
+    )
+    model = _rhythm_forest(frame)
+    ungraded = forest_score(model, frame, "rhythm")[:20]
+    got = model.detector_scores(frame)["iforest:rhythm"].to_numpy()[:20]
+    # the forest isolates both alike; by hand, the visit's spread reads
+    # 0.1 + 6.2103 / √5 = 2.88 (past 2.0: none) and 3 of 5 at one length a
+    # Wilson bound of 0.26 (under 0.35: none), so it keeps nothing; the job's
+    # 0.1 + 6.2103 / 20 = 0.41 (full)
+    assert share_lower_bound(3.0, 5.0, z=1.645) == pytest.approx(0.2725, abs=1e-3)
+    assert np.all(ungraded > 0.5)
+    np.testing.assert_allclose(got[:10], 0.0, atol=1e-12)
+    np.testing.assert_allclose(got[10:], ungraded[10:], rtol=1e-12)
+    # read at the burst family's 95 % bound, the visit would have counted in
+    # full: 0.1 + 2.0701 / √5 = 1.03, under 1.2
+    assert 0.1 + SPREAD_UNCERTAINTY / np.sqrt(5) < REGULARITY_GRADES["burst"][3]
 
 
 def test_an_unresolved_share_in_one_tick_needs_a_steady_pace():
