@@ -1183,10 +1183,9 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
         spread's and the modal share's readings, each read at its bound given
         the gap count where the model has it (the spread's upper, wider than
         :meth:`_regularity_grade`'s, :data:`STRENGTH_SPREAD_UNCERTAINTY`; the
-        share's Wilson lower; where the
-        spread is unresolved, the share's reading capped by the pace's,
-        :data:`STRENGTH_PACE_GRADE`); 1 where the family has none of these
-        columns."""
+        share's Wilson lower; where the spread is unresolved, the share's
+        reading capped by the pace's, :data:`STRENGTH_PACE_GRADE`); 1 where the
+        family has none of these columns."""
 
         def column(name: str) -> np.ndarray:
             return prepared[:, self.columns_.index(name)]  # not log columns

@@ -868,7 +868,7 @@ def test_a_few_gaps_in_step_by_chance_are_no_rhythm():
     got = model.detector_scores(frame)["iforest:rhythm"].to_numpy()[:20]
     # the forest isolates both alike; by hand, the visit's spread reads
     # 0.1 + 6.2103 / √5 = 2.88 (past 2.0: none) and 3 of 5 at one length a
-    # Wilson bound of 0.26 (under 0.35: none), so it keeps nothing; the job's
+    # Wilson bound of 0.27 (under 0.35: none), so it keeps nothing; the job's
     # 0.1 + 6.2103 / 20 = 0.41 (full)
     assert share_lower_bound(3.0, 5.0, z=1.645) == pytest.approx(0.2725, abs=1e-3)
     assert np.all(ungraded > 0.5)
