@@ -16,6 +16,7 @@ from models.ensemble import (
     BELOW_LIMIT_GRADES,
     BELOW_LIMIT_LEARNED,
     FAMILIES,
+    FAST_SPREAD_READING,
     GRADED_FAMILIES,
     HUMAN_LIMITS,
     LEARNED_MIN_USERS,
@@ -445,8 +446,9 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     # regular as the scraper's but only six of them
     rng = np.random.default_rng(3)
     columns = busy_people(rng)
-    minutes, spread, gaps, share, _ = columns.values()
+    minutes, spread, gaps, share, q75 = columns.values()
     minutes[:50], gaps[:40], gaps[40:50] = 50.0, 900.0, 6.0
+    q75[:50] = 120.0  # at a person's speed: the bound is the upper one
     spread[:10], spread[10:20], spread[20:30] = 0.7, 2.1, 1.6
     spread[30:40], spread[40:50] = 11.0, 0.7
     share[30:34], share[34:37], share[37:40] = 0.35, 0.45, 0.60
@@ -468,7 +470,13 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     # six gaps at 0.7 → 1.545 → 0.3 + 0.7 · 0.455 / 0.8 = 0.698
     assert kept == 0.3
     assert SPREAD_UNCERTAINTY == pytest.approx(2.0701, abs=1e-4)
-    bound = spread + SPREAD_UNCERTAINTY / np.sqrt(gaps)
+    # the 2 % of people three in four of whose gaps come under 15 s have it
+    # read towards its lower bound: all the way at 5 s (log scale between)
+    assert FAST_SPREAD_READING == ("all_gap_q75_s", 5.0)
+    assert 0 < np.mean(q75 <= 15.0) < 0.05  # the gate lets the column in
+    past = np.clip(np.log(15.0 / q75) / np.log(3.0), 0, 1)
+    assert past[:50].max() == 0 and past.max() == 1
+    bound = spread + (1 - 2 * past) * SPREAD_UNCERTAINTY / np.sqrt(gaps)
     expected = np.clip((speed_only - bound) / (speed_only - full), 0, 1)
     expected = kept + (1 - kept) * expected
     # unresolved: by the share in one tick, 0.35 → 0.3, 0.45 → 0.65, 0.6 → 1
@@ -581,6 +589,46 @@ def test_fast_gaps_count_only_where_people_seldom_have_them():
     assert "all_gap_q75_s" not in model.fit(edge).columns_
     few = app.iloc[: LEARNED_MIN_USERS - 1]
     assert "all_gap_q75_s" not in model.fit(few).columns_
+
+
+def test_gaps_past_peoples_speed_are_read_at_the_spreads_lower_bound():
+    # 3,000 people of an app (2 % with three in four gaps under 15 s); then ten
+    # runs of a daily job (8 gaps 1-5 s apart: q75 3 s, spread 1.4), the same
+    # gaps at a person's pace (q75 120 s), the busiest power users (8,000 gaps
+    # spread 1.6, q75 5 s) and the runs' gaps half-way (q75 15 / √3 s)
+    rng = np.random.default_rng(7)
+    columns = busy_people(rng)
+    minutes, spread, gaps, _, q75 = columns.values()
+    minutes[:40], spread[:40], gaps[:40] = 1.0, 1.4, 8.0
+    q75[:10], q75[10:20], q75[30:40] = 3.0, 120.0, 15.0 / np.sqrt(3.0)
+    minutes[20:30], spread[20:30], gaps[20:30], q75[20:30] = 50.0, 1.6, 8000.0, 5.0
+    frame = pd.DataFrame(columns)
+    burst = {"burst": FAMILIES["burst"]}
+    model = CadenceDetector(random_state=0, families=burst, detectors=("iforest",))
+    model.fit(frame)
+    assert "all_gap_q75_s" in model.columns_  # under 5 % are that fast
+    # by hand (SPREAD_UNCERTAINTY 2.0701; full under 1.2, speed alone 0.3 past
+    # 2.0): the runs at 1.4 − 2.0701 / √8 = 0.668 → 1; at a person's pace at
+    # 1.4 + 0.732 = 2.132 → 0.3; half-way at the estimate 1.4 → 0.3 + 0.7 ·
+    # 0.6 / 0.8 = 0.825; the power users at 1.6 − 2.0701 / √8000 = 1.5769 →
+    # 0.3 + 0.7 · 0.4231 / 0.8 = 0.6702 (0.6298 at the upper bound)
+    grade = np.repeat([1.0, 0.3, 0.6702, 0.825], 10)
+    ungraded = forest_score(model, frame, "burst")
+    got = model.detector_scores(frame)["iforest:burst"].to_numpy()
+    assert ungraded[:40].min() > 0
+    np.testing.assert_allclose(got[:40] / ungraded[:40], grade, atol=1e-4)
+    assert got[:10].min() > got[10:20].max()
+    # where many users are that fast (a browser's page loads) the column is
+    # left out and every spread is read at its upper bound: the runs keep 0.3
+    browser = frame.copy()
+    browser.loc[40:400, "all_gap_q75_s"] = rng.uniform(1, 4, 361)
+    model.fit(browser)
+    assert "all_gap_q75_s" not in model.columns_
+    ungraded = forest_score(model, browser, "burst")
+    got = model.detector_scores(browser)["iforest:burst"].to_numpy()
+    runs = ungraded[:10] > 0
+    assert runs.any()
+    np.testing.assert_allclose(got[:10][runs], 0.3 * ungraded[:10][runs], rtol=1e-12)
 
 
 def test_unresolved_speed_needs_a_steady_pace():
