@@ -426,9 +426,9 @@ STRENGTH_SPREAD_UNCERTAINTY = 3.0 * SPREAD_UNCERTAINTY
 #: person's few gaps in step by chance from counting as a script's; a user past
 #: people's speed has already done what no person does, and the doubt its few
 #: gaps leave is no person's. A daily job's one run of 5–17 requests 1–5 s
-#: apart (spread 0.7–1.5 from 7–16 gaps) kept 0.3–0.76 of its burst evidence,
+#: apart (spread 0.5–1.5 from 4–16 gaps) kept 0.3–0.76 of its burst evidence,
 #: now all of it; the busiest power users (three in four gaps under 5–11 s,
-#: from thousands) move by at most 2 × 2.07 / √n, under 0.06. World benchmark
+#: from 3,600–18,000 gaps) move by at most 2 × 2.07 / √n, 0.07. World benchmark
 #: (harness, AP seeds 0 / 1, against the upper bound for all):
 #: ``hard_one_day`` 0.894 / 0.795 → 0.902 / 0.818, ``brief_visits_one_day``
 #: 0.819 / 0.754 → 0.825 / 0.759, ``new_automation`` seed 1 0.980 → 0.982;
@@ -637,11 +637,10 @@ def _spread_bound(
     side: float | np.ndarray = 1.0,
     uncertainty: float = SPREAD_UNCERTAINTY,
 ) -> np.ndarray:
-    """A gap spread read at its upper bound given ``n`` gaps (``uncertainty``
-    × 1 / √n, :data:`SPREAD_UNCERTAINTY` unless told); ``side`` −1: at its
-    lower bound, between −1 and 1 (one per row or one for all): that share of
-    the way from the estimate to the upper bound; as it is without the
-    count."""
+    """A gap spread read at a bound given ``n`` gaps, ``side`` times the
+    bound's width (``uncertainty`` × 1 / √n, :data:`SPREAD_UNCERTAINTY` unless
+    told) from the estimate: 1 the upper bound, −1 the lower, 0 the estimate
+    (one per row or one for all); as it is without the count."""
     if n is None:
         return spread
     return spread + side * uncertainty / np.sqrt(n)

@@ -593,7 +593,7 @@ def test_fast_gaps_count_only_where_people_seldom_have_them():
 
 def test_gaps_past_peoples_speed_are_read_at_the_spreads_lower_bound():
     # 3,000 people of an app (2 % with three in four gaps under 15 s); then ten
-    # runs of a daily job (8 gaps 1-5 s apart: q75 3 s, spread 1.4), the same
+    # runs of a daily job (8 gaps 1–5 s apart: q75 3 s, spread 1.4), the same
     # gaps at a person's pace (q75 120 s), the busiest power users (8,000 gaps
     # spread 1.6, q75 5 s) and the runs' gaps half-way (q75 15 / √3 s)
     rng = np.random.default_rng(7)
