@@ -309,7 +309,11 @@ class SimConfig:
 
 @dataclasses.dataclass
 class Simulation:
-    """Simulated logs: signups, events (user_id, event, ts_ms) and labels."""
+    """Simulated logs: signups, events (user_id, event, ts_ms) and labels
+    (user_id, is_bot, kind, the drawn period_s, p_miss and jitter of the
+    periodic kinds, and ``automated_events``: how many of the account's events
+    its automation made, not its owner by hand, counted in the logs as kept —
+    after a capture window and the clock; 0 for people)."""
 
     signups: pd.DataFrame
     events: pd.DataFrame
@@ -538,7 +542,11 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         if p is not None:
             params.loc[idx, list(p)] = np.column_stack([p[c] for c in p])
 
-    events = pd.concat(bot_frames, ignore_index=True)
+    # the automation's own events (not its owner's by hand), so that the labels
+    # can say how much of it the logs keep
+    sizes = [len(frame) for frame in bot_frames]
+    made = np.repeat(np.arange(len(sizes)) > 0, sizes)
+    events = pd.concat(bot_frames, ignore_index=True).assign(automated=made)
     events = events[(events["ts_ms"] >= signup_ms.min()) & (events["ts_ms"] < end_ms)]
     if config.capture_days:
         lo = start_ms + (config.days // 2) * DAY_MS
@@ -549,6 +557,9 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(
         drop=True
     )
+    automated = events.pop("automated").to_numpy()
+    owner = np.searchsorted(user_id, events["user_id"].to_numpy()[automated])
+    automated_events = np.bincount(owner, minlength=n)
     codes = events["event"].to_numpy()
     if config.requests_only:
         codes = np.zeros_like(codes)
@@ -564,6 +575,7 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
             "period_s": params["period_s"].to_numpy(),
             "p_miss": params["p_miss"].to_numpy(),
             "jitter": params["jitter"].to_numpy(),
+            "automated_events": automated_events,
         }
     )
     signups = pd.DataFrame(

@@ -190,6 +190,38 @@ def test_each_world_is_deterministic_and_has_its_kinds(world):
         assert span < config.capture_days * 86_400_000
 
 
+def test_labels_count_the_automated_events_the_logs_keep():
+    """A bot's labels count the events its automation made, not its owner's by
+    hand, as the logs keep them: a one-day capture of the same world (the
+    same draws, cut to a day) keeps part of each count. A bot whose owner never
+    acts has every event automated, in the whole run and in the capture."""
+    config = dict(users=4000, seed=2)
+    whole = simulate(world_config("hard", **config))
+    day = simulate(world_config("hard_one_day", **config))
+
+    def counts(sim):
+        events = sim.events.groupby("user_id").size()
+        labels = sim.labels.set_index("user_id")
+        return labels.assign(events=events.reindex(labels.index, fill_value=0))
+
+    a, b = counts(whole), counts(day)
+    for t in (a, b):
+        assert (t.loc[t["is_bot"] == 0, "automated_events"] == 0).all()
+        assert (t["automated_events"] <= t["events"]).all()
+    bots = a["is_bot"] == 1
+    assert (b.loc[bots, "automated_events"] <= a.loc[bots, "automated_events"]).all()
+    by_hand = a["events"] - a["automated_events"]
+    assert (b["events"] - b["automated_events"] <= by_hand).all()
+    # owners act by hand on about half the bots (the other half not at all)
+    alone = bots & (by_hand == 0)
+    assert 0.35 < alone.sum() / bots.sum() < 0.65
+    assert (b.loc[alone, "automated_events"] == b.loc[alone, "events"]).all()
+    assert (b.loc[bots & (by_hand > 0), "events"] > 0).any()
+    # the capture keeps something of some bots and nothing of most
+    kept = b.loc[bots, "automated_events"]
+    assert 0 < (kept > 0).sum() < bots.sum() / 2
+
+
 def test_people_sleep_and_power_users_are_busy_people():
     """Each simulated person has a rest of at least 5 h every day they act."""
     from features.build import build_features
