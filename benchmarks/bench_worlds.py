@@ -28,7 +28,7 @@ seed the default detector is fitted on every user (unsupervised, as
   handful of events, or to its owner's own visits by hand, and such a bot shows
   no automation to find. The simulator counts each account's automated events
   (``automated_events`` of its labels). AP_shown − AP is what such bots
-  cost, which no detector could win back from these logs;
+  cost, where a handful of timestamps leaves little to win back;
 - AP_ceiling: the AP of a classifier *told the truth*, from the same feature
   table (5-fold cross-validation, ``models.evaluate.supervised_ceiling``): a
   yardstick, not a bound. Near it, what is missing is in the features (the
