@@ -987,6 +987,12 @@ class CadenceDetector(OutlierMixin, BaseEstimator):
 
     def _as_frame(self, X, fitting: bool = False) -> pd.DataFrame:
         if isinstance(X, pd.DataFrame):
+            least = 2 if fitting else 1
+            if len(X) < least:  # as check_array says it for an array
+                raise ValueError(
+                    f"Found array with {len(X)} sample(s) (shape={X.shape}) while "
+                    f"a minimum of {least} is required by CadenceDetector."
+                )
             frame = X.rename(columns=str)
         else:
             arr = check_array(

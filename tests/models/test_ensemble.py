@@ -167,6 +167,18 @@ def test_missing_feature_is_named(fitted, small_features):
         fitted.score_samples(small_features.drop(columns=["all_rhythm"]))
 
 
+def test_a_table_without_rows_is_refused_by_name(fitted, small_features):
+    # as for an array: every method that scores names the CadenceDetector and the
+    # row count, not a forest deep inside it
+    empty = small_features.iloc[:0]
+    for method in (fitted.score_samples, fitted.predict, fitted.explain):
+        with pytest.raises(ValueError, match=r"0 sample\(s\).*CadenceDetector"):
+            method(empty)
+    with pytest.raises(ValueError, match=r"1 sample\(s\).*minimum of 2"):
+        CadenceDetector().fit(small_features.iloc[:1])
+    assert len(fitted.score_samples(small_features.iloc[:1])) == 1
+
+
 def test_nan_means_no_evidence(fitted, small_features):
     row = small_features.iloc[[0]].copy()
     row[fitted.input_columns_] = np.nan
