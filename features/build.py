@@ -192,6 +192,13 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "h",
         "most consecutive clock hours (UTC) each holding an event",
     ),
+    (
+        "awake_share",
+        "share",
+        "share of the events inside stretches without a 3 h rest longer than "
+        "21 h: a night without sleep in weeks holds a few, a job that never "
+        "rests all of its own (span > 21 h)",
+    ),
     ("n_sessions", "count", "sessions: events after ≥ 30 min idle, or a first event"),
     (
         "single_event_sessions",
@@ -435,6 +442,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     out["longest_awake_h"] = sch.longest_awake_h(ts, groups)
     out["awake_active_h"] = sch.awake_active_h(ts, groups)
     out["active_run_h"] = sch.longest_active_run_h(ts, groups)
+    out["awake_share"] = sch.awake_share(ts, groups)
     starts, start_groups = sch.session_starts(ts, groups)
     out["n_sessions"] = start_groups.count()
     single = sch.single_event_sessions(ts, groups)

@@ -21,6 +21,8 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 #: A pause at least this long is a rest (people sleep for longer).
 REST_MS = 3 * HOUR_MS
+#: Hours awake without a rest past which no person goes for long (21 h).
+LONG_AWAKE_H = 21.0
 #: A gap at least this long starts a new session.
 SESSION_GAP_MS = 30 * 60_000
 #: Sessions a share of single-event sessions needs.
@@ -80,6 +82,47 @@ def longest_awake_h(
     pieces = Groups(codes[first], groups.n)
     out = pieces.max(length_h)
     return np.where(groups.count() >= 2, out, np.nan)
+
+
+def awake_share(
+    ts_ms: np.ndarray,
+    groups: Groups,
+    rest_ms: int = REST_MS,
+    long_h: float = LONG_AWAKE_H,
+) -> np.ndarray:
+    """Share of a user's events inside stretches of activity without a rest
+    of ``rest_ms`` that last longer than ``long_h`` hours (see
+    :func:`longest_awake_h`).
+
+    A person who stays up through one night in three weeks acts a day or two
+    of them so; a job that never rests, all of its life, whatever else its
+    account does and however long the capture. NaN where the user's span
+    (first to last event) is ``long_h`` or shorter: no stretch could be longer.
+
+    Examples
+    --------
+    Events every hour from 0 h to 30 h, then at 40 h and 41 h (rest 3 h, long
+    21 h) → stretches [0, 30] (31 events) and [40, 41] (2 events) → 31 / 33.
+    """
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    codes = groups.codes
+    out = np.full(groups.n, np.nan)
+    if ts.size < 2:
+        return out
+    new_piece = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
+    first = np.flatnonzero(new_piece)
+    last = np.r_[first[1:], ts.size] - 1
+    length_h = (ts[last] - ts[first]) / HOUR_MS
+    events = (last - first + 1).astype(np.float64)
+    pieces = Groups(codes[first], groups.n)
+    inside = pieces.sum(np.where(length_h > long_h, events, 0.0))
+    user_first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    user_last = np.r_[user_first[1:], ts.size] - 1
+    span_h = np.zeros(groups.n)  # each user's last event − first, in hours
+    span_h[codes[user_first]] = (ts[user_last] - ts[user_first]) / HOUR_MS
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = inside / groups.count()
+    return np.where(span_h > long_h, out, np.nan)
 
 
 def awake_active_h(

@@ -69,6 +69,47 @@ def test_client_awake_30_hours_against_a_sleeping_person():
     assert f.loc[2, "active_run_h"] == 1
 
 
+def test_awake_share_by_hand():
+    # hourly from 0 h to 30 h, then 40 h and 41 h: one stretch of 30 h past
+    # 21 h (31 events) and one of 1 h (2 events)
+    ts, g = one_user(np.r_[np.arange(31), 40, 41] * H)
+    assert sch.awake_share(ts, g)[0] == pytest.approx(31 / 33)
+    # a stretch of exactly 21 h is not past it; a span of 21 h holds none
+    ts, g = one_user(np.r_[np.arange(22), 30] * H)
+    assert sch.awake_share(ts, g)[0] == 0.0
+    ts, g = one_user(np.arange(22) * H)
+    assert np.isnan(sch.awake_share(ts, g)[0])
+    ts, g = one_user(np.array([5 * H]))
+    assert np.isnan(sch.awake_share(ts, g)[0])
+
+
+def test_a_night_without_sleep_is_a_little_of_a_life_a_job_all_of_it():
+    # a person: a session every 2 h from 09:00 to 21:00 for 21 days, and once
+    # awake through the night (sessions at 23:00, 01:00 … 07:00 from day 10
+    # to day 11); a job every 10 min for 5 days, alone in its account
+    days = [
+        T0 + d * DAY + h * H + np.arange(5) * 60_000
+        for d in range(21)
+        for h in range(9, 22, 2)
+    ]
+    night = T0 + 10 * DAY + np.arange(23, 32, 2) * H
+    person = np.unique(np.concatenate([*days, night]))
+    job = T0 + np.arange(0, 5 * DAY, 10 * 60_000)
+    f = build_features(frame({1: person, 2: job}), signups([1, 2]))
+    # the person's one stretch past 21 h: 09:00 on day 10 to 21:04 on day 11
+    stretch_h = 36 + 4 / 60
+    assert f.loc[1, "longest_awake_h"] == pytest.approx(stretch_h)
+    # its events then: two days' seven sessions of five and the night's five
+    assert f.loc[1, "awake_share"] == pytest.approx((2 * 7 * 5 + 5) / len(person))
+    assert f.loc[2, "awake_share"] == 1.0
+    # the job inside an account whose owner acts by hand now and then, weeks
+    # apart: the share is still nearly all of it
+    owner = T0 + np.array([-20, -10, 10, 20]) * DAY
+    both = np.r_[job, owner]
+    f = build_features(frame({3: both}), signups([3]))
+    assert f.loc[3, "awake_share"] == pytest.approx(job.size / both.size)
+
+
 def test_active_run_by_hand():
     minutes = np.array([10 * 60 + 5, 10 * 60 + 50, 11 * 60 + 30, 12 * 60 + 1, 15 * 60])
     ts, g = one_user(T0 + minutes * 60_000)

@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import check_estimator
 from features.schedule import SINGLE_EVENT_CHANCE, share_lower_bound
 from models.ensemble import (
     ABSOLUTE_FAMILIES,
+    AWAKE_SHARE_GRADE,
     BELOW_LIMIT_GRADES,
     BELOW_LIMIT_LEARNED,
     FAMILIES,
@@ -267,6 +268,39 @@ def test_never_resting_scores_the_same_whatever_its_share():
     # quantile, the probe would sit near 1, level with a chance coincidence
     assert min(scores) > 2.0
     assert scores[1] == pytest.approx(scores[0], rel=0.25)
+
+
+def test_never_resting_counts_by_how_much_of_a_life_it_fills():
+    # users who never rest do so with all their events; a person's one night
+    # without sleep in weeks holds a few: the rest family's evidence is scaled
+    # by that share, so that an all-nighter is not a job that never rests
+    world = _rest_world(20)
+    world["awake_share"] = np.where(world["longest_awake_h"] > 21, 1.0, 0.0)
+    model = CadenceDetector(random_state=0).fit(world)
+    column, none, full = AWAKE_SHARE_GRADE
+    assert column == "awake_share"
+    probe = pd.DataFrame(
+        {  # a job; an all-nighter in three weeks; a shared account whose two
+            # people's nights overlap by less than 3 h on some nights; a bot of
+            # a one-day capture; a user whose span holds no such stretch
+            "longest_awake_h": [60.0, 36.0, 36.0, 23.0, 20.0],
+            "active_run_h": [60.0, 36.0, 36.0, 23.0, 20.0],
+            "all_rhythm": 0.1,
+            "awake_share": [1.0, 0.07, 0.3, 1.0, np.nan],
+        }
+    )
+    rest = model.detector_scores(probe)["iforest:rest"].to_numpy()
+    raw = forest_score(model, probe, "rest")
+    assert none < 0.3 < full  # the shared account is graded part of the way
+    assert rest[0] == pytest.approx(raw[0])
+    assert rest[1] == pytest.approx(min(raw[1], 0.0))  # 7 % keeps nothing
+    assert rest[2] == pytest.approx(raw[2] * (0.3 - none) / (full - none))
+    assert rest[3] == pytest.approx(raw[3])
+    assert raw[1] > 1.0 and raw[3] > 0.5  # both past 21 h for the forest
+    # without the column (a model of older features) nothing is scaled
+    old = CadenceDetector(random_state=0).fit(world.drop(columns=["awake_share"]))
+    kept = old.detector_scores(probe.drop(columns=["awake_share"]))["iforest:rest"]
+    assert kept.to_numpy() == pytest.approx(forest_score(old, probe, "rest"))
 
 
 def forest_score(model, frame, family):
