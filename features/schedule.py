@@ -56,6 +56,19 @@ CHANCE_SPAN_MS = HOUR_MS
 CLOCK_CHANCE = 2 * CLOCK_WINDOW_MS / CHANCE_SPAN_MS
 
 
+def _stretches(
+    ts: np.ndarray, groups: Groups, rest_ms: int
+) -> tuple[np.ndarray, np.ndarray, Groups]:
+    """The stretches of activity without a rest of ``rest_ms`` (events cut
+    wherever two consecutive ones of a user are at least that far apart): each
+    one's first and last event index and the stretches grouped by user."""
+    codes = groups.codes
+    new_piece = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
+    first = np.flatnonzero(new_piece)
+    last = np.r_[first[1:], ts.size] - 1
+    return first, last, Groups(codes[first], groups.n)
+
+
 def longest_awake_h(
     ts_ms: np.ndarray, groups: Groups, rest_ms: int = REST_MS
 ) -> np.ndarray:
@@ -71,16 +84,10 @@ def longest_awake_h(
     → 4.0.
     """
     ts = np.asarray(ts_ms, dtype=np.int64)
-    codes = groups.codes
-    out = np.full(groups.n, np.nan)
     if ts.size < 2:
-        return out
-    new_piece = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
-    first = np.flatnonzero(new_piece)
-    last = np.r_[first[1:], ts.size] - 1
-    length_h = (ts[last] - ts[first]) / HOUR_MS
-    pieces = Groups(codes[first], groups.n)
-    out = pieces.max(length_h)
+        return np.full(groups.n, np.nan)
+    first, last, pieces = _stretches(ts, groups, rest_ms)
+    out = pieces.max((ts[last] - ts[first]) / HOUR_MS)
     return np.where(groups.count() >= 2, out, np.nan)
 
 
@@ -105,17 +112,13 @@ def awake_share(
     21 h) → stretches [0, 30] (31 events) and [40, 41] (2 events) → 31 / 33.
     """
     ts = np.asarray(ts_ms, dtype=np.int64)
-    codes = groups.codes
-    out = np.full(groups.n, np.nan)
     if ts.size < 2:
-        return out
-    new_piece = np.r_[True, (codes[1:] != codes[:-1]) | (np.diff(ts) >= rest_ms)]
-    first = np.flatnonzero(new_piece)
-    last = np.r_[first[1:], ts.size] - 1
+        return np.full(groups.n, np.nan)
+    first, last, pieces = _stretches(ts, groups, rest_ms)
     length_h = (ts[last] - ts[first]) / HOUR_MS
     events = (last - first + 1).astype(np.float64)
-    pieces = Groups(codes[first], groups.n)
     inside = pieces.sum(np.where(length_h > long_h, events, 0.0))
+    codes = groups.codes
     user_first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     user_last = np.r_[user_first[1:], ts.size] - 1
     span_h = np.zeros(groups.n)  # each user's last event − first, in hours
