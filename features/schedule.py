@@ -21,7 +21,8 @@ HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 #: A pause at least this long is a rest (people sleep for longer).
 REST_MS = 3 * HOUR_MS
-#: Hours awake without a rest past which no person goes for long (21 h).
+#: Hours awake without a rest past which no person goes for long (21 h; the
+#: rest columns' limit in ``models.ensemble.HUMAN_LIMITS``).
 LONG_AWAKE_H = 21.0
 #: A gap at least this long starts a new session.
 SESSION_GAP_MS = 30 * 60_000
@@ -118,11 +119,7 @@ def awake_share(
     length_h = (ts[last] - ts[first]) / HOUR_MS
     events = (last - first + 1).astype(np.float64)
     inside = pieces.sum(np.where(length_h > long_h, events, 0.0))
-    codes = groups.codes
-    user_first = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    user_last = np.r_[user_first[1:], ts.size] - 1
-    span_h = np.zeros(groups.n)  # each user's last event − first, in hours
-    span_h[codes[user_first]] = (ts[user_last] - ts[user_first]) / HOUR_MS
+    span_h = (groups.max(ts) + groups.max(-ts)) / HOUR_MS  # last − first event
     with np.errstate(invalid="ignore", divide="ignore"):
         out = inside / groups.count()
     return np.where(span_h > long_h, out, np.nan)

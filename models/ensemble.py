@@ -47,7 +47,12 @@ from sklearn.ensemble import IsolationForest
 from sklearn.neighbors import LocalOutlierFactor
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from features.schedule import SINGLE_EVENT_CHANCE, share_lower_bound, single_event_logp
+from features.schedule import (
+    LONG_AWAKE_H,
+    SINGLE_EVENT_CHANCE,
+    share_lower_bound,
+    single_event_logp,
+)
 from models.evaluate import histogram_reference, psi
 
 log = logging.getLogger(__name__)
@@ -579,9 +584,9 @@ VOLUME_FAMILY: dict[str, int] = {
 #: excess shrinks: ``hard_one_day`` 0.860 / 0.766 → 0.855 / 0.755 (at 21 h
 #: 0.860 / 0.765); at 24 h (a whole day) it holds none.
 HUMAN_LIMITS: dict[str, float] = {
-    "longest_awake_h": 21.0,
-    "awake_active_h": 21.0,
-    "active_run_h": 21.0,
+    "longest_awake_h": LONG_AWAKE_H,
+    "awake_active_h": LONG_AWAKE_H,
+    "active_run_h": LONG_AWAKE_H,
     # a busy person's hundreds of sessions put two or three at the same second
     # of the day by chance; a schedule governs more than 5% of the sessions
     "clock_day_share": 0.05,
@@ -681,8 +686,8 @@ def _pace_spread_grade(aux: Mapping[str, np.ndarray]) -> np.ndarray | float:
 
 
 def _awake_share_grade(aux: Mapping[str, np.ndarray]) -> np.ndarray | float:
-    """Share of the rest family's evidence each row keeps by how much of its
-    span it spends in stretches without a rest past people's limit
+    """Share of the rest family's evidence each row keeps by the share of its
+    events inside stretches without a rest past people's limit
     (:data:`AWAKE_SHARE_GRADE`); 1 where the share is missing (a span too short
     to hold such a stretch) or ``aux`` lacks it."""
     column, none, full = AWAKE_SHARE_GRADE
