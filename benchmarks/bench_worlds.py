@@ -14,7 +14,11 @@ make, all of it at once (``hard``), and that on a whole-minute clock
 (``hard_minutes``), captured for one day (``hard_one_day``: a daily schedule
 runs once in such a capture, so no timing can show it) or for a week
 (``hard_week``), or with people unlike the default's (who pace themselves,
-browse long, or drop by for an action or two: ``brief_visits``). For each world and
+browse long, or drop by for an action or two: ``brief_visits``). Two more
+worlds are made wholly outside the simulator (``bench_unseen.py --foreign``):
+``foreign``, a month of people of other makes (self-exciting, heavy-tailed,
+households, shifts, broken nights, …) with 2 % automation of twelve kinds the
+simulator never makes, and ``foreign_one_day``, one day of it. For each world and
 seed the default detector is fitted on every user (unsupervised, as
 ``train.py``) and scored against the simulator's truth:
 
@@ -60,6 +64,7 @@ import _common  # noqa: F401  (puts the project on sys.path)
 import numpy as np
 import pandas as pd
 from _common import print_table
+from bench_unseen import UNSEEN, foreign_world
 from sklearn.metrics import average_precision_score
 
 from cadence.simulate import (
@@ -78,6 +83,10 @@ BUDGET = 0.02
 SUPPORTED_EVENTS = 20
 #: Events of its automation a bot's logs must hold to count in ``AP_shown``.
 SHOWN_EVENTS = 10
+#: Worlds none of whose accounts the simulator made (``bench_unseen.py
+#: --foreign``: people and automation of other makes) → days captured (0: the
+#: whole month).
+FOREIGN_WORLDS = {"foreign": 0, "foreign_one_day": 1}
 
 
 def world_data(
@@ -85,7 +94,19 @@ def world_data(
 ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Feature table, each user's kind and each user's automated events in the
     logs (0 for people) for one world and seed (users with at least one event:
-    in a capture, the others left no trace to score)."""
+    in a capture, the others left no trace to score). A foreign world's
+    people are all ``human`` here (``bench_unseen.py --foreign`` tells their
+    kinds apart), its automation's kinds are marked ``(unseen)`` (a drifting
+    period is made there by other code than the simulator's), and every event
+    of it is automated."""
+    if name in FOREIGN_WORLDS:
+        signups, events, kinds = foreign_world(users, seed, FOREIGN_WORLDS[name])
+        features = build_features(events, signups)
+        features = features[features["n_events"] > 0]
+        kinds = kinds.reindex(features.index)
+        bot = kinds.isin(list(UNSEEN))
+        kinds = (kinds + " (unseen)").where(bot, "human")
+        return features, kinds, features["n_events"].where(bot, 0).astype(int)
     sim = simulate(world_config(name, users=users, seed=seed))
     features = build_features(sim.events, sim.signups)
     features = features[features["n_events"] > 0]
@@ -129,8 +150,10 @@ def score_world(
         else np.array([], dtype=object)
     )
     caught_kinds = kinds.iloc[caught].to_numpy()
-    named = [
-        f in KIND_BEHAVIOUR.get(k, ()) for k, f in zip(caught_kinds, first, strict=True)
+    named = [  # kinds the simulator makes: foreign ones have no behaviour listed
+        f in KIND_BEHAVIOUR[k]
+        for k, f in zip(caught_kinds, first, strict=True)
+        if k in KIND_BEHAVIOUR
     ]
     busy = features["n_events"].to_numpy() >= SUPPORTED_EVENTS
     row = {
@@ -238,7 +261,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--users", type=int, default=26_000)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--worlds", nargs="+", choices=sorted(WORLDS), default=list(WORLDS))
+    every = [*WORLDS, *FOREIGN_WORLDS]
+    p.add_argument("--worlds", nargs="+", choices=sorted(every), default=every)
     p.add_argument("--no-loko", action="store_true")
     p.add_argument("--no-access-log", action="store_true")
     p.add_argument("--no-ceiling", action="store_true")
