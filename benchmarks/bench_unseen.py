@@ -311,10 +311,13 @@ def _in_sleep(ts, bed_ms, wake_ms):
 def _nights(rng, begin, days, offset_h, bed_h, hours, wander_h=0.5):
     """Bed and wake times (ms) of ``days`` nights from the local day of
     ``begin``: bedtime ``bed_h[i]`` local hours after that day's midnight
-    (scalar or per night) wandering ``wander_h`` sd, sleeps of ``hours``."""
+    (scalar or per night) wandering ``wander_h`` sd, sleeps of ``hours``;
+    first, the night before, as the first night a day earlier (a person met
+    at 02:00 has slept since the evening, not been up since the morning)."""
     bed = _midnights(begin, days, offset_h)
     bed = bed + (np.asarray(bed_h) + rng.normal(0, wander_h, days)) * HOUR_MS
     wake = bed + np.asarray(hours) * HOUR_MS
+    bed, wake = np.r_[bed[0] - DAY_MS, bed], np.r_[wake[0] - DAY_MS, wake]
     wake = np.minimum(wake, np.r_[bed[1:], np.inf])  # a later bed cuts a sleep short
     return bed, wake
 
@@ -380,9 +383,10 @@ def new_parent(rng, begin, end_ms, offset_h):
     span, days = _span_days(rng, begin, end_ms)
     bed, wake = _nights(rng, begin, days, offset_h, rng.uniform(21.5, 23.5), 8.5)
     starts = _awake_starts(rng, begin, span, rng.uniform(0.1, 0.5), bed, wake)
-    wakings = [b + HOUR_MS * np.cumsum(rng.uniform(1.5, 3.5, 5)) for b in bed]
+    # the wakings of the nights from begin's (the night before holds no session)
+    wakings = [b + HOUR_MS * np.cumsum(rng.uniform(1.5, 3.5, 5)) for b in bed[1:]]
     woken = np.concatenate(wakings)
-    woken = woken[(woken < np.repeat(wake, 5)) & (rng.random(woken.size) < 0.6)]
+    woken = woken[(woken < np.repeat(wake[1:], 5)) & (rng.random(woken.size) < 0.6)]
     woken = _within(woken, begin, span)
     ts, ev = _session_events(rng, starts, rng.uniform(3, 8))
     ts2, ev2 = _session_events(rng, woken, 1.8)
@@ -491,16 +495,16 @@ def heavy_tail_person(rng, begin, end_ms, offset_h):
     span, days = _span_days(rng, begin, end_ms)
     bed, wake = _nights(rng, begin, days, offset_h, rng.uniform(22, 24.5), 8.0, 1.0)
     alpha, scale = rng.uniform(0.8, 1.5), rng.uniform(30e3, 120e3)
-    # each day's waking time: from begin, then from each wake to the next bed
-    awake = np.r_[bed[0] - begin, bed[1:] - wake[:-1]].clip(0)
+    # each day's waking time: from each wake (begin, if later) to the next bed
+    woke = np.maximum(wake[:-1], begin)
+    awake = (bed[1:] - woke).clip(0)
     ends = np.cumsum(awake)
     n = int(rng.integers(100, 2000))
     at = np.cumsum(scale * (rng.random(n) ** (-1.0 / alpha) - 1.0))
     at = at[at < ends[-1]]
-    # waking time → the clock: day d's waking starts at wake[d − 1] (begin on 0)
+    # waking time → the clock: day d's waking starts at woke[d]
     day = np.searchsorted(ends, at, side="right")
-    woke = np.where(day == 0, begin, wake[np.maximum(day - 1, 0)])
-    ts = woke + at - (ends - awake)[day]
+    ts = woke[day] + at - (ends - awake)[day]
     ts = ts[ts < begin + span]
     return ts, rng.choice(3, ts.size, p=PEOPLE_STREAMS)
 

@@ -1,5 +1,6 @@
 """The benchmark's world made without the simulator: deterministic, every kind
-in its share, a capture that keeps its window only."""
+in its share, a capture that keeps its window only, people who sleep from the
+first night."""
 
 import sys
 from pathlib import Path
@@ -14,10 +15,13 @@ from bench_unseen import (  # noqa: E402
     FOREIGN_BOT_SHARE,
     FOREIGN_PEOPLE,
     UNSEEN,
+    _in_sleep,
+    _nights,
     foreign_world,
+    heavy_tail_person,
 )
 
-from cadence.simulate import DAY_MS, SimConfig  # noqa: E402
+from cadence.simulate import DAY_MS, HOUR_MS, SimConfig  # noqa: E402
 
 USERS = 600
 
@@ -67,3 +71,31 @@ def test_a_capture_keeps_its_days_and_the_accounts_seen_in_them(month):
     )
     assert kinds.index.equals(pd.Index(signups["user_id"]))
     assert len(signups) < USERS
+
+
+def test_a_person_met_after_midnight_has_slept():
+    rng = np.random.default_rng(0)
+    midnight = pd.Timestamp("2019-03-10", tz="UTC").value // 1_000_000
+    begin = midnight + 2 * HOUR_MS  # 02:00, UTC zone
+    bed, wake = _nights(rng, begin, 3, 0.0, 23.0, 8.0, wander_h=0.0)
+    # the night before begin's day first: 23:00 the day before to 07:00
+    assert bed[0] == midnight - HOUR_MS and wake[0] == midnight + 7 * HOUR_MS
+    assert bed[1] == midnight + 23 * HOUR_MS and len(bed) == 4
+    assert _in_sleep(np.array([begin]), bed, wake)[0]
+
+
+def test_heavy_tailed_people_met_after_midnight_never_stay_up_a_day():
+    # nights of 8 h from 22:00–00:30 (± 1 h): a waking day of 20 h at most
+    # in nearly every draw; met at 00:00–05:00 without the night before, the
+    # first day ran from then to the next bedtime, 17–24 h
+    rng = np.random.default_rng(1)
+    midnight = pd.Timestamp("2019-03-10", tz="UTC").value // 1_000_000
+    longest = []
+    for _ in range(200):
+        begin = midnight + int(rng.integers(0, 5 * HOUR_MS))
+        ts, _ = heavy_tail_person(rng, begin, midnight + 40 * DAY_MS, 0.0)
+        ts = np.sort(ts)
+        cut = np.flatnonzero(np.diff(ts) > 3 * HOUR_MS) + 1
+        stretches = np.split(ts, cut)
+        longest.append(max(s[-1] - s[0] for s in stretches) / HOUR_MS)
+    assert max(longest) < 21.0
