@@ -108,6 +108,8 @@ from cadence.simulate import (
     HOURLY_WEIGHT,
     HUMAN_KINDS,
     SimConfig,
+    capture_start_ms,
+    month_ms,
     simulate,
 )
 from features.build import build_features_in_parts
@@ -600,16 +602,15 @@ def foreign_world(users: int, seed: int, capture_days: int = 0):
     simulator's default month; with ``capture_days``, only the events of that
     many days from the middle of the month, as the simulator captures, and the
     accounts seen in them. (signups, events, kinds)."""
-    config = SimConfig()
-    start_ms = int(pd.Timestamp(config.start, tz="UTC").value // 1_000_000)
-    end_ms = start_ms + config.days * DAY_MS
+    config = SimConfig(capture_days=capture_days)
+    start_ms, end_ms = month_ms(config)
     per_bot_kind = int(round(users * FOREIGN_BOT_SHARE / len(UNSEEN)))
     people = users - per_bot_kind * len(UNSEEN)
     counts = {k: int(round(w * people)) for k, w in FOREIGN_PEOPLE.items()}
     counts |= dict.fromkeys(UNSEEN, per_bot_kind)
     signups, events, kinds = _accounts(counts, start_ms, end_ms, seed, FIRST_ID)
     if capture_days:
-        lo = start_ms + (config.days // 2) * DAY_MS
+        lo = capture_start_ms(config)
         ts = events["ts_ms"]
         events = events[(ts >= lo) & (ts < lo + capture_days * DAY_MS)]
         seen = signups["user_id"].isin(events["user_id"].unique())
@@ -632,12 +633,18 @@ def _fitted(args, per_kind: int, makers: dict | None = None):
     detector, scores, kinds, the scores of the simulated people)."""
     sim = simulate(SimConfig(users=args.users, seed=args.seed))
     signups, events, kinds = add_unseen(sim, per_kind, args.seed + 1, makers)
-    features = build_features_in_parts(events, signups)
-    detector = CadenceDetector(random_state=args.seed).fit(features)
-    scores = pd.Series(detector.score_samples(features), index=features.index)
-    kinds = kinds.reindex(features.index)
+    features, detector, scores, kinds = _scored(events, signups, kinds, args.seed)
     people = scores[kinds.isin(HUMAN_KINDS)].to_numpy()
     return events, signups, features, detector, scores, kinds, people
+
+
+def _scored(events, signups, kinds, seed: int):
+    """The feature table of ``events``, the default detector fitted on it as
+    train.py fits, each user's score and ``kinds`` in the table's order."""
+    features = build_features_in_parts(events, signups)
+    detector = CadenceDetector(random_state=seed).fit(features)
+    scores = pd.Series(detector.score_samples(features), index=features.index)
+    return features, detector, scores, kinds.reindex(features.index)
 
 
 def _row(name, mine, scores, suspect, people, flags=None):
@@ -685,10 +692,7 @@ def foreign(args) -> None:
     automation against its people, recall inside the budget, and for each kind
     the share inside the budget and above 99 % of the people."""
     signups, events, kinds = foreign_world(args.users, args.seed, args.capture_days)
-    features = build_features_in_parts(events, signups)
-    detector = CadenceDetector(random_state=args.seed).fit(features)
-    scores = pd.Series(detector.score_samples(features), index=features.index)
-    kinds = kinds.reindex(features.index)
+    features, detector, scores, kinds = _scored(events, signups, kinds, args.seed)
     bot = kinds.isin(list(UNSEEN)).to_numpy()
     suspect = scores >= detector.threshold_
     people = scores[~bot].to_numpy()

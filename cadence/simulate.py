@@ -440,12 +440,24 @@ def world_config(name: str, **overrides) -> SimConfig:
     return SimConfig(**{**WORLDS[name][1], **overrides})
 
 
+def month_ms(config: SimConfig) -> tuple[int, int]:
+    """The first signup day's start and the end of the events (ms, UTC) of a
+    marketplace simulated with ``config``."""
+    start_ms = int(pd.Timestamp(config.start, tz="UTC").value // 1_000_000)
+    return start_ms, start_ms + config.days * DAY_MS
+
+
+def capture_start_ms(config: SimConfig) -> int:
+    """Where a capture of ``config.capture_days`` days begins (ms, UTC): the
+    middle day of the simulated month."""
+    return month_ms(config)[0] + (config.days // 2) * DAY_MS
+
+
 def simulate(config: SimConfig = SimConfig()) -> Simulation:
     """Generate a marketplace; the same config gives the same result."""
     rng = np.random.default_rng(config.seed)
     n = config.users
-    start_ms = int(pd.Timestamp(config.start, tz="UTC").value // 1_000_000)
-    end_ms = start_ms + config.days * DAY_MS
+    start_ms, end_ms = month_ms(config)
     user_id = 10_000_000 + np.arange(n, dtype=np.int64)
 
     kinds_made = config.bot_kinds
@@ -549,7 +561,7 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     events = pd.concat(bot_frames, ignore_index=True).assign(automated=made)
     events = events[(events["ts_ms"] >= signup_ms.min()) & (events["ts_ms"] < end_ms)]
     if config.capture_days:
-        lo = start_ms + (config.days // 2) * DAY_MS
+        lo = capture_start_ms(config)
         ts = events["ts_ms"]
         events = events[(ts >= lo) & (ts < lo + config.capture_days * DAY_MS)]
     if config.clock_ms > 1:
