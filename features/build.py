@@ -260,7 +260,8 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "ratio",
         "upper 95% bound of the variance over the mean of the events per 10-minute "
         "window inside stretches of activity of 3 h or more (empty windows "
-        "counted), a page's requests counted once (≤ 1 s apart, on clocks of 1 s "
+        "counted, the partly filled windows of a stretch's first and last events "
+        "not), a page's requests counted once (≤ 1 s apart, on clocks of 1 s "
         "or finer): ≈1 memoryless, <1 a steady job, whatever the volume; people's "
         "sessions bunch their actions (≥ 20 windows, ≥ 20 pages)",
     ),

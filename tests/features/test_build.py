@@ -306,23 +306,25 @@ def test_pace_fano_ub_by_hand():
     def pace(t):
         return vol.pace_fano_ub(t, Groups(np.zeros(t.size, np.int64), 1), rest)[0]
 
-    # 3, 1, 3, 1, … in 20 ten-minute windows: mean 2, sample variance 20/19;
-    # the bound multiplies the Fano factor by 19 / χ²(0.05; 19)
+    # 3, 1, 3, 1, … in the 20 ten-minute windows between a stretch's first
+    # and last (which hold 1 each): mean 2, sample variance 20/19; the bound
+    # multiplies the Fano factor by 19 / χ²(0.05; 19)
     bound = 19 / stats.chi2.ppf(0.05, 19)
-    assert pace(window_counts(np.tile([3, 1], 10))) == pytest.approx(
+    assert pace(window_counts(np.r_[1, np.tile([3, 1], 10), 1])) == pytest.approx(
         (20 / 19) / 2 * bound, rel=1e-12
     )
     # empty windows inside a stretch count: 4, 0, 4, 0, …, 4 (21 windows)
     counts = np.r_[np.tile([4, 0], 10), 4]
     fano = np.var(counts, ddof=1) / np.mean(counts)
-    assert pace(window_counts(counts)) == pytest.approx(
+    assert pace(window_counts(np.r_[2, counts, 2])) == pytest.approx(
         fano * 20 / stats.chi2.ppf(0.05, 20), rel=1e-12
     )
-    # a steady 2 per window: no variance at all
-    assert pace(window_counts(np.full(20, 2))) == 0
-    # support: 19 windows (39 events), or 19 events (in 37 windows), say nothing
-    assert np.isnan(pace(window_counts(np.tile([3, 1], 10)[:19])))
-    assert np.isnan(pace(window_counts(np.r_[np.tile([1, 0], 18), 1])))
+    # a steady 2 per window: no variance at all, whatever the edges hold
+    assert pace(window_counts(np.r_[1, np.full(20, 2), 9])) == 0
+    # support: 19 windows (39 events) between the edges, or 19 events (in
+    # 37 windows), say nothing
+    assert np.isnan(pace(window_counts(np.r_[1, np.tile([3, 1], 10)[:19], 1])))
+    assert np.isnan(pace(window_counts(np.r_[1, np.tile([1, 0], 18), 1])))
     # stretches under three hours are left out: forty lone sessions of 3
     # events, and ten steady spells of 17 windows (2 h 50 min), 6 h apart,
     # hold no pace; beside a long stretch they change nothing
@@ -331,11 +333,27 @@ def test_pace_fano_ub_by_hand():
         [window_counts(np.full(17, 2), T0 + i * 6 * H) for i in range(42, 52)]
     )
     assert np.isnan(pace(lone)) and np.isnan(pace(spells))
-    long = window_counts(np.tile([3, 1], 10))
+    long = window_counts(np.r_[1, np.tile([3, 1], 10), 1])
     assert pace(np.r_[long, lone + 3 * H, spells]) == pace(long)
-    # two spells of 18 windows (three hours) count: 36 windows, no variance
+    # two spells of 18 windows (three hours) count: 32 windows inside, steady
     two = np.r_[window_counts(np.full(18, 2)), window_counts(np.full(18, 2), T0 + D)]
     assert pace(two) == 0
+
+
+def test_a_steady_jobs_pace_ignores_where_its_stretches_begin_and_end():
+    # a job every 30 s in shifts of 5 h that start and end at random seconds:
+    # its windows between first and last hold 20 each, its first and last
+    # windows anything from 1 to 20; with those counted, 30 such shifts read
+    # 0.52–0.98, nearer a memoryless process's 1 than a steady job's 0
+    rng = np.random.default_rng(4)
+    shifts = [
+        T0 + i * D + rng.integers(0, 600_000) + np.arange(600) * 30_000
+        for i in range(30)
+    ]
+    t = np.concatenate(shifts).astype(np.int64)
+    codes = np.repeat(np.arange(30), 600)
+    pace = vol.pace_fano_ub(t, Groups(codes, 30), sch.REST_MS)
+    assert np.max(pace) == 0  # every inner window holds 20 events
 
 
 def test_pace_fano_ub_tells_memoryless_and_steady_traffic_from_sessions():
@@ -362,11 +380,11 @@ def test_pace_fano_ub_tells_memoryless_and_steady_traffic_from_sessions():
 
 
 def test_the_pace_counts_a_pages_requests_once():
-    # a page left open reloads itself: in 31 ten-minute windows it loads
+    # a page left open reloads itself: in 37 ten-minute windows it loads
     # 1, 1, 0, 1, 1, 0, …, 1 times (a reload every 15 minutes; a stretch runs
     # from its first event's window to its last's), each load 12 requests;
     # 50 ms apart they are one page (≤ 1 s), 2 s apart twelve
-    loads = np.r_[np.tile([1, 1, 0], 10), 1]
+    loads = np.r_[np.tile([1, 1, 0], 12), 1]
     at = window_counts(loads)  # a load's first request, a second apart at most
 
     def requests(step_ms):
@@ -379,8 +397,9 @@ def test_the_pace_counts_a_pages_requests_once():
     f = build_features(ev, signups((1, "IT", T0), (2, "IT", T0)))
 
     def by_hand(counts):
-        n = counts.size
-        fano = np.var(counts, ddof=1) / np.mean(counts)
+        inner = counts[1:-1]  # the first and last windows are left out
+        n = inner.size
+        fano = np.var(inner, ddof=1) / np.mean(inner)
         return fano * (n - 1) / stats.chi2.ppf(0.05, n - 1)
 
     # one page per load: steady, under a memoryless process's 1
