@@ -322,9 +322,9 @@ def test_pace_fano_ub_by_hand():
     # a steady 2 per window: no variance at all, whatever the edges hold
     assert pace(window_counts(np.r_[1, np.full(20, 2), 9])) == 0
     # support: 19 windows (39 events) between the edges, or 19 events (in
-    # 37 windows), say nothing
+    # 37 windows) between them, say nothing
     assert np.isnan(pace(window_counts(np.r_[1, np.tile([3, 1], 10)[:19], 1])))
-    assert np.isnan(pace(window_counts(np.r_[1, np.tile([1, 0], 18), 1])))
+    assert np.isnan(pace(window_counts(np.r_[1, np.tile([1, 0], 18), 1, 1])))
     # stretches under three hours are left out: forty lone sessions of 3
     # events, and ten steady spells of 17 windows (2 h 50 min), 6 h apart,
     # hold no pace; beside a long stretch they change nothing
