@@ -511,10 +511,10 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     ]
     column, support, speed_only, full, kept = REGULARITY_GRADES["burst"]
     assert (column, support) == ("all_gap_log_iqr", "all_n_gaps")
-    # by hand (2.0, 1.2, 0.3; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
-    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.3; at 1.6 → 1.669 → 0.590;
-    # six gaps at 0.7 → 1.545 → 0.3 + 0.7 · 0.455 / 0.8 = 0.698
-    assert kept == 0.3
+    # by hand (1.8, 1.2, 0.3; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
+    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.3; at 1.6 → 1.669 → 0.453;
+    # six gaps at 0.7 → 1.545 → 0.3 + 0.7 · 0.255 / 0.6 = 0.598
+    assert (speed_only, full, kept) == (1.8, 1.2, 0.3)
     assert SPREAD_UNCERTAINTY == pytest.approx(2.0701, abs=1e-4)
     # the 2 % of people three in four of whose gaps come under 15 s have it
     # read towards its lower bound: all the way at 5 s (log scale between)
@@ -530,10 +530,10 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     expected[30:40] = np.repeat([0.3, 0.65, 1.0], [4, 3, 3])
     assert expected[0] == 1.0 and expected[10] == pytest.approx(0.3)
     assert expected[20] == pytest.approx(
-        0.3 + 0.7 * (0.4 - 2.0701 / 30) / 0.8, abs=1e-5
+        0.3 + 0.7 * (0.2 - 2.0701 / 30) / 0.6, abs=1e-5
     )
-    assert expected[20] == pytest.approx(0.590, abs=1e-3)
-    assert expected[40] == pytest.approx(0.698, abs=1e-3)
+    assert expected[20] == pytest.approx(0.453, abs=1e-3)
+    assert expected[40] == pytest.approx(0.598, abs=1e-3)
     ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
@@ -573,7 +573,7 @@ def test_volume_counts_in_full_only_with_regular_gaps():
     ).fit(frame)
     assert REGULARITY_GRADES["intensity"] == REGULARITY_GRADES["burst"]
     # by hand as the burst grade: 900 gaps at 0.7 → bound 0.769 → kept whole;
-    # at 2.1 → past 2.0 → speed alone, 0.3
+    # at 2.1 → past 1.8 → speed alone, 0.3
     ungraded = forest_score(model, frame, "intensity")
     got = model.detector_scores(frame)["iforest:intensity"].to_numpy()
     assert ungraded[:20].min() > 1  # both groups far out on volume alone
@@ -654,11 +654,11 @@ def test_gaps_past_peoples_speed_are_read_at_the_spreads_lower_bound():
     model.fit(frame)
     assert "all_gap_q75_s" in model.columns_  # under 5 % are that fast
     # by hand (SPREAD_UNCERTAINTY 2.0701; full under 1.2, speed alone 0.3 past
-    # 2.0): the runs at 1.4 − 2.0701 / √8 = 0.668 → 1; at a person's pace at
+    # 1.8): the runs at 1.4 − 2.0701 / √8 = 0.668 → 1; at a person's pace at
     # 1.4 + 0.732 = 2.132 → 0.3; half-way at the estimate 1.4 → 0.3 + 0.7 ·
-    # 0.6 / 0.8 = 0.825; the power users at 1.6 − 2.0701 / √8000 = 1.5769 →
-    # 0.3 + 0.7 · 0.4231 / 0.8 = 0.6702 (0.6298 at the upper bound)
-    grade = np.repeat([1.0, 0.3, 0.6702, 0.825], 10)
+    # 0.4 / 0.6 = 0.7667; the power users at 1.6 − 2.0701 / √8000 = 1.5769 →
+    # 0.3 + 0.7 · 0.2231 / 0.6 = 0.5603 (0.5063 at the upper bound)
+    grade = np.repeat([1.0, 0.3, 0.5603, 0.7667], 10)
     ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     assert ungraded[:40].min() > 0
@@ -961,7 +961,7 @@ def test_a_few_gaps_in_step_by_chance_are_no_rhythm():
     ungraded = forest_score(model, frame, "rhythm")[:20]
     got = model.detector_scores(frame)["iforest:rhythm"].to_numpy()[:20]
     # the forest isolates both alike; by hand, the visit's spread reads
-    # 0.1 + 6.2103 / √5 = 2.88 (past 2.0: none) and 3 of 5 at one length a
+    # 0.1 + 6.2103 / √5 = 2.88 (past 1.8: none) and 3 of 5 at one length a
     # Wilson bound of 0.27 (under 0.35: none), so it keeps nothing; the job's
     # 0.1 + 6.2103 / 20 = 0.41 (full)
     assert share_lower_bound(3.0, 5.0, z=1.645) == pytest.approx(0.2725, abs=1e-3)
