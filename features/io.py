@@ -55,6 +55,35 @@ _NUMERIC = r"^[+-]?[0-9]+(\.[0-9]*)?$"
 _INTEGER = r"^[+-]?[0-9]+$"
 _ZONED = r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_SCIENTIFIC = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"
+#: Other spellings of an ISO time, rewritten to ISO 8601 in turn (RE2 pattern,
+#: replacement) for the values no form above takes.
+_TO_ISO: tuple[tuple[str, str], ...] = (
+    # slashes for dashes: 2019/03/19 12:53:20
+    (r"^([0-9]{4})/([0-9]{2})/([0-9]{2})", r"\1-\2-\3"),
+    # the basic format: 20190319T125320Z
+    (
+        r"^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})",
+        r"\1-\2-\3T\4:\5:\6",
+    ),
+    # the zone as a word, as SQL engines export: 2019-03-19 12:53:20.123 UTC
+    (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+)\s*(?i:UTC|GMT|Z)$", r"\1+00:00"),
+)
+#: The values one of :data:`_TO_ISO` rewrites.
+_SPELLED = r"^[0-9]{4}/[0-9]{2}/[0-9]{2}|^[0-9]{8}T[0-9]{6}|(?i:UTC|GMT|[0-9] Z)$"
+#: Times with the month as a name, tried in turn on what is left once a zone
+#: word (UTC, GMT) is made an offset. No numeric day/month order is guessed:
+#: 03/04/2019 is 3 April in one country and 4 March in another.
+_MONTH_NAME_FORMATS: tuple[str, ...] = (
+    "%d/%b/%Y:%H:%M:%S %z",  # web server logs: 19/Mar/2019:12:53:20 +0000
+    "%a, %d %b %Y %H:%M:%S %z",  # e-mail and HTTP: Tue, 19 Mar 2019 12:53:20 GMT
+    "%d %b %Y %H:%M:%S %z",
+    "%b %d, %Y %H:%M:%S",  # Mar 19, 2019 12:53:20
+    "%b %d %Y %H:%M:%S",
+    "%d %b %Y %H:%M:%S",
+    "%d %b %Y",
+    "%b %d, %Y",
+)
 
 
 class LoadError(ValueError):
@@ -344,8 +373,13 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     -----
     A bare number is an epoch time whose unit is told by magnitude: below 1e11 it
     is seconds (until year 5138), below 1e14 milliseconds, below 1e17
-    microseconds; larger is nanoseconds. ISO strings with ``Z`` or an offset are
-    converted to UTC; naive ISO strings and dates are taken as UTC.
+    microseconds; larger is nanoseconds (scientific notation too: 1.5e12). ISO
+    strings with ``Z``, an offset or a zone word (``UTC``, ``GMT``) are converted
+    to UTC; naive ISO strings and dates are taken as UTC. Slashes for dashes
+    (2019/03/19), the basic format (20190319T125320Z) and month names (web
+    server logs' 19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20
+    GMT, Mar 19, 2019 12:53:20) are read too; a day and month both in numbers
+    in either order (03/04/2019) are not, for the order cannot be told.
     """
     arr = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
@@ -370,7 +404,11 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
         return fast
     text = pc.utf8_trim_whitespace(text)
     numeric = pc.match_substring_regex(text, _NUMERIC).to_numpy(zero_copy_only=False)
-    isoish = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
+    spelled = pc.match_substring_regex(text, _SPELLED).to_numpy(zero_copy_only=False)
+    isoish = (
+        pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
+        & ~spelled
+    )
     zoned = (
         pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False) & isoish
     )
@@ -388,6 +426,40 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
         if mask.any():
             idx = np.flatnonzero(mask)
             out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
+    empty = pc.equal(text, "").to_numpy(zero_copy_only=False)
+    left = np.flatnonzero(np.isnan(out) & ~numeric & ~isoish & ~empty)
+    if left.size:
+        out[left] = _other_forms_to_ms(text.take(pa.array(left)))
+    return out
+
+
+def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
+    """Epoch numbers in scientific notation, ISO times spelled otherwise
+    (:data:`_TO_ISO`) and times with the month as a name
+    (:data:`_MONTH_NAME_FORMATS`); NaN for anything else."""
+    out = np.full(len(text), np.nan)
+    sci = pc.match_substring_regex(text, _SCIENTIFIC).to_numpy(zero_copy_only=False)
+    if sci.any():
+        idx = np.flatnonzero(sci)
+        nums = pc.cast(text.take(pa.array(idx)), pa.float64())
+        out[idx] = _epoch_to_ms(nums.to_numpy(zero_copy_only=False))
+    for pattern, replacement in _TO_ISO:
+        text = pc.replace_substring_regex(text, pattern, replacement)
+    iso = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
+    if iso.any():  # naive ones are taken as UTC by the cast
+        idx = np.flatnonzero(iso)
+        out[idx] = _iso_to_ms(text.take(pa.array(idx)), pa.timestamp("us", tz="UTC"))
+    text = pc.replace_substring_regex(text, r"\s+(?i:UTC|GMT)$", " +0000")
+    for form in _MONTH_NAME_FORMATS:
+        todo = np.flatnonzero(np.isnan(out))
+        if not todo.size:
+            break
+        parsed = pc.strptime(
+            text.take(pa.array(todo)), format=form, unit="ms", error_is_null=True
+        )
+        ms = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)
+        ok = pc.is_valid(parsed).to_numpy(zero_copy_only=False)
+        out[todo[ok]] = ms[ok]
     return out
 
 

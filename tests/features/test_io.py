@@ -55,6 +55,18 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("2019-03-19 12:53:20.123", T),
         ("2019-03-19 12:53:20", T - 123),
         ("2019-03-19", 1_552_953_600_000),
+        ("1.553000000123E12", T),  # scientific notation, as some exports write
+        ("1.553e9", 1_553_000_000_000),
+        ("2019-03-19 12:53:20.123 UTC", T),  # the zone as a word (SQL exports)
+        ("2019-03-19T12:53:20 gmt", T - 123),
+        ("2019/03/19 12:53:20.123", T),  # slashes
+        ("2019/03/19", 1_552_953_600_000),
+        ("20190319T125320Z", T - 123),  # ISO basic format
+        ("19/Mar/2019:13:53:20 +0100", T - 123),  # web server log
+        ("Tue, 19 Mar 2019 12:53:20 GMT", T - 123),  # e-mail, HTTP
+        ("19 Mar 2019 07:53:20 -0500", T - 123),
+        ("Mar 19, 2019 12:53:20", T - 123),
+        ("19 Mar 2019", 1_552_953_600_000),
     ],
 )
 def test_every_timestamp_form(text, expected):
@@ -63,7 +75,20 @@ def test_every_timestamp_form(text, expected):
 
 @pytest.mark.parametrize(
     "form",
-    ["epoch_s", "epoch_ms", "iso_z", "iso_offset", "iso_naive", "iso_space", "date"],
+    [
+        "epoch_s",
+        "epoch_ms",
+        "iso_z",
+        "iso_offset",
+        "iso_naive",
+        "iso_space",
+        "date",
+        "iso_utc_word",
+        "slashes",
+        "web_log",
+        "http_date",
+        "scientific",
+    ],
 )
 def test_one_form_columns_parse_as_value_by_value(form):
     # a column of one form takes a fast whole-column path; one bad value sends
@@ -79,6 +104,11 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "iso_naive": ts.strftime("%Y-%m-%dT%H:%M:%S"),
         "iso_space": ts.strftime("%Y-%m-%d %H:%M:%S.%f"),
         "date": ts.strftime("%Y-%m-%d"),
+        "iso_utc_word": ts.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
+        "slashes": ts.strftime("%Y/%m/%d %H:%M:%S"),
+        "web_log": ts.tz_convert("America/New_York").strftime("%d/%b/%Y:%H:%M:%S %z"),
+        "http_date": ts.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        "scientific": np.char.mod("%.12E", ms.astype(np.float64)),
     }[form]
     values = list(text)
     whole = parse_timestamps_ms(pa.array(values))
@@ -89,6 +119,9 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "epoch_s": ms // 1000 * 1000,
         "iso_naive": ms // 1000 * 1000,
         "date": ms // 86_400_000 * 86_400_000,
+        "slashes": ms // 1000 * 1000,
+        "web_log": ms // 1000 * 1000,
+        "http_date": ms // 1000 * 1000,
     }.get(form, ms)
     np.testing.assert_array_equal(whole, expected)
 
@@ -100,7 +133,19 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
 
 
 @pytest.mark.parametrize(
-    "text", ["", "yesterday", "2019-13-45", "12:00", "1e5x", "NaN"]
+    "text",
+    [
+        "",
+        "yesterday",
+        "2019-13-45",
+        "12:00",
+        "1e5x",
+        "NaN",
+        "03/04/2019",  # 3 April or 4 March: the order cannot be told
+        "2019-03-19 12:53:20 PST",  # a zone abbreviation that is not one zone
+        "Tue, 19 Foo 2019 12:53:20 GMT",
+        "2019/13/45",
+    ],
 )
 def test_unparseable_timestamps_are_nan(text):
     out = parse_timestamps_ms(pa.array([text, "2019-03-19"]))
@@ -159,7 +204,7 @@ def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
         "1\t2019-03-05 10:00:00.000\n"  # 3: exact duplicate
         "1\t1551780000000\n"  # 4: same instant, another form: duplicate after parsing
         "x\t2019-03-05 10:00:01\n"  # 5: bad user id
-        "1\tnot a time\n"  # 6: bad timestamp
+        "1\t03/05/2019 10:00\n"  # 6: bad timestamp (day and month in either order)
         "1\t1999-12-31\n"  # 7: before 2000
         "1\t2030-01-01\n"  # 8: after now
         "1\t2019-03-05 10:00:02\textra\n"  # 9: wrong number of fields
