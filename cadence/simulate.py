@@ -244,6 +244,10 @@ class SimConfig:
     #: person's first action of the day does too (at 0 it came within seconds
     #: of the same second every day, as a scheduled job's)
     sleep_wander_h: float = 0.75
+    #: timestamps written in each account's country's local time with no zone,
+    #: as an export that drops the zone writes them: read as UTC, every clock
+    #: is off by its country's offset (signups too)
+    local_stamps: bool = False
     #: keep only the events of this many days from the middle of the window
     #: (a capture of a running marketplace); 0 keeps everything
     capture_days: int = 0
@@ -430,6 +434,21 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "brief_visits captured for one day",
         {**_HARD, "session_actions": (1.0, 3.0), "capture_days": 1},
     ),
+    "hard_quarter": (
+        "the hard world over a quarter (92 days, against 33): people and power "
+        "users have three times the events to be read by",
+        {**_HARD, "days": 92},
+    ),
+    "infested": (
+        "the hard world with 15 % of the accounts automated (ten times the "
+        "default): the automation is no longer rare",
+        {**_HARD, "bot_share": 0.15},
+    ),
+    "local_stamps": (
+        "the hard world written in each country's local time with no zone, "
+        "read as UTC: every clock off by its country's offset (−3 h to +9 h)",
+        {**_HARD, "local_stamps": True},
+    ),
 }
 
 
@@ -473,7 +492,8 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     countries = np.array(list(table))
     shares = np.array(list(table.values()))
     country = countries[rng.choice(len(countries), size=n, p=shares / shares.sum())]
-    offset_h = pd.Series(country).map(COUNTRY_UTC_OFFSET_H).to_numpy(np.float64)
+    country_offset_h = pd.Series(country).map(COUNTRY_UTC_OFFSET_H).to_numpy(float)
+    offset_h = country_offset_h
     signup_ms = start_ms + rng.integers(0, config.days, n) * DAY_MS
 
     # --- human activity: counts per user -------------------------------------
@@ -564,6 +584,11 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         lo = capture_start_ms(config)
         ts = events["ts_ms"]
         events = events[(ts >= lo) & (ts < lo + config.capture_days * DAY_MS)]
+    if config.local_stamps:  # each account's country's offset, as written
+        written = np.round(country_offset_h * HOUR_MS).astype(np.int64)
+        row = np.searchsorted(user_id, events["user_id"].to_numpy())
+        events["ts_ms"] = events["ts_ms"].to_numpy() + written[row]
+        signup_ms = signup_ms + written
     if config.clock_ms > 1:
         events["ts_ms"] = events["ts_ms"] // config.clock_ms * config.clock_ms
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(
