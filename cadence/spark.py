@@ -32,6 +32,8 @@ from features.io import (
     EVENT_TYPES,
     LOGS,
     MIN_TS_MS,
+    REQUIRED_COLUMNS,
+    column_index,
     parse_timestamps_ms,
     parse_user_ids,
 )
@@ -96,18 +98,21 @@ def read_raw(spark, root: str):
         else:
             sep = "\t" if ".tsv" in path else ","
             df = spark.read.csv(path, sep=sep, header=True, inferSchema=False)
-        ts_col = f"{name}_ts"
-        missing = [c for c in ("user_id", ts_col) if c not in df.columns]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+        # the columns as features.io finds them: in any case, a clear error
+        # naming the file where one is missing
+        found = [
+            df.columns[i]
+            for i in column_index(path, df.columns, REQUIRED_COLUMNS[name])
+        ]
+        user_col, ts_col = found[0], found[-1]
         country = (
-            F.col("country_code").cast("string")
+            F.col(found[1]).cast("string")
             if name == "signup"
             else F.lit(None).cast("string")
         )
         frames.append(
             df.select(
-                F.col("user_id").cast("string").alias("user_id"),
+                F.col(user_col).cast("string").alias("user_id"),
                 F.lit(name).alias("event"),
                 F.col(ts_col).cast("string").alias("ts"),
                 country.alias("country_code"),

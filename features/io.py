@@ -255,9 +255,8 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
     skipped: list[int] = []
     if path.name.endswith(".parquet"):
         pf = pq.ParquetFile(path)
-        names = [c.strip().lstrip("\ufeff") for c in pf.schema_arrow.names]
-        _check_columns(path, names, columns)
-        wanted = [pf.schema_arrow.names[names.index(c)] for c in columns]
+        names = pf.schema_arrow.names
+        wanted = [names[i] for i in column_index(path, names, columns)]
         for batch in pf.iter_batches(batch_size=1 << 20, columns=wanted):
             yield batch.rename_columns(list(columns)), skipped
         return
@@ -296,9 +295,7 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
                 f"{path}: the file is empty (expected a header line)"
             ) from exc
         raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
-    names = [c.strip().lstrip("\ufeff") for c in reader.schema.names]
-    _check_columns(path, names, columns)
-    index = [names.index(c) for c in columns]
+    index = column_index(path, reader.schema.names, columns)
     try:
         for batch in reader:
             cols = [pc.cast(batch.column(k), pa.string()) for k in index]
@@ -307,13 +304,41 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
         raise LoadError(f"{path}: cannot be read as a table: {exc}") from exc
 
 
-def _check_columns(path: Path, names: list[str], columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in names]
+def column_index(
+    path: Path | str, names: list[str], columns: tuple[str, ...]
+) -> list[int]:
+    """Where each of ``columns`` is among a file's column ``names``: the name
+    as written, else the one name equal to it in any case (exports write
+    ``USER_ID`` or ``User_Id``), spaces around it and a byte-order mark
+    ignored. A :class:`LoadError` naming the file when one is missing, or
+    written in two cases and neither as asked."""
+    clean = [n.strip().lstrip("\ufeff") for n in names]
+    folded = [n.lower() for n in clean]
+    index, missing = [], []
+    for c in columns:
+        hits = [i for i, n in enumerate(folded) if n == c.lower()]
+        if c in clean:
+            index.append(clean.index(c))
+        elif len(hits) == 1:
+            index.append(hits[0])
+        elif hits:
+            raise LoadError(
+                f"{path}: column {c} is there {len(hits)} times in different "
+                f"cases ({', '.join(clean[i] for i in hits)}): keep one"
+            )
+        else:
+            missing.append(c)
     if missing:
         raise LoadError(
             f"{path}: missing column(s) {', '.join(missing)}; this log needs "
-            f"{', '.join(columns)} (found: {', '.join(names)})"
+            f"{', '.join(columns)} (found: {', '.join(clean)})"
         )
+    return index
+
+
+def has_column(names: list[str], column: str) -> bool:
+    """Whether an optional ``column`` is among ``names`` (in any case)."""
+    return column.lower() in {n.strip().lstrip("\ufeff").lower() for n in names}
 
 
 def _line_numbers(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
@@ -616,7 +641,7 @@ def _read_one(
     seen = 0
     skipped: list[int] = []
     columns = REQUIRED_COLUMNS[name]
-    own_zone = name == "signup" and "time_zone" in _column_names(path)
+    own_zone = name == "signup" and has_column(_column_names(path), "time_zone")
     if own_zone:
         columns = (*columns, "time_zone")
     for batch, skipped in iter_batches(path, columns):
@@ -989,7 +1014,7 @@ def load_reviewed(
     ids, verdicts, notes = [], [], []
     seen = 0
     skipped: list[int] = []
-    has_note = "note" in _column_names(path)
+    has_note = has_column(_column_names(path), "note")
     columns = ("user_id", "verdict", "note") if has_note else ("user_id", "verdict")
     for batch, skipped in iter_batches(path, columns):
 

@@ -109,9 +109,14 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
         frame["user_id"] = frame["user_id"].map(ids)
     data = tmp_path / "uuid"
     write_logs(sim, data, dirty=True, seed=9)
+    # a header as some exports write it: both paths find the columns in any case
+    call = data / "call.tsv"
+    header, rows = call.read_text().split("\n", 1)
+    call.write_text(f"{header.upper()}\n{rows}")
     got = prepare_spark(str(data), now_ms=NOW, buckets=8)
     want = prepare(data, now_ms=NOW)
     assert want.logs.user_names is not None
+    assert (want.logs.events["event"] == "call").sum() > 1000
     pd.testing.assert_frame_equal(
         got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
     )

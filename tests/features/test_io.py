@@ -299,6 +299,42 @@ def test_missing_signup_missing_column_empty_file(tmp_path):
         load_logs(minimal_dir(d3, search=""), now_ms=NOW)
 
 
+def test_columns_are_found_in_any_case_and_order(tmp_path):
+    # exports write USER_ID (some engines upper-case every name) or add columns
+    for name in ("lower", "other"):
+        (tmp_path / name).mkdir()
+    lower = minimal_dir(tmp_path / "lower")
+    other = minimal_dir(
+        tmp_path / "other",
+        signup=(
+            "COUNTRY_CODE\t User_Id \tSignup_TS\tTime_Zone\n"
+            "IT\t1\t2019-03-02\t\nGB\t2\t2019-03-03\tAsia/Tokyo\n"
+        ),
+        call="device\tCALL_TS\tUSER_ID\nios\t1551780000000\t2\n",
+    )
+    a, b = load_logs(lower, now_ms=NOW), load_logs(other, now_ms=NOW)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(
+        a.signups[["user_id", "country_code", "signup_ms"]],
+        b.signups[["user_id", "country_code", "signup_ms"]],
+    )
+    # the optional time_zone column was found too: user 2 keeps Tokyo's zone
+    assert b.signups.loc[b.signups["user_id"] == 2, "time_zone"].iloc[0] == "Asia/Tokyo"
+    assert b.report.bad_rows == 0
+
+
+def test_a_column_in_two_cases_is_an_error_unless_one_is_exact(tmp_path):
+    for name in ("exact", "two"):
+        (tmp_path / name).mkdir()
+    both = "user_id\tUSER_ID\tcall_ts\n2\t9\t1551780000000\n"
+    logs = load_logs(minimal_dir(tmp_path / "exact", call=both), now_ms=NOW)
+    calls = logs.events[logs.events["event"] == "call"]
+    assert list(calls["user_id"]) == [2]  # the name as asked wins
+    two = "User_Id\tUSER_ID\tcall_ts\n2\t9\t1551780000000\n"
+    with pytest.raises(LoadError, match=r"call\.tsv: column user_id .* keep one"):
+        load_logs(minimal_dir(tmp_path / "two", call=two), now_ms=NOW)
+
+
 def test_header_only_file_is_an_empty_stream(tmp_path):
     logs = load_logs(minimal_dir(tmp_path, search="user_id\tsearch_ts\n"), now_ms=NOW)
     assert logs.report.files["search"].rows_read == 0
