@@ -33,7 +33,9 @@ from features.io import (
     LOGS,
     MIN_TS_MS,
     REQUIRED_COLUMNS,
+    LoadError,
     column_index,
+    log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
 )
@@ -70,15 +72,20 @@ def spark_session(master: str = "local[2]", app: str = "cadence"):
 
 
 def _log_path(root: str, name: str, spark) -> str:
-    """The first existing ``root/name.{tsv,tsv.gz,csv,csv.gz,parquet}``."""
+    """The file of log ``name`` under ``root`` as :func:`features.io.find_log`
+    names it (``call.tsv``, ``calls.csv.gz``, …; more than one is an error), or
+    ""."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
-    for suffix in (".tsv", ".tsv.gz", ".csv", ".csv.gz", ".parquet"):
-        path = f"{root.rstrip('/')}/{name}{suffix}"
+    hits = []
+    for file in log_file_names(name):
+        path = f"{root.rstrip('/')}/{file}"
         p = jvm.org.apache.hadoop.fs.Path(path)
         if p.getFileSystem(conf).exists(p):
-            return path
-    return ""
+            hits.append(path)
+    if len(hits) > 1:
+        raise LoadError(f"{root}: more than one file for the {name} log: {hits}")
+    return hits[0] if hits else ""
 
 
 def read_raw(spark, root: str):

@@ -45,6 +45,13 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "message": ("user_id", "message_ts"),
 }
 SUFFIXES: tuple[str, ...] = (".tsv", ".tsv.gz", ".csv", ".csv.gz", ".parquet")
+#: Each log's file may be named in the plural too (``calls.tsv``).
+PLURALS: Mapping[str, str] = {
+    "signup": "signups",
+    "search": "searches",
+    "call": "calls",
+    "message": "messages",
+}
 
 #: Earliest timestamp accepted (2000-01-01T00:00:00Z), in ms since the epoch.
 MIN_TS_MS = 946_684_800_000
@@ -228,13 +235,15 @@ class Logs:
     user_info: pd.DataFrame | None = None
 
 
+def log_file_names(name: str) -> list[str]:
+    """The file names log ``name`` may have: ``name`` or its plural
+    (``search.tsv``, ``searches.csv.gz``, …) with each of :data:`SUFFIXES`."""
+    return [f"{stem}{s}" for stem in (name, PLURALS[name]) for s in SUFFIXES]
+
+
 def find_log(directory: Path, name: str) -> Path | None:
     """Return the file holding log ``name`` in ``directory``, or None."""
-    hits = [
-        directory / f"{name}{s}"
-        for s in SUFFIXES
-        if (directory / f"{name}{s}").exists()
-    ]
+    hits = [directory / f for f in log_file_names(name) if (directory / f).exists()]
     if len(hits) > 1:
         raise LoadError(
             f"{directory}: more than one file for the {name} log: "
@@ -764,7 +773,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
     if not any(paths.values()):
         raise LoadError(
             f"{directory}: no logs found; expected signup, call, message and search "
-            f"files ending in {', '.join(SUFFIXES)}"
+            f"files (or signups, calls, …) ending in {', '.join(SUFFIXES)}"
         )
     if paths["signup"] is None:
         raise LoadError(
@@ -782,9 +791,21 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             paths["signup"], "signup", now_ms, strict, string_ids
         )
     frames = []
+    others = sorted(
+        f.name
+        for f in directory.iterdir()
+        if f.is_file() and f not in paths.values() and not f.name.startswith(".")
+    )
     for name in EVENT_TYPES:
         if paths[name] is None:
-            log.warning("%s: no %s log; treated as an empty stream", directory, name)
+            log.warning(
+                "%s: no %s log (%s.tsv, %s.tsv, …); treated as an empty stream%s",
+                directory,
+                name,
+                name,
+                PLURALS[name],
+                f" (files not read: {', '.join(others)})" if others else "",
+            )
             report.missing_logs.append(name)
             continue
         frame, report.files[name], parts = _read_one(

@@ -264,10 +264,35 @@ def test_bom_crlf_and_latin1_bytes(tmp_path):
     assert call.rows_kept == 1 and call.bad_rows == 1
 
 
-def test_missing_event_log_is_an_empty_stream(tmp_path):
+def test_missing_event_log_is_an_empty_stream(tmp_path, caplog):
+    write(tmp_path / "msgs.tsv", "user_id\tmessage_ts\n1\t2019-03-05\n")
     logs = load_logs(minimal_dir(tmp_path, message=None), now_ms=NOW)
     assert logs.report.missing_logs == ["message"]
     assert (logs.events["event"] == "message").sum() == 0
+    # the warning names the file left unread, in case it was meant
+    assert "no message log" in caplog.text and "files not read: msgs.tsv" in caplog.text
+
+
+def test_logs_named_in_the_plural_are_the_same_logs(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "many").mkdir()
+    singular, plural = minimal_dir(tmp_path / "one"), tmp_path / "many"
+    for f in singular.iterdir():
+        name = {"search": "searches"}.get(f.stem, f.stem + "s")
+        (plural / f"{name}{f.suffix}").write_bytes(f.read_bytes())
+    assert sorted(p.name for p in plural.iterdir()) == [
+        "calls.tsv",
+        "messages.tsv",
+        "searches.tsv",
+        "signups.tsv",
+    ]
+    a, b = load_logs(singular, now_ms=NOW), load_logs(plural, now_ms=NOW)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.signups, b.signups)
+    # one log in two files is an error, not a choice
+    write(plural / "call.tsv", "user_id\tcall_ts\n")
+    with pytest.raises(LoadError, match="more than one file for the call log"):
+        load_logs(plural, now_ms=NOW)
 
 
 @pytest.mark.parametrize(
