@@ -38,6 +38,7 @@ from features.io import (
     log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
+    sniff_delimiter,
 )
 from models.rules import EVENT_RULES, event_rule_flags
 
@@ -103,7 +104,8 @@ def read_raw(spark, root: str):
         if path.endswith(".parquet"):
             df = spark.read.parquet(path)
         else:
-            sep = "\t" if ".tsv" in path else ","
+            first = spark.read.text(path).limit(1).collect()
+            sep = sniff_delimiter(path, first[0][0].lstrip("\ufeff") if first else "")
             df = spark.read.csv(path, sep=sep, header=True, inferSchema=False)
         # the columns as features.io finds them: in any case, a clear error
         # naming the file where one is missing

@@ -269,8 +269,9 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
         for batch in pf.iter_batches(batch_size=1 << 20, columns=wanted):
             yield batch.rename_columns(list(columns)), skipped
         return
-    delimiter = "\t" if ".tsv" in path.name else ","
     encoding = "utf8" if _is_utf8(path) else "latin-1"
+    line = _first_line(path, encoding)
+    delimiter = sniff_delimiter(path.name, line)
     if encoding != "utf8":
         # Bytes that are not UTF-8: read each byte as one character; such values
         # then fail to parse and are reported as bad rows, never dropped unseen.
@@ -280,7 +281,7 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
         skipped.append(row.number if row.number is not None else -1)
         return "skip"
 
-    header = _header_names(path, delimiter, encoding)
+    header = line.split(delimiter)
     try:
         reader = pacsv.open_csv(
             path,
@@ -379,14 +380,42 @@ def _is_utf8(path: Path, chunk: int = 1 << 24) -> bool:
                 return True
 
 
-def _header_names(path: Path, delimiter: str, encoding: str) -> list[str]:
-    """Column names from the first line of a (possibly compressed) text file."""
+def _first_line(path: Path, encoding: str) -> str:
+    """The first line of a (possibly compressed) text file, without a UTF-8
+    byte-order mark (Arrow drops it from the first name: so must we, or the
+    first column's type would not be forced to string)."""
     with pa.input_stream(str(path), compression="detect") as stream:
         head = stream.read(1 << 16)
     line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    # Arrow drops a UTF-8 byte-order mark from the first name: so must we, or
-    # the first column's type would not be forced to string
-    return line.decode(encoding, errors="replace").lstrip("\ufeff").split(delimiter)
+    return line.decode(encoding, errors="replace").lstrip("\ufeff")
+
+
+#: Field separators a text log may use, after the one its name suggests (a tab
+#: for ``.tsv``, a comma for ``.csv``): spreadsheets in much of Europe write
+#: ``;``, some exports ``|``.
+DELIMITERS: tuple[str, ...] = ("\t", ",", ";", "|")
+
+
+def sniff_delimiter(name: str, header: str) -> str:
+    """The separator of a text log whose file is called ``name`` and whose
+    first line is ``header``: the one its name suggests, unless another splits
+    the header into names with ``user_id`` among them (in any case) and that
+    one does not. A header none of them splits so is left to the column check,
+    which names what it found.
+
+    Examples
+    --------
+    ``calls.csv`` with ``user_id;call_ts`` → ``;``; ``calls.csv`` with
+    ``user_id,call_ts`` → ``,``.
+    """
+    usual = "\t" if ".tsv" in name else ","
+
+    def has_id(sep: str) -> bool:
+        return any(f.strip().strip('"').lower() == "user_id" for f in header.split(sep))
+
+    if has_id(usual):
+        return usual
+    return next((sep for sep in DELIMITERS if has_id(sep)), usual)
 
 
 def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
@@ -726,8 +755,8 @@ def _column_names(path: Path) -> list[str]:
     if path.name.endswith(".parquet"):
         names = pq.ParquetFile(path).schema_arrow.names
     else:
-        delimiter = "\t" if ".tsv" in path.name else ","
-        names = _header_names(path, delimiter, "utf8")
+        line = _first_line(path, "utf8")
+        names = line.split(sniff_delimiter(path.name, line))
     return [n.strip().lstrip("\ufeff") for n in names]
 
 

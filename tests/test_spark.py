@@ -114,11 +114,15 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
     header, rows = call.read_text().split("\n", 1)
     call.write_text(f"{header.upper()}\n{rows}")
     (data / "message.tsv").rename(data / "messages.tsv")  # a plural name
+    search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv
+    (data / "search.csv").write_text(search.read_text().replace("\t", ";"))
+    search.unlink()
     got = prepare_spark(str(data), now_ms=NOW, buckets=8)
     want = prepare(data, now_ms=NOW)
     assert want.logs.user_names is not None
     counts = want.logs.events["event"].value_counts()
     assert counts["call"] > 1000 and counts["message"] > 100
+    assert counts["search"] > 1000
     pd.testing.assert_frame_equal(
         got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
     )

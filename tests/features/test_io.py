@@ -409,11 +409,27 @@ def test_header_names_match_the_reader_with_a_bom(tmp_path):
     # the names that force every column to a string must be the reader's own
     import pyarrow.csv as pacsv
 
-    from features.io import _header_names
+    from features.io import _first_line
 
     path = write(tmp_path / "s.tsv", "\ufeffuser_id\tsearch_ts\n1\t2019-03-05\n")
     reader = pacsv.open_csv(path, parse_options=pacsv.ParseOptions(delimiter="\t"))
-    assert _header_names(path, "\t", "utf8") == reader.schema.names
+    assert _first_line(path, "utf8").split("\t") == reader.schema.names
+
+
+@pytest.mark.parametrize(
+    "name, sep",
+    [("call.csv", ";"), ("call.csv", "|"), ("call.tsv", ","), ("call.csv", "\t")],
+)
+def test_a_log_separated_otherwise_than_its_name_says_is_read(tmp_path, name, sep):
+    # a spreadsheet in much of Europe writes ';' in a .csv; the separator is
+    # told from the header, which must name user_id
+    text = f"user_id{sep}call_ts\n2{sep}1551780000000\n2{sep}2019-03-05T10:00:07.5Z\n"
+    d = minimal_dir(tmp_path, call=None)
+    write(d / name, text)
+    logs = load_logs(d, now_ms=NOW)
+    calls = logs.events[logs.events["event"] == "call"]
+    assert list(calls["ts_ms"]) == [1_551_780_000_000, 1_551_780_007_500]
+    assert logs.report.files["call"].rows_kept == 2
 
 
 def test_unknown_country_codes_are_counted(tmp_path):
