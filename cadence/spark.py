@@ -32,12 +32,14 @@ from features.io import (
     EVENT_TYPES,
     LOGS,
     MIN_TS_MS,
+    REPEATED_HEADER,
     REQUIRED_COLUMNS,
     LoadError,
     column_index,
     log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
+    repeated_header,
     sniff_delimiter,
 )
 from models.rules import EVENT_RULES, event_rule_flags
@@ -152,10 +154,17 @@ def _clean(
     else:
         user, user_ok = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
         id_problem = "user_id is not an integer"
-    ts = parse_timestamps_ms(pa.array(pdf["ts"].fillna("").astype(str)))
+    ts_text = pa.array(pdf["ts"].fillna("").astype(str))
+    ts = parse_timestamps_ms(ts_text)
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
     reason[~user_ok] = id_problem
+    again = repeated_header(
+        pa.array(pdf["user_id"].fillna("").astype(str)),
+        ts_text,
+        (pdf["event"].astype(str) + "_ts").to_numpy(object),
+    )
+    reason[again] = REPEATED_HEADER
     ok = reason == ""
     with np.errstate(invalid="ignore"):
         reason[ok & (ts < MIN_TS_MS)] = "timestamp before 2000-01-01"
@@ -308,7 +317,10 @@ def has_string_ids(spark, root: str) -> bool:
 
     ids = read_raw(spark, root).where(F.col("event") == "signup")
     text = F.trim(F.col("user_id"))
-    odd = ids.where((text != "") & ~text.rlike(r"^[+-]?[0-9]{1,19}$"))
+    header = (F.lower(text) == "user_id") & (
+        F.lower(F.trim(F.col("ts"))) == "signup_ts"
+    )  # a repeated header line is no id (see features.io.repeated_header)
+    odd = ids.where((text != "") & ~text.rlike(r"^[+-]?[0-9]{1,19}$") & ~header)
     return odd.limit(1).count() > 0
 
 

@@ -635,6 +635,22 @@ def parse_user_ids(
     return ids, ok
 
 
+#: The reason a row that repeats the header line is excluded.
+REPEATED_HEADER = "a repeated header line"
+
+
+def repeated_header(user: pa.Array, ts: pa.Array, ts_name) -> np.ndarray:
+    """Rows whose user id and time are the header's names (``user_id`` and
+    ``ts_name``, such as ``call_ts``, or one such name per row; in any case):
+    a header line again, as files joined end to end have them."""
+    names = ts_name if isinstance(ts_name, str) else pa.array(ts_name, pa.string())
+    same = pc.and_(
+        pc.equal(pc.utf8_lower(_trimmed(user)), "user_id"),
+        pc.equal(pc.utf8_lower(_trimmed(ts)), names),
+    )
+    return same.to_numpy(zero_copy_only=False)
+
+
 def _record_bad(
     report: FileReport, mask: np.ndarray, reason: str, strict: bool, lines
 ) -> None:
@@ -700,6 +716,12 @@ def _read_one(
         ts = parse_timestamps_ms(batch.column(ts_col))
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
+        # files joined end to end repeat the header: neither an id nor a time
+        again = ~blank & repeated_header(
+            batch.column("user_id"), batch.column(ts_col), ts_col
+        )
+        _record_bad(report, again, REPEATED_HEADER, strict, lines)
+        blank = blank | again
         bad_user = ~blank & ~user_ok
         _record_bad(report, bad_user, id_problem, strict, lines)
         bad_ts = ~blank & ~bad_user & np.isnan(ts)

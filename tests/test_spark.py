@@ -16,6 +16,7 @@ if shutil.which("java") is None:
 
 import score  # noqa: E402
 from cadence.pipeline import prepare  # noqa: E402
+from features.io import REPEATED_HEADER  # noqa: E402
 
 NOW = 2_000_000_000_000
 
@@ -35,6 +36,10 @@ def dirty_dir(small_sim, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("dirty")
     write_logs(small_sim, out, dirty=True, seed=2)
+    for name in ("signup", "call"):  # as files joined end to end: the header again
+        lines = (out / f"{name}.tsv").read_text().splitlines(keepends=True)
+        lines.insert(len(lines) // 2, lines[0].upper())
+        (out / f"{name}.tsv").write_text("".join(lines))
     return out
 
 
@@ -50,7 +55,12 @@ def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
     # per-user rules ran in the buckets, the population rules on the driver
     pd.testing.assert_frame_equal(got.flags, want.flags)
     assert want.flags[list(RULES)].any().sum() >= 5  # the comparison has teeth
+    # the repeated headers are counted as such, and the ids stay whole numbers
+    assert want.logs.user_names is None
+    files = want.logs.report.files
+    assert sum(f.bad_reasons.get(REPEATED_HEADER, 0) for f in files.values()) == 2
     bad = got.bad_rows
+    assert bad.loc[bad["reason"] == REPEATED_HEADER, "rows"].sum() == 2
     dup = bad.loc[bad["reason"] == "duplicate", "rows"].sum()
     assert dup == want.logs.report.duplicates
     assert bad["rows"].sum() - dup == want.logs.report.bad_rows

@@ -227,6 +227,27 @@ def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
     assert str(tmp_path / "search.tsv") in text
 
 
+def test_a_repeated_header_line_is_counted_and_keeps_whole_number_ids(tmp_path):
+    # two exports joined end to end: the second's header is a row of the first
+    d = minimal_dir(
+        tmp_path,
+        signup=(
+            "user_id\tcountry_code\tsignup_ts\n1\tIT\t2019-03-02\n"
+            "USER_ID\tCOUNTRY_CODE\tSIGNUP_TS\n2\tGB\t2019-03-03\n"
+        ),
+        call="user_id\tcall_ts\n2\t1551780000000\nuser_id\tcall_ts\n2\t1551780009000\n",
+    )
+    logs = load_logs(d, now_ms=NOW)
+    assert logs.user_names is None  # the ids are whole numbers still
+    assert list(logs.signups["user_id"]) == [1, 2]
+    for name, line in (("signup", 3), ("call", 3)):
+        f = logs.report.files[name]
+        assert f.bad_lines == {"a repeated header line": [line]}
+        assert f.rows_read == f.rows_kept + f.bad_rows == 3
+    calls = logs.events[logs.events["event"] == "call"]
+    assert list(calls["ts_ms"]) == [1_551_780_000_000, 1_551_780_009_000]
+
+
 def test_strict_raises_on_first_bad_row_naming_file_and_line(tmp_path):
     search = "user_id\tsearch_ts\n1\t2019-03-05\n1\tbroken\n"
     with pytest.raises(BadRowError, match=r"search\.tsv: line 3: search_ts"):
