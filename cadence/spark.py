@@ -154,16 +154,18 @@ def _clean(
     else:
         user, user_ok = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
         id_problem = "user_id is not an integer"
-    ts_text = pa.array(pdf["ts"].fillna("").astype(str))
-    ts = parse_timestamps_ms(ts_text)
+    ts = parse_timestamps_ms(pa.array(pdf["ts"].fillna("").astype(str)))
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
     reason[~user_ok] = id_problem
-    again = repeated_header(
-        pa.array(pdf["user_id"].fillna("").astype(str)),
-        ts_text,
-        (pdf["event"].astype(str) + "_ts").to_numpy(object),
-    )
+    again = np.isnan(ts)  # a header's time is no time
+    if again.any():
+        rows = pdf.loc[again]
+        again[again] = repeated_header(
+            pa.array(rows["user_id"].fillna("").astype(str)),
+            pa.array(rows["ts"].fillna("").astype(str)),
+            (rows["event"].astype(str) + "_ts").to_numpy(object),
+        )
     reason[again] = REPEATED_HEADER
     ok = reason == ""
     with np.errstate(invalid="ignore"):
