@@ -560,7 +560,15 @@ def main(argv: list[str] | None = None) -> int:
         for line in prepared.logs.report.summary_lines():
             log.info("load: %s", line)
     if len(prepared.features) < 2:
-        raise SystemExit(f"--data {data}: needs at least 2 users to train")
+        kept = (
+            ""
+            if prepared.logs is None
+            else (
+                f" ({prepared.logs.report.rows_kept:,} of "
+                f"{prepared.logs.report.rows_read:,} rows kept: see the load report)"
+            )
+        )
+        raise SystemExit(f"--data {data}: needs at least 2 users to train{kept}")
     reviewed = (
         read_reviewed(args.reviewed, prepared.features.index)
         if args.reviewed is not None

@@ -203,6 +203,17 @@ class LoadReport:
                 f"{sum(self.unknown_zones.values()):,} users have a time_zone that "
                 f"names no zone, read in UTC ({zones})"
             )
+        late = sum(
+            n
+            for f in self.files.values()
+            for reason, n in f.bad_reasons.items()
+            if reason.endswith(" after now")
+        )
+        if late and late >= self.rows_read / 2:
+            lines.append(
+                f"{late:,} of {self.rows_read:,} rows are after now: if the logs' "
+                "clock runs ahead of this machine's, give the present with --now"
+            )
         return lines
 
 

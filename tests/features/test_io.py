@@ -225,6 +225,19 @@ def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
     text = "\n".join(logs.report.summary_lines())
     assert "search_ts after now (first lines: 8)" in text
     assert str(tmp_path / "search.tsv") in text
+    assert "--now" not in text  # one late row: no word about the clock
+
+
+def test_logs_mostly_after_now_suggest_setting_the_present(tmp_path):
+    # data from a clock ahead of this one: every row after now, and the
+    # report says what to do rather than only counting
+    logs = load_logs(minimal_dir(tmp_path), now_ms=1_500_000_000_000)  # 2017
+    r = logs.report
+    assert r.rows_kept == 0 and r.bad_rows == r.rows_read == 5
+    assert r.summary_lines()[-1] == (
+        "5 of 5 rows are after now: if the logs' clock runs ahead of this "
+        "machine's, give the present with --now"
+    )
 
 
 def test_a_repeated_header_line_is_counted_and_keeps_whole_number_ids(tmp_path):
