@@ -40,6 +40,7 @@ from cadence.cli import (
     read_detector,
     read_labels,
     read_reviewed,
+    require_users,
     run,
     setup_logging,
 )
@@ -235,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     bar.update(3)
     seconds.update(prepared.seconds)
     features = prepared.features
-    if features.empty:
-        raise SystemExit(f"--data {args.data}: no users to score")
+    if features.empty and prepared.logs is not None:  # say why before stopping
+        for line in prepared.logs.report.summary_lines():
+            log.info("load: %s", line)
+    require_users(prepared, args.data, 1, "to score")
     missing = [c for c in detector.input_columns_ if c not in features.columns]
     if missing:
         raise SystemExit(
@@ -311,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if prepared.logs is not None and counts["rows_bad"]:
         for line in prepared.logs.report.summary_lines():
-            if "bad" in line:
+            if "bad" in line or "--now" in line:
                 print(f"  {line}")
     moved = {k: v for k, v in drift.items() if v > DRIFT_PSI}
     if moved:

@@ -30,6 +30,7 @@ from cadence.cli import (
     positive_int,
     read_labels,
     read_reviewed,
+    require_users,
     run,
     setup_logging,
 )
@@ -559,16 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     if prepared.logs is not None:
         for line in prepared.logs.report.summary_lines():
             log.info("load: %s", line)
-    if len(prepared.features) < 2:
-        kept = (
-            ""
-            if prepared.logs is None
-            else (
-                f" ({prepared.logs.report.rows_kept:,} of "
-                f"{prepared.logs.report.rows_read:,} rows kept: see the load report)"
-            )
-        )
-        raise SystemExit(f"--data {data}: needs at least 2 users to train{kept}")
+    require_users(prepared, data, 2, "to train")
     reviewed = (
         read_reviewed(args.reviewed, prepared.features.index)
         if args.reviewed is not None

@@ -205,6 +205,23 @@ def load_data(args: argparse.Namespace, data: Path | str):
         raise SystemExit(f"--data {data}: {exc}") from exc
 
 
+def require_users(prepared, data: Path | str, need: int, doing: str) -> None:
+    """Stop, naming ``--data``, when the load left fewer than ``need`` users
+    for ``doing`` ("to train"), with how many rows it kept (the load report
+    says why the rest went)."""
+    if len(prepared.features) >= need:
+        return
+    note = ""
+    if prepared.logs is not None:
+        report = prepared.logs.report
+        note = (
+            f" ({report.rows_kept:,} of {report.rows_read:,} rows kept: "
+            "see the load report)"
+        )
+    users = "user" if need == 1 else "users"
+    raise SystemExit(f"--data {data}: needs at least {need} {users} {doing}{note}")
+
+
 def local_model_dir(uri: str) -> str | None:
     """A local model directory's absolute path, or None for a URI
     (``runs:/``, ``models:/``, ``scheme://``); a directory that does not exist

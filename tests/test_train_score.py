@@ -261,6 +261,28 @@ def test_score_empty_data_dir(store, trained, tmp_path):
         )
 
 
+def test_logs_ahead_of_the_clock_stop_with_the_rows_kept(
+    store, trained, small_dir, tmp_path
+):
+    # every row after --now: both scripts stop naming --data and say how many
+    # rows were kept (the load report's advice is tested in test_io)
+    early = ["--data", str(small_dir), "--now", "2001-01-01", "-q"]
+    rows = sum(
+        len(f.read_text().splitlines()) - 1
+        for f in small_dir.iterdir()
+        if f.name != "labels.tsv"
+    )
+    kept = f"needs at least .* \\(0 of {rows:,} rows kept: see the load report\\)"
+    with pytest.raises(SystemExit, match=f"--data {small_dir}: {kept}"):
+        train.main([*early, "--tracking-uri", store])
+    with pytest.raises(SystemExit, match=f"--data {small_dir}: {kept}"):
+        score.main(
+            [*early, "--out", str(tmp_path / "s.csv"), "--tracking-uri", store]
+            + ["--experiment", "e2e"]
+        )
+    assert not (tmp_path / "s.csv").exists()
+
+
 def test_train_errors_name_the_argument(tmp_path):
     with pytest.raises(SystemExit, match="--data"):
         train.main(["--data", str(tmp_path / "none"), "-q"])
