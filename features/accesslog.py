@@ -7,11 +7,13 @@ for content, and cadence scores its timing only. The path, status and user agent
 are not features; the most frequent user agent of each client is kept so that
 the scores file can show it beside the score.
 
-Lines are parsed with numpy over the raw bytes, block by block (no Python loop
-over lines): field boundaries are found from the positions of spaces and quotes,
-and the fixed-width time ``[17/May/2015:10:05:03 +0000]`` is decoded digit by
-digit, its offset applied, to UTC milliseconds. A line that does not have the
-format is a bad row with its line number, like a malformed row of a TSV log.
+Fields a server appends after the user agent (quoted or not, after a space)
+are ignored. Lines are parsed with numpy over the raw bytes, block by block (no
+Python loop over lines): field boundaries are found from the positions of
+spaces and quotes, and the fixed-width time ``[17/May/2015:10:05:03 +0000]`` is
+decoded digit by digit, its offset applied, to UTC milliseconds. A line that
+does not have the format is a bad row with its line number, like a malformed
+row of a TSV log.
 
 Nothing is a duplicate here: two requests of one client in the same whole second
 are two events (a server writes one line per request).
@@ -217,12 +219,14 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
     good &= at(safe + _TIME_WIDTH + 1) == 93  # ]
     good &= at(safe + _TIME_WIDTH + 2) == 32
     good &= at(safe + _TIME_WIDTH + 3) == 34  # opening quote of the request
-    # unescaped quotes of the block; each line holds 2 (common) or 6 (combined)
+    # unescaped quotes of the block; each line holds 2 (common) or 6 (combined),
+    # or more where a server appends fields of its own after the user agent
+    # (nginx's "$http_x_forwarded_for", a request time): pairs, after a space
     q = np.flatnonzero(b == 34)
     q = q[(q == 0) | (at(q - 1) != 92)]
     q_lo = np.searchsorted(q, start)
     nq = np.searchsorted(q, end) - q_lo
-    good &= (nq == 2) | (nq == 6)
+    good &= (nq == 2) | ((nq >= 6) & (nq % 2 == 0))
     qi = np.where(good, q_lo, 0)
     close = q[np.minimum(qi + 1, q.size - 1)] if q.size else np.zeros(n, np.int64)
     # after the request: " status size" (status 3 digits or "-")
@@ -250,7 +254,7 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
         (at(ref_open - 1) == 32)
         & (agent_open == ref_close + 2)
         & (at(ref_close + 1) == 32)
-        & (agent_close == end - 1)
+        & ((agent_close == end - 1) | (at(agent_close + 1) == 32))
     )
     reason[~blank & ~good] = 2
     ts = np.zeros(n, dtype=np.int64)

@@ -93,6 +93,32 @@ def test_bad_lines_are_counted_with_line_numbers(tmp_path):
         load_access_log(path, now_ms=NOW, strict=True)
 
 
+def test_fields_a_server_appends_after_the_user_agent_are_ignored(tmp_path):
+    # nginx setups append "$http_x_forwarded_for", request and upstream times
+    base = (
+        '10.0.0.7 - - [17/May/2015:10:05:03 +0000] "GET /a HTTP/1.1" 200 12 "-" '
+        '"Mozilla/5.0 (\\"x\\")"'
+    )
+    extra = [
+        base + ' "1.2.3.4"',  # a quoted field
+        base + " 0.012 0.010",  # unquoted times
+        base + ' "1.2.3.4, 5.6.7.8" 0.012 "-"',  # both
+    ]
+    wrong = [
+        base + '"1.2.3.4"',  # no space after the user agent
+        base + ' "unclosed',  # an odd number of quotes
+    ]
+    path = write(tmp_path / "nginx.log", [*extra, *wrong, base])
+    logs = load_access_log(path, now_ms=NOW)
+    f = logs.report.files["access_log"]
+    assert f.rows_kept == 4 and f.bad_lines == {
+        "not a combined or common access log line": [4, 5]
+    }
+    assert list(logs.user_names) == ["10.0.0.7"]
+    assert list(logs.events["ts_ms"]) == [ms("2015-05-17T10:05:03")] * 4
+    assert list(logs.user_info["user_agent"]) == ['Mozilla/5.0 (\\"x\\")']
+
+
 def test_gzip_and_crlf_read_the_same(tmp_path):
     plain = load_access_log(write(tmp_path / "p.log", COMBINED), now_ms=NOW)
     packed = load_access_log(
