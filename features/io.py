@@ -751,12 +751,12 @@ def _read_one(
                 ts_col,
             )
         _record_bad(report, again, REPEATED_HEADER, strict, lines)
-        blank = blank | again
-        bad_user = ~blank & ~user_ok
+        gone = blank | again
+        bad_user = ~gone & ~user_ok
         _record_bad(report, bad_user, id_problem, strict, lines)
-        bad_ts = ~blank & ~bad_user & np.isnan(ts)
+        bad_ts = ~gone & ~bad_user & np.isnan(ts)
         _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
-        ok = ~blank & ~bad_user & ~bad_ts
+        ok = ~gone & ~bad_user & ~bad_ts
         early = ok & (ts < MIN_TS_MS)
         _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines)
         late = ok & (ts > now_ms)
