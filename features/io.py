@@ -1,7 +1,7 @@
 """Read the four marketplace logs into one tidy events table.
 
 The input is a directory holding ``signup``, ``call``, ``message`` and ``search``
-logs, each as ``.tsv``, ``.tsv.gz``, ``.csv``, ``.csv.gz`` or ``.parquet``:
+logs, each as ``.tsv`` or ``.csv`` (plain, gzip or bzip2) or ``.parquet``:
 
 ========  =========================================
 signup    ``user_id``, ``country_code``, ``signup_ts``
@@ -44,7 +44,15 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "call": ("user_id", "call_ts"),
     "message": ("user_id", "message_ts"),
 }
-SUFFIXES: tuple[str, ...] = (".tsv", ".tsv.gz", ".csv", ".csv.gz", ".parquet")
+SUFFIXES: tuple[str, ...] = (
+    ".tsv",
+    ".tsv.gz",
+    ".tsv.bz2",
+    ".csv",
+    ".csv.gz",
+    ".csv.bz2",
+    ".parquet",
+)
 #: Each log's file may be named in the plural too (``calls.tsv``).
 PLURALS: Mapping[str, str] = {
     "signup": "signups",

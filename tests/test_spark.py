@@ -1,5 +1,6 @@
 """The Spark path on a real local[2] SparkSession: same features, same scores."""
 
+import bz2
 import importlib.util
 import shutil
 
@@ -122,7 +123,9 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
     # a header as some exports write it: both paths find the columns in any case
     call = data / "call.tsv"
     header, rows = call.read_text().split("\n", 1)
-    call.write_text(f"{header.upper()}\n{rows}")
+    with bz2.open(data / "call.tsv.bz2", "wt") as fh:  # and bzip2
+        fh.write(f"{header.upper()}\n{rows}")
+    call.unlink()
     (data / "message.tsv").rename(data / "messages.tsv")  # a plural name
     search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv
     (data / "search.csv").write_text(search.read_text().replace("\t", ";"))

@@ -1,5 +1,6 @@
 """Ingestion: every timestamp form, the load report's accounting, clear errors."""
 
+import bz2
 import gzip
 from pathlib import Path
 
@@ -267,15 +268,16 @@ def test_strict_raises_on_first_bad_row_naming_file_and_line(tmp_path):
         load_logs(minimal_dir(tmp_path, search=search), now_ms=NOW, strict=True)
 
 
-def test_formats_gz_csv_parquet_give_the_same_events(tmp_path):
+def test_formats_gz_bz2_csv_parquet_give_the_same_events(tmp_path):
     src, other = tmp_path / "a", tmp_path / "b"
     src.mkdir()
     other.mkdir()
     ref = load_logs(minimal_dir(src), now_ms=NOW)
-    # search as gzip tsv, call as csv, message as parquet, signup as csv.gz
+    # search as gzip tsv, call as bzip2 csv, message as parquet, signup as csv.gz
     with gzip.open(other / "search.tsv.gz", "wt") as fh:
         fh.write((src / "search.tsv").read_text())
-    (other / "call.csv").write_text((src / "call.tsv").read_text().replace("\t", ","))
+    with bz2.open(other / "call.csv.bz2", "wt") as fh:
+        fh.write((src / "call.tsv").read_text().replace("\t", ","))
     pd.read_csv(src / "message.tsv", sep="\t", dtype=str).to_parquet(
         other / "message.parquet"
     )
