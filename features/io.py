@@ -341,7 +341,7 @@ def column_index(
     ``USER_ID`` or ``User_Id``), spaces around it and a byte-order mark
     ignored. A :class:`LoadError` naming the file when one is missing, or
     written in two cases and neither as asked."""
-    clean = [n.strip().lstrip("\ufeff") for n in names]
+    clean = _clean_names(names)
     folded = [n.lower() for n in clean]
     index, missing = [], []
     for c in columns:
@@ -367,7 +367,12 @@ def column_index(
 
 def has_column(names: list[str], column: str) -> bool:
     """Whether an optional ``column`` is among ``names`` (in any case)."""
-    return column.lower() in {n.strip().lstrip("\ufeff").lower() for n in names}
+    return column.lower() in {n.lower() for n in _clean_names(names)}
+
+
+def _clean_names(names: list[str]) -> list[str]:
+    """Column names without the spaces around them or a byte-order mark."""
+    return [n.strip().lstrip("\ufeff") for n in names]
 
 
 def _line_numbers(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
@@ -750,7 +755,8 @@ def _read_one(
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         # files joined end to end repeat the header: neither an id nor a time
-        again = ~blank & np.isnan(ts)  # a header's time is no time
+        no_time = np.isnan(ts)
+        again = ~blank & no_time  # a header's time is no time
         if again.any():
             idx = pa.array(np.flatnonzero(again))
             again[again] = repeated_header(
@@ -762,7 +768,7 @@ def _read_one(
         gone = blank | again
         bad_user = ~gone & ~user_ok
         _record_bad(report, bad_user, id_problem, strict, lines)
-        bad_ts = ~gone & ~bad_user & np.isnan(ts)
+        bad_ts = ~gone & ~bad_user & no_time
         _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
         ok = ~gone & ~bad_user & ~bad_ts
         early = ok & (ts < MIN_TS_MS)
@@ -817,7 +823,7 @@ def _column_names(path: Path) -> list[str]:
     else:
         line = _first_line(path, "utf8")
         names = line.split(sniff_delimiter(path.name, line))
-    return [n.strip().lstrip("\ufeff") for n in names]
+    return _clean_names(names)
 
 
 def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:
@@ -880,10 +886,14 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             paths["signup"], "signup", now_ms, strict, string_ids
         )
     frames = []
-    others = sorted(
-        f.name
-        for f in directory.iterdir()
-        if f.is_file() and f not in paths.values() and not f.name.startswith(".")
+    others = (  # named in a missing log's warning, in case one was meant
+        sorted(
+            f.name
+            for f in directory.iterdir()
+            if f.is_file() and f not in paths.values() and not f.name.startswith(".")
+        )
+        if None in paths.values()
+        else []
     )
     for name in EVENT_TYPES:
         if paths[name] is None:
