@@ -12,7 +12,8 @@ search    ``user_id``, ``search_ts``
 
 Timestamps are parsed value by value, so one column may mix forms: epoch seconds,
 milliseconds or microseconds (told apart by magnitude), ISO 8601 with ``Z`` or an
-offset, ``YYYY-MM-DD HH:MM:SS[.fff]`` and date-only. Naive values are UTC. Every
+offset, ``YYYY-MM-DD HH:MM:SS[.fff]``, date-only and the rarer forms
+:func:`parse_timestamps_ms` lists. Naive values are UTC. Every
 value ends as integer milliseconds since the epoch (UTC).
 
 Nothing is dropped silently: :class:`LoadReport` accounts for every row read as
@@ -24,6 +25,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -81,15 +83,21 @@ _TO_ISO: tuple[tuple[str, str], ...] = (
         r"^([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})",
         r"\1-\2-\3T\4:\5:\6",
     ),
+    # a day first, with dots, as much of Europe writes it: 19.03.2019 12:53:20
+    (r"^([0-9]{2})\.([0-9]{2})\.([0-9]{4})", r"\3-\2-\1"),
+    # a comma before the fraction, as Java's logging writes it:
+    # 2019-03-19 12:53:20,123
+    (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}),", r"\1."),
     # the zone as a word, as SQL engines export: 2019-03-19 12:53:20.123 UTC
     (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+)\s*(?i:UTC|GMT|Z)$", r"\1+00:00"),
 )
 #: The zone words that end a value :data:`_TO_ISO` rewrites.
 _ZONE_WORDS = pa.array([b"UTC", b"GMT", b"utc", b"gmt"])
-#: Times with the month as a name, tried in turn on what is left once a zone
-#: word (UTC, GMT) is made an offset. No numeric day/month order is guessed:
-#: 03/04/2019 is 3 April in one country and 4 March in another.
-_MONTH_NAME_FORMATS: tuple[str, ...] = (
+#: Other forms, tried in turn on what is left once a zone word (UTC, GMT) is
+#: made an offset. No numeric day/month order is guessed from slashes:
+#: 03/04/2019 is 3 April in one country and 4 March in another. Dots put the
+#: day first wherever they are used.
+_STRPTIME_FORMATS: tuple[str, ...] = (
     "%d/%b/%Y:%H:%M:%S %z",  # web server logs: 19/Mar/2019:12:53:20 +0000
     "%a, %d %b %Y %H:%M:%S %z",  # e-mail and HTTP: Tue, 19 Mar 2019 12:53:20 GMT
     "%d %b %Y %H:%M:%S %z",
@@ -98,6 +106,14 @@ _MONTH_NAME_FORMATS: tuple[str, ...] = (
     "%d %b %Y %H:%M:%S",
     "%d %b %Y",
     "%b %d, %Y",
+    "%a %b %d %H:%M:%S %z %Y",  # Unix date, Java: Tue Mar 19 12:53:20 UTC 2019
+    "%a %b %d %H:%M:%S %Y",  # C's asctime: Tue Mar 19 12:53:20 2019
+    "%Y-%m-%d %H:%M:%S",  # numbers not padded: 2019-3-9 2:53:20
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S",  # 9.3.2019 2:53:20
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
 )
 
 
@@ -463,10 +479,13 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     microseconds; larger is nanoseconds (scientific notation too: 1.5e12). ISO
     strings with ``Z``, an offset or a zone word (``UTC``, ``GMT``) are converted
     to UTC; naive ISO strings and dates are taken as UTC. Slashes for dashes
-    (2019/03/19), the basic format (20190319T125320Z) and month names (web
-    server logs' 19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20
-    GMT, Mar 19, 2019 12:53:20) are read too; a day and month both in numbers
-    in either order (03/04/2019) are not, for the order cannot be told.
+    (2019/03/19), the basic format (20190319T125320Z), a comma before the
+    fraction (2019-03-19 12:53:20,123), numbers not padded (2019-3-9 2:53:20),
+    the day first with dots (19.03.2019) and month names (web server logs'
+    19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
+    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019) are read too; a day
+    and month both in numbers with slashes (03/04/2019) are not, for the order
+    cannot be told, nor is a day its month does not have (2019-02-30).
     """
     arr = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
@@ -496,25 +515,17 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
         pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
         & ~spelled
     )
-    zoned = (
-        pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False) & isoish
-    )
-    naive = isoish & ~zoned
     if numeric.any():
         idx = np.flatnonzero(numeric)
         nums = pc.cast(text.take(pa.array(idx)), pa.float64()).to_numpy(
             zero_copy_only=False
         )
         out[idx] = _epoch_to_ms(nums)
-    for mask, typ in (
-        (zoned, pa.timestamp("us", tz="UTC")),
-        (naive, pa.timestamp("us")),
-    ):
-        if mask.any():
-            idx = np.flatnonzero(mask)
-            out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
+    _fill_iso(out, text, isoish)
     empty = pc.equal(text, "").to_numpy(zero_copy_only=False)
-    left = np.flatnonzero(np.isnan(out) & ~numeric & ~isoish & ~empty)
+    # ISO-looking values the cast refused get the other forms' chance too
+    # (2019-03-19 12:53:20 Utc, 2019-3-9 2:53:20)
+    left = np.flatnonzero(np.isnan(out) & ~numeric & ~empty)
     if left.size:
         out[left] = _other_forms_to_ms(text.take(pa.array(left)))
     return out
@@ -530,14 +541,29 @@ def _spelled_otherwise(text: pa.Array) -> np.ndarray:
         pc.equal(pc.binary_slice(b, 4, 5), b"/"),
         pc.equal(pc.binary_slice(b, 8, 9), b"T"),
     )
+    hit = pc.or_(hit, pc.equal(pc.binary_slice(b, 19, 20), b","))
     hit = pc.or_(hit, pc.is_in(pc.binary_slice(b, -3), value_set=_ZONE_WORDS))
     return hit.to_numpy(zero_copy_only=False)
 
 
+def _fill_iso(out: np.ndarray, text: pa.Array, iso: np.ndarray) -> None:
+    """Set ``out`` where ``iso`` to the ms of those ISO values: with ``Z`` or an
+    offset converted to UTC, naive ones taken as UTC (Arrow casts each kind
+    only to its own type)."""
+    zoned = pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False)
+    for mask, typ in (
+        (iso & zoned, pa.timestamp("us", tz="UTC")),
+        (iso & ~zoned, pa.timestamp("us")),
+    ):
+        if mask.any():
+            idx = np.flatnonzero(mask)
+            out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
+
+
 def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
     """Epoch numbers in scientific notation, ISO times spelled otherwise
-    (:data:`_TO_ISO`) and times with the month as a name
-    (:data:`_MONTH_NAME_FORMATS`); NaN for anything else."""
+    (:data:`_TO_ISO`) and the forms of :data:`_STRPTIME_FORMATS` (month names,
+    day first with dots, numbers not padded); NaN for anything else."""
     out = np.full(len(text), np.nan)
     sci = pc.match_substring_regex(text, _SCIENTIFIC).to_numpy(zero_copy_only=False)
     if sci.any():
@@ -547,21 +573,71 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
     for pattern, replacement in _TO_ISO:
         text = pc.replace_substring_regex(text, pattern, replacement)
     iso = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
-    if iso.any():  # naive ones are taken as UTC by the cast
-        idx = np.flatnonzero(iso)
-        out[idx] = _iso_to_ms(text.take(pa.array(idx)), pa.timestamp("us", tz="UTC"))
-    text = pc.replace_substring_regex(text, r"\s+(?i:UTC|GMT)$", " +0000")
-    for form in _MONTH_NAME_FORMATS:
+    _fill_iso(out, text, iso)
+    text = pc.replace_substring_regex(
+        text, r"\s+(?i:UTC|GMT)(\s+[0-9]{4})?$", r" +0000\1"
+    )
+    for form in _STRPTIME_FORMATS:
         todo = np.flatnonzero(np.isnan(out))
         if not todo.size:
             break
-        parsed = pc.strptime(
-            text.take(pa.array(todo)), format=form, unit="ms", error_is_null=True
-        )
-        ms = pc.cast(parsed, pa.int64()).to_numpy(zero_copy_only=False)
-        ok = pc.is_valid(parsed).to_numpy(zero_copy_only=False)
-        out[todo[ok]] = ms[ok]
+        values = text.take(pa.array(todo))
+        parsed = pc.strptime(values, format=form, unit="ms", error_is_null=True)
+        ok = np.flatnonzero(pc.is_valid(parsed).to_numpy(zero_copy_only=False))
+        if not ok.size:
+            continue
+        ms = pc.cast(parsed.take(pa.array(ok)), pa.int64()).to_numpy()
+        real = _real_dates(values.take(pa.array(ok)), form)
+        out[todo[ok[real]]] = ms[real]
     return out
+
+
+#: How each directive of :data:`_STRPTIME_FORMATS` is matched to read back
+#: the day, month and year it parsed.
+_FIELDS = {
+    "%d": r"(?P<d>[0-9]{1,2})",
+    "%m": r"(?P<m>[0-9]{1,2})",
+    "%b": r"(?P<b>[A-Za-z]{3})[A-Za-z]*",
+    "%Y": r"(?P<Y>[0-9]{4})",
+    "%a": r"[A-Za-z]+",
+    "%H": r"[0-9]{1,2}",
+    "%M": r"[0-9]{1,2}",
+    "%S": r"[0-9]{1,2}",
+    "%z": r"\S+",
+    " ": r"\s+",
+}
+_MONTH_ABBR = pa.array(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+)
+
+
+def _real_dates(values: pa.Array, form: str) -> np.ndarray:
+    """Whether the day each of ``values`` (which ``form`` parsed) names exists
+    in its month: strptime carries 30 February over to 2 March, where it should
+    be a bad value."""
+    tokens = re.findall(r"%[a-zA-Z]|.", form)
+    pattern = "".join(_FIELDS.get(t, re.escape(t)) for t in tokens)
+    parts = pc.extract_regex(values, "^" + pattern)
+    ok = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    parts = pc.fill_null(parts, {"d": "99", "m": "1", "b": "jan", "Y": "2000"})
+
+    def field(name: str) -> np.ndarray:
+        return pc.cast(pc.struct_field(parts, name), pa.int64()).to_numpy()
+
+    day, year = field("d"), field("Y")
+    if "%b" in form:
+        names = pc.utf8_lower(pc.struct_field(parts, "b"))
+        month = pc.index_in(names, value_set=_MONTH_ABBR).to_numpy(zero_copy_only=False)
+        ok &= ~np.isnan(month)
+        month = np.nan_to_num(month).astype(np.int64) + 1
+    else:
+        month = field("m")
+    first = (year - 1970) * 12 + month - 1
+    length = (
+        np.array(first + 1, dtype="datetime64[M]").astype("datetime64[D]")
+        - np.array(first, dtype="datetime64[M]").astype("datetime64[D]")
+    ).astype(np.int64)
+    return ok & (day <= length)
 
 
 def _uniform_column(text: pa.Array) -> np.ndarray | None:
@@ -584,6 +660,8 @@ def _uniform_column(text: pa.Array) -> np.ndarray | None:
             return None
     if not pc.all(pc.match_substring_regex(sample, _ISO_DATE)).as_py():
         return None
+    if _spelled_otherwise(sample).any():
+        return None  # a cast that fails costs as much as one that works
     zoned = pc.match_substring_regex(sample, _ZONED)
     all_zoned = pc.all(zoned).as_py()
     if pc.any(zoned).as_py() != all_zoned:

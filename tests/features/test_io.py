@@ -68,6 +68,17 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("19 Mar 2019 07:53:20 -0500", T - 123),
         ("Mar 19, 2019 12:53:20", T - 123),
         ("19 Mar 2019", 1_552_953_600_000),
+        ("2019-03-19 12:53:20 Utc", T - 123),  # a zone word in any case
+        ("2019-03-19 12:53:20,123", T),  # Java logging: a comma before the ms
+        ("2019-03-19T13:53:20,123+01:00", T),
+        ("19.03.2019 12:53:20.123", T),  # day first with dots
+        ("19.03.2019", 1_552_953_600_000),
+        ("9.3.2019 2:53", 1_552_099_980_000),  # numbers not padded
+        ("2019-3-19 12:53:20", T - 123),
+        ("Tue Mar 19 12:53:20 UTC 2019", T - 123),  # Unix date, Java
+        ("Tue Mar 19 13:53:20 +0100 2019", T - 123),
+        ("Tue Mar  9 02:53:20 2019", 1_552_100_000_000),  # C's asctime
+        ("Feb 29, 2020", 1_582_934_400_000),  # a leap day
     ],
 )
 def test_every_timestamp_form(text, expected):
@@ -89,6 +100,9 @@ def test_every_timestamp_form(text, expected):
         "web_log",
         "http_date",
         "scientific",
+        "java_log",
+        "dotted",
+        "unix_date",
     ],
 )
 def test_one_form_columns_parse_as_value_by_value(form):
@@ -110,6 +124,9 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "web_log": ts.tz_convert("America/New_York").strftime("%d/%b/%Y:%H:%M:%S %z"),
         "http_date": ts.strftime("%a, %d %b %Y %H:%M:%S GMT"),
         "scientific": np.char.mod("%.12E", ms.astype(np.float64)),
+        "java_log": ts.strftime("%Y-%m-%d %H:%M:%S,%f").str.slice(0, 23),
+        "dotted": ts.strftime("%d.%m.%Y %H:%M:%S.%f"),
+        "unix_date": ts.strftime("%a %b %d %H:%M:%S UTC %Y"),
     }[form]
     values = list(text)
     whole = parse_timestamps_ms(pa.array(values))
@@ -123,6 +140,7 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "slashes": ms // 1000 * 1000,
         "web_log": ms // 1000 * 1000,
         "http_date": ms // 1000 * 1000,
+        "unix_date": ms // 1000 * 1000,
     }.get(form, ms)
     np.testing.assert_array_equal(whole, expected)
 
@@ -146,6 +164,11 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
         "2019-03-19 12:53:20 PST",  # a zone abbreviation that is not one zone
         "Tue, 19 Foo 2019 12:53:20 GMT",
         "2019/13/45",
+        "2019-02-30",  # days a month does not have are not carried over
+        "31.04.2019 10:00:00",
+        "Fri Feb 29 12:00:00 2019",
+        "31/Apr/2019:12:53:20 +0000",
+        "2019-03-19 25:00:00",
     ],
 )
 def test_unparseable_timestamps_are_nan(text):
