@@ -107,8 +107,16 @@ def read_raw(spark, root: str):
             df = spark.read.parquet(path)
         else:
             first = spark.read.text(path).limit(1).collect()
-            sep = sniff_delimiter(path, first[0][0].lstrip("\ufeff") if first else "")
-            df = spark.read.csv(path, sep=sep, header=True, inferSchema=False)
+            line, options = (first[0][0] if first else ""), {}
+            if "\x00" in line:
+                # UTF-16 (read as UTF-8, its ASCII has NULs between): Spark
+                # splits such a file into lines only when it reads it whole
+                options = {"encoding": "UTF-16", "multiLine": True}
+                line = line.replace("\x00", "").lstrip("\ufffd")
+            sep = sniff_delimiter(path, line.lstrip("\ufeff"))
+            df = spark.read.csv(
+                path, sep=sep, header=True, inferSchema=False, **options
+            )
         # the columns as features.io finds them: in any case, a clear error
         # naming the file where one is missing
         found = [

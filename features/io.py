@@ -1,7 +1,8 @@
 """Read the four marketplace logs into one tidy events table.
 
 The input is a directory holding ``signup``, ``call``, ``message`` and ``search``
-logs, each as ``.tsv`` or ``.csv`` (plain, gzip or bzip2) or ``.parquet``:
+logs, each as ``.tsv``, ``.csv`` or ``.txt`` (plain, gzip or bzip2; UTF-8,
+UTF-16 with its byte-order mark, or latin-1) or ``.parquet``:
 
 ========  =========================================
 signup    ``user_id``, ``country_code``, ``signup_ts``
@@ -53,6 +54,9 @@ SUFFIXES: tuple[str, ...] = (
     ".csv",
     ".csv.gz",
     ".csv.bz2",
+    ".txt",  # what spreadsheets save as tab-separated "text"
+    ".txt.gz",
+    ".txt.bz2",
     ".parquet",
 )
 #: Each log's file may be named in the plural too (``calls.tsv``).
@@ -304,10 +308,10 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
         for batch in pf.iter_batches(batch_size=1 << 20, columns=wanted):
             yield batch.rename_columns(list(columns)), skipped
         return
-    encoding = "utf8" if _is_utf8(path) else "latin-1"
+    encoding = _encoding(path)
     line = _first_line(path, encoding)
     delimiter = sniff_delimiter(path.name, line)
-    if encoding != "utf8":
+    if encoding == "latin-1":
         # Bytes that are not UTF-8: read each byte as one character; such values
         # then fail to parse and are reported as bad rows, never dropped unseen.
         log.warning("%s: not valid UTF-8; undecodable values become bad rows", path)
@@ -406,6 +410,17 @@ def _line_numbers(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
         lines = moved
 
 
+def _encoding(path: Path) -> str:
+    """How a text log is encoded: UTF-16 when it starts with that byte-order
+    mark (what Windows tools write as "Unicode"), else UTF-8 when every byte
+    decodes so, else latin-1."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        head = stream.read(2)
+    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return "utf8" if _is_utf8(path) else "latin-1"
+
+
 def _is_utf8(path: Path, chunk: int = 1 << 24) -> bool:
     """Whether the (possibly compressed) file decodes as UTF-8, read in chunks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -426,13 +441,13 @@ def _first_line(path: Path, encoding: str) -> str:
     first column's type would not be forced to string)."""
     with pa.input_stream(str(path), compression="detect") as stream:
         head = stream.read(1 << 16)
-    line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    return line.decode(encoding, errors="replace").lstrip("\ufeff")
+    text = head.decode(encoding, errors="replace")
+    return text.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
 
 
 #: Field separators a text log may use, after the one its name suggests (a tab
-#: for ``.tsv``, a comma for ``.csv``): spreadsheets in much of Europe write
-#: ``;``, some exports ``|``.
+#: for ``.tsv`` and ``.txt``, a comma for ``.csv``): spreadsheets in much of
+#: Europe write ``;``, some exports ``|``.
 DELIMITERS: tuple[str, ...] = ("\t", ",", ";", "|")
 
 
@@ -448,7 +463,7 @@ def sniff_delimiter(name: str, header: str) -> str:
     ``calls.csv`` with ``user_id;call_ts`` → ``;``; ``calls.csv`` with
     ``user_id,call_ts`` → ``,``.
     """
-    usual = "\t" if ".tsv" in name else ","
+    usual = "\t" if ".tsv" in name or ".txt" in name else ","
 
     def has_id(sep: str) -> bool:
         return any(f.strip().strip('"').lower() == "user_id" for f in header.split(sep))
@@ -899,7 +914,7 @@ def _column_names(path: Path) -> list[str]:
     if path.name.endswith(".parquet"):
         names = pq.ParquetFile(path).schema_arrow.names
     else:
-        line = _first_line(path, "utf8")
+        line = _first_line(path, _encoding(path))
         names = line.split(sniff_delimiter(path.name, line))
     return _clean_names(names)
 

@@ -130,6 +130,9 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
     search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv
     (data / "search.csv").write_text(search.read_text().replace("\t", ";"))
     search.unlink()
+    signup = data / "signup.tsv"  # and what Windows tools save as "Unicode"
+    (data / "signups.txt").write_text(signup.read_text(), encoding="utf-16")
+    signup.unlink()
     got = prepare_spark(str(data), now_ms=NOW, buckets=8)
     want = prepare(data, now_ms=NOW)
     assert want.logs.user_names is not None

@@ -311,6 +311,27 @@ def test_formats_gz_bz2_csv_parquet_give_the_same_events(tmp_path):
     pd.testing.assert_frame_equal(got.signups, ref.signups)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_and_txt_logs_give_the_same_events(tmp_path, encoding):
+    # what Windows tools save as "Unicode" text: UTF-16 with a byte-order mark,
+    # tab-separated, CRLF; a bad row keeps its line number
+    src, other = tmp_path / "a", tmp_path / "b"
+    src.mkdir()
+    other.mkdir()
+    ref = load_logs(minimal_dir(src), now_ms=NOW)
+    bom = "\ufeff" if encoding == "utf-16-be" else ""  # utf-16 writes its own
+    for name in ("signup", "call", "message"):
+        text = (src / f"{name}.tsv").read_text().replace("\n", "\r\n")
+        write(other / f"{name}s.txt", bom + text, encoding)
+    search = (src / "search.tsv").read_text() + "1\tnot a time\n"
+    with gzip.open(other / "search.txt.gz", "wb") as fh:
+        fh.write((bom + search).encode(encoding))
+    got = load_logs(other, now_ms=NOW)
+    pd.testing.assert_frame_equal(got.events, ref.events)
+    pd.testing.assert_frame_equal(got.signups, ref.signups)
+    assert got.report.files["search"].bad_lines == {"search_ts is not a timestamp": [3]}
+
+
 def test_bom_crlf_and_latin1_bytes(tmp_path):
     search = "\ufeffuser_id\tsearch_ts\r\n1\t2019-03-05 10:00:00\r\n2\t2019-03-05\r\n"
     d = minimal_dir(tmp_path, search=search)
