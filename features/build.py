@@ -379,7 +379,7 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     country = np.full(n, "", dtype=object)
     spos = np.searchsorted(users, signups["user_id"].to_numpy(np.int64))
     sign[spos] = signups["signup_ms"].to_numpy(np.float64)
-    country[spos] = signups["country_code"].to_numpy(dtype=object)
+    country[spos] = tod.country_codes(signups["country_code"].to_numpy(dtype=object))
     if "time_zone" in signups.columns:  # a user's own zone overrides the country
         own = signups["time_zone"].fillna("").astype(str).to_numpy(dtype=object)
         country[spos] = np.where(own != "", own, country[spos])

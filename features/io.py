@@ -1065,7 +1065,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
     )
     if "time_zone" in sign.columns:
         signups["time_zone"] = sign.loc[first, "time_zone"].to_numpy(dtype=object)
-    from features.timeofday import COUNTRY_TZ, resolve_zone
+    from features.timeofday import country_codes, resolve_zone
 
     own = (
         signups["time_zone"].to_numpy(dtype=object).astype(str)
@@ -1078,8 +1078,8 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
     )
     report.unknown_countries = {
         str(c): int(k)
-        for c, k in zip(codes, users_per, strict=True)
-        if c not in COUNTRY_TZ
+        for c, k, code in zip(codes, users_per, country_codes(codes), strict=True)
+        if resolve_zone(str(code)) is None
     }
     zones, users_per = np.unique(own[own != ""], return_counts=True)
     report.unknown_zones = {

@@ -1,8 +1,8 @@
 """Time-of-day features: people live on a clock, scripts often don't.
 
 Local time comes from the user's signup country (its IANA time zone from the
-tz database, daylight saving included); users of unknown country are read in
-UTC.
+tz database, daylight saving included; the country as its alpha-2, alpha-3 or
+numeric code or its English name); users of unknown country are read in UTC.
 """
 
 from __future__ import annotations
@@ -76,6 +76,50 @@ def country_zones() -> dict[str, str]:
 
 #: Time zone of each country code; unknown codes are read in UTC.
 COUNTRY_TZ: dict[str, str] = country_zones()
+
+#: Codes outside ISO 3166 that the European Union uses for two members.
+COUNTRY_ALIASES: dict[str, str] = {"UK": "GB", "EL": "GR"}
+
+
+def _tz_country_names() -> dict[str, str]:
+    """The tz database's English name of each country (``iso3166.tab``:
+    "Russia", "Turkey", "Britain (UK)"), lower-cased → alpha-2 code."""
+    from importlib import resources
+
+    try:
+        text = (resources.files("tzdata") / "zoneinfo" / "iso3166.tab").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    rows = (line.split("\t") for line in text.splitlines() if line[:1].isalpha())
+    return {name.strip().lower(): code for code, name in rows}
+
+
+def country_alpha2(value: str) -> str | None:
+    """The ISO 3166 alpha-2 code a country is written as: the code itself in
+    any case, its alpha-3 or numeric code, or its English name (``"DEU"``,
+    ``"276"``, ``"Germany"`` → ``"DE"``); None when it names no country."""
+    import pycountry
+
+    key = value.strip()
+    if key.upper() in COUNTRY_TZ:
+        return key.upper()
+    if key.upper() in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[key.upper()]
+    if not key:
+        return None
+    try:
+        return pycountry.countries.lookup(key).alpha_2
+    except LookupError:
+        return _tz_country_names().get(key.lower())
+
+
+def country_codes(values: np.ndarray) -> np.ndarray:
+    """:func:`country_alpha2` of each value, worked once per distinct value;
+    a value that names no country is kept as it is (it may name a zone, see
+    :func:`resolve_zone`)."""
+    codes, names = pd.factorize(np.asarray(values, dtype=object).astype(str))
+    alpha2 = [country_alpha2(n) or n for n in names]
+    return np.array([*alpha2, ""], dtype=object)[codes]
 
 
 def resolve_zone(key: str):

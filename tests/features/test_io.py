@@ -523,6 +523,55 @@ def test_unknown_country_codes_are_counted(tmp_path):
     assert any("3 users have a country code" in x for x in report.summary_lines())
 
 
+def test_countries_written_as_alpha3_numbers_or_names_are_their_zones(tmp_path):
+    from features.build import build_features
+
+    names = ["JP", "JPN", "Japan", "392", "jpn", "Atlantis"]
+    d = minimal_dir(
+        tmp_path,
+        signup="user_id\tcountry_code\tsignup_ts\n"
+        + "".join(f"{u}\t{c}\t2019-03-02\n" for u, c in enumerate(names, 1)),
+        search="user_id\tsearch_ts\n"
+        + "".join(
+            f"{u}\t2019-03-{d:02d}T02:00:00Z\n"
+            for u in range(1, len(names) + 1)
+            for d in (5, 6, 7)
+        ),
+        call=None,
+        message=None,
+    )
+    logs = load_logs(d, now_ms=NOW)
+    assert logs.report.unknown_countries == {"ATLANTIS": 1}
+    f = build_features(logs.events, logs.signups)
+    # 02:00 UTC is 11:00 in Japan (not night); the unknown country is read in
+    # UTC (night)
+    assert list(f["night_share"]) == [0, 0, 0, 0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("DE", "DE"),
+        ("deu", "DE"),
+        ("276", "DE"),
+        ("Germany", "DE"),
+        ("united states", "US"),
+        ("UK", "GB"),  # the European Union's codes outside ISO 3166
+        ("EL", "GR"),
+        ("EST", "EE"),  # Estonia, not a zone abbreviation
+        ("Russia", "RU"),  # the tz database's name, where ISO's differs
+        ("Britain (UK)", "GB"),
+        ("", None),
+        ("XX", None),
+        ("Europe/Berlin", None),
+    ],
+)
+def test_country_alpha2(value, code):
+    from features.timeofday import country_alpha2
+
+    assert country_alpha2(value) == code
+
+
 def test_a_users_own_time_zone_overrides_the_country(tmp_path):
     from features.build import build_features
 
