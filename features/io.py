@@ -94,6 +94,27 @@ _TO_ISO: tuple[tuple[str, str], ...] = (
     (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}),", r"\1."),
     # the zone as a word, as SQL engines export: 2019-03-19 12:53:20.123 UTC
     (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+)\s*(?i:UTC|GMT|Z)$", r"\1+00:00"),
+    # an offset, then the zone's abbreviation, as Go prints a time:
+    # 2019-03-19 13:53:20.123456789 +0100 CET (m=+0.001: its monotonic clock)
+    (
+        r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+)\s*([+-][0-9]{2}:?[0-9]{2})"
+        r"\s+[A-Za-z]{1,6}(\s+m=[+-][0-9.]+)?$",
+        r"\1\2",
+    ),
+    # an offset, then the zone's name in brackets, as Java prints a zoned time:
+    # 2019-03-19T13:53:20.123+01:00[Europe/Paris]
+    (
+        r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2}))"
+        r"\[[A-Za-z0-9_/+-]+\]$",
+        r"\1",
+    ),
+    # JavaScript's Date: Tue Mar 19 2019 13:53:20 GMT+0100 (Central European
+    # Standard Time)
+    (
+        r"^([A-Za-z]{3} [A-Za-z]{3} [0-9]{1,2} [0-9]{4} [0-9:]+) (?:GMT|UTC)"
+        r"([+-][0-9]{4})(\s+\(.*\))?$",
+        r"\1 \2",
+    ),
 )
 #: The zone words that end a value :data:`_TO_ISO` rewrites.
 _ZONE_WORDS = pa.array([b"UTC", b"GMT", b"utc", b"gmt"])
@@ -112,6 +133,7 @@ _STRPTIME_FORMATS: tuple[str, ...] = (
     "%b %d, %Y",
     "%a %b %d %H:%M:%S %z %Y",  # Unix date, Java: Tue Mar 19 12:53:20 UTC 2019
     "%a %b %d %H:%M:%S %Y",  # C's asctime: Tue Mar 19 12:53:20 2019
+    "%a %b %d %Y %H:%M:%S %z",  # JavaScript's, once rewritten
     "%Y-%m-%d %H:%M:%S",  # numbers not padded: 2019-3-9 2:53:20
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
@@ -498,7 +520,9 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     fraction (2019-03-19 12:53:20,123), numbers not padded (2019-3-9 2:53:20),
     the day first with dots (19.03.2019) and month names (web server logs'
     19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
-    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019) are read too; a day
+    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019) and times as Go,
+    Java and JavaScript print them (an offset with the zone's name beside it)
+    are read too; a day
     and month both in numbers with slashes (03/04/2019) are not, for the order
     cannot be told, nor is a day its month does not have (2019-02-30).
     """
@@ -557,6 +581,7 @@ def _spelled_otherwise(text: pa.Array) -> np.ndarray:
         pc.equal(pc.binary_slice(b, 8, 9), b"T"),
     )
     hit = pc.or_(hit, pc.equal(pc.binary_slice(b, 19, 20), b","))
+    hit = pc.or_(hit, pc.equal(pc.binary_slice(b, -1), b"]"))
     hit = pc.or_(hit, pc.is_in(pc.binary_slice(b, -3), value_set=_ZONE_WORDS))
     return hit.to_numpy(zero_copy_only=False)
 

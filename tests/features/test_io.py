@@ -79,6 +79,11 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("Tue Mar 19 13:53:20 +0100 2019", T - 123),
         ("Tue Mar  9 02:53:20 2019", 1_552_100_000_000),  # C's asctime
         ("Feb 29, 2020", 1_582_934_400_000),  # a leap day
+        ("2019-03-19 13:53:20.123 +0100 CET", T),  # Go
+        ("2019-03-19 12:53:20.123 +0000 UTC m=+0.000123", T),
+        ("2019-03-19T13:53:20.123+01:00[Europe/Paris]", T),  # Java, zoned
+        ("2019-03-19T12:53:20.123Z[UTC]", T),
+        ("Tue Mar 19 2019 13:53:20 GMT+0100 (Central European Time)", T - 123),  # JS
     ],
 )
 def test_every_timestamp_form(text, expected):
@@ -103,6 +108,9 @@ def test_every_timestamp_form(text, expected):
         "java_log",
         "dotted",
         "unix_date",
+        "go",
+        "java_zoned",
+        "javascript",
     ],
 )
 def test_one_form_columns_parse_as_value_by_value(form):
@@ -127,6 +135,12 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "java_log": ts.strftime("%Y-%m-%d %H:%M:%S,%f").str.slice(0, 23),
         "dotted": ts.strftime("%d.%m.%Y %H:%M:%S.%f"),
         "unix_date": ts.strftime("%a %b %d %H:%M:%S UTC %Y"),
+        "go": ts.tz_convert("Europe/Paris").strftime("%Y-%m-%d %H:%M:%S.%f %z %Z"),
+        "java_zoned": ts.tz_convert("Asia/Tokyo").strftime("%Y-%m-%dT%H:%M:%S.%f%z")
+        + "[Asia/Tokyo]",
+        "javascript": ts.tz_convert("America/New_York").strftime(
+            "%a %b %d %Y %H:%M:%S GMT%z (Eastern Time)"
+        ),
     }[form]
     values = list(text)
     whole = parse_timestamps_ms(pa.array(values))
@@ -141,6 +155,7 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "web_log": ms // 1000 * 1000,
         "http_date": ms // 1000 * 1000,
         "unix_date": ms // 1000 * 1000,
+        "javascript": ms // 1000 * 1000,
     }.get(form, ms)
     np.testing.assert_array_equal(whole, expected)
 
@@ -169,6 +184,8 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
         "Fri Feb 29 12:00:00 2019",
         "31/Apr/2019:12:53:20 +0000",
         "2019-03-19 25:00:00",
+        "2019-03-19 12:53:20 CET",  # an abbreviation with no offset beside it
+        "2019-03-19T12:53:20[Europe/Paris]",
     ],
 )
 def test_unparseable_timestamps_are_nan(text):
