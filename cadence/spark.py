@@ -303,13 +303,14 @@ def table_schema() -> str:
 
 
 def _user_key(string_ids: bool = False):
-    """The user id as canonical digits, so " 7", "+7" and "007" (one parsed
-    user) meet in one bucket; string ids as written, trimmed."""
+    """The user id as canonical digits, so " 7", "+7", "007" and "7.0" (one
+    parsed user) meet in one bucket; string ids as written, trimmed."""
     from pyspark.sql import functions as F
 
     if string_ids:
         return F.trim(F.col("user_id"))
     key = F.regexp_replace(F.trim(F.col("user_id")), r"^\+", "")
+    key = F.regexp_replace(key, r"^(-?[0-9]+)\.0*$", "$1")
     return F.regexp_replace(key, r"^(-?)0+(?=\d)", "$1")
 
 
@@ -330,7 +331,8 @@ def has_string_ids(spark, root: str) -> bool:
     header = (F.lower(text) == "user_id") & (
         F.lower(F.trim(F.col("ts"))) == "signup_ts"
     )  # a repeated header line is no id (see features.io.repeated_header)
-    odd = ids.where((text != "") & ~text.rlike(r"^[+-]?[0-9]{1,19}$") & ~header)
+    whole = text.rlike(r"^[+-]?[0-9]{1,19}(\.0*)?$")
+    odd = ids.where((text != "") & ~whole & ~header)
     return odd.limit(1).count() > 0
 
 

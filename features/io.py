@@ -750,7 +750,8 @@ def parse_user_ids(
     -------
     ids, ok
         int64 ids (0 where not parsed) and whether each value is a whole number
-        that fits in int64 (with optional sign and surrounding spaces). Ids stay
+        that fits in int64 (with optional sign and surrounding spaces, and
+        zeros after a decimal point: ``1234.0``). Ids stay
         exact integers throughout: 64-bit ids such as 1234567890123456789 would
         not survive a trip through float64.
     """
@@ -772,6 +773,9 @@ def parse_user_ids(
             pass
     text = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(arr, pa.string())), "")
     text = pc.replace_substring_regex(text, r"^\+", "")
+    # a whole number written as a float, as pandas writes an id column that has
+    # a missing value: 1234.0
+    text = pc.replace_substring_regex(text, r"^(-?[0-9]+)\.0*$", r"\1")
     ok = pc.match_substring_regex(text, r"^-?[0-9]{1,19}$").to_numpy(
         zero_copy_only=False
     )

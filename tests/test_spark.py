@@ -2,6 +2,7 @@
 
 import bz2
 import importlib.util
+import re
 import shutil
 
 import numpy as np
@@ -41,6 +42,10 @@ def dirty_dir(small_sim, tmp_path_factory):
         lines = (out / f"{name}.tsv").read_text().splitlines(keepends=True)
         lines.insert(len(lines) // 2, lines[0].upper())
         (out / f"{name}.tsv").write_text("".join(lines))
+    # ids written as floats, as pandas writes a column with a missing value
+    for name in ("signup", "message"):
+        text = (out / f"{name}.tsv").read_text()
+        (out / f"{name}.tsv").write_text(re.sub(r"(?m)^(\d+)\t", r"\1.0\t", text))
     return out
 
 

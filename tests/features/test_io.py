@@ -215,6 +215,24 @@ def test_user_ids():
     ids, ok = parse_user_ids(pa.array(["12", " 7 ", "x", "1.5", "", "-3", "+4"]))
     np.testing.assert_array_equal(ok, [1, 1, 0, 0, 0, 1, 1])
     np.testing.assert_array_equal(ids[ok], [12, 7, -3, 4])
+    # whole numbers written as floats (pandas, for a column with a gap)
+    ids, ok = parse_user_ids(pa.array(["12.0", "7.00", "-3.", "1.50", "1e3", ".0"]))
+    np.testing.assert_array_equal(ok, [1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(ids[ok], [12, 7, -3])
+
+
+def test_ids_written_as_floats_meet_the_same_users(tmp_path):
+    d = minimal_dir(
+        tmp_path,
+        signup="user_id\tcountry_code\tsignup_ts\n1.0\tIT\t2019-03-02\n"
+        "2.0\tGB\t2019-03-03\n",
+        call="user_id\tcall_ts\n2\t1551780000000\n2.0\t1551780000001\n",
+    )
+    logs = load_logs(d, now_ms=NOW)
+    assert logs.user_names is None and logs.report.bad_rows == 0
+    assert list(logs.signups["user_id"]) == [1, 2]
+    assert logs.report.users_without_signup == 0
+    assert list(logs.events.loc[logs.events["event"] == "call", "user_id"]) == [2, 2]
 
 
 def test_64_bit_user_ids_stay_exact():
