@@ -379,23 +379,24 @@ def column_index(
     path: Path | str, names: list[str], columns: tuple[str, ...]
 ) -> list[int]:
     """Where each of ``columns`` is among a file's column ``names``: the name
-    as written, else the one name equal to it in any case (exports write
-    ``USER_ID`` or ``User_Id``), spaces around it and a byte-order mark
-    ignored. A :class:`LoadError` naming the file when one is missing, or
-    written in two cases and neither as asked."""
+    as written, else the one name equal to it in any case and with or without
+    the separators between its words (exports write ``USER_ID``, ``userId``
+    or ``User ID``), spaces around it and a byte-order mark ignored. A
+    :class:`LoadError` naming the file when one is missing, or written in two
+    ways and neither as asked."""
     clean = _clean_names(names)
-    folded = [n.lower() for n in clean]
+    folded = [_fold(n) for n in clean]
     index, missing = [], []
     for c in columns:
-        hits = [i for i, n in enumerate(folded) if n == c.lower()]
+        hits = [i for i, n in enumerate(folded) if n == _fold(c)]
         if c in clean:
             index.append(clean.index(c))
         elif len(hits) == 1:
             index.append(hits[0])
         elif hits:
             raise LoadError(
-                f"{path}: column {c} is there {len(hits)} times in different "
-                f"cases ({', '.join(clean[i] for i in hits)}): keep one"
+                f"{path}: column {c} is there {len(hits)} times, written "
+                f"differently ({', '.join(clean[i] for i in hits)}): keep one"
             )
         else:
             missing.append(c)
@@ -408,13 +409,20 @@ def column_index(
 
 
 def has_column(names: list[str], column: str) -> bool:
-    """Whether an optional ``column`` is among ``names`` (in any case)."""
-    return column.lower() in {n.lower() for n in _clean_names(names)}
+    """Whether an optional ``column`` is among ``names`` (written as
+    :func:`column_index` finds it)."""
+    return _fold(column) in {_fold(n) for n in _clean_names(names)}
 
 
 def _clean_names(names: list[str]) -> list[str]:
     """Column names without the spaces around them or a byte-order mark."""
     return [n.strip().lstrip("\ufeff") for n in names]
+
+
+def _fold(name: str) -> str:
+    """A column name in lower case without quotes or the separators between
+    its words: ``User ID``, ``user-id`` and ``userId`` are all ``userid``."""
+    return re.sub(r"[\s_.\-\"]", "", name.lower())
 
 
 def _line_numbers(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
@@ -488,7 +496,7 @@ def sniff_delimiter(name: str, header: str) -> str:
     usual = "\t" if ".tsv" in name or ".txt" in name else ","
 
     def has_id(sep: str) -> bool:
-        return any(f.strip().strip('"').lower() == "user_id" for f in header.split(sep))
+        return any(_fold(f) == "userid" for f in header.split(sep))
 
     if has_id(usual):
         return usual

@@ -2,6 +2,7 @@
 
 import bz2
 import gzip
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -452,15 +453,28 @@ def test_columns_are_found_in_any_case_and_order(tmp_path):
         ),
         call="device\tCALL_TS\tUSER_ID\nios\t1551780000000\t2\n",
     )
-    a, b = load_logs(lower, now_ms=NOW), load_logs(other, now_ms=NOW)
-    pd.testing.assert_frame_equal(a.events, b.events)
-    pd.testing.assert_frame_equal(
-        a.signups[["user_id", "country_code", "signup_ms"]],
-        b.signups[["user_id", "country_code", "signup_ms"]],
+    # or write the words of a name together, or apart (userId, User ID)
+    (tmp_path / "camel").mkdir()
+    camel = minimal_dir(
+        tmp_path / "camel",
+        signup=(
+            "countryCode\tuserId\tsignup-ts\tTimeZone\n"
+            "IT\t1\t2019-03-02\t\nGB\t2\t2019-03-03\tAsia/Tokyo\n"
+        ),
+        call="device\tCall TS\tUser ID\nios\t1551780000000\t2\n",
     )
-    # the optional time_zone column was found too: user 2 keeps Tokyo's zone
-    assert b.signups.loc[b.signups["user_id"] == 2, "time_zone"].iloc[0] == "Asia/Tokyo"
-    assert b.report.bad_rows == 0
+    a = load_logs(lower, now_ms=NOW)
+    for d in (other, camel):
+        b = load_logs(d, now_ms=NOW)
+        pd.testing.assert_frame_equal(a.events, b.events)
+        pd.testing.assert_frame_equal(
+            a.signups[["user_id", "country_code", "signup_ms"]],
+            b.signups[["user_id", "country_code", "signup_ms"]],
+        )
+        # the optional time_zone column was found too: user 2 keeps Tokyo's zone
+        zone = b.signups.loc[b.signups["user_id"] == 2, "time_zone"].iloc[0]
+        assert zone == "Asia/Tokyo"
+        assert b.report.bad_rows == 0
 
 
 def test_a_column_in_two_cases_is_an_error_unless_one_is_exact(tmp_path):
@@ -470,9 +484,12 @@ def test_a_column_in_two_cases_is_an_error_unless_one_is_exact(tmp_path):
     logs = load_logs(minimal_dir(tmp_path / "exact", call=both), now_ms=NOW)
     calls = logs.events[logs.events["event"] == "call"]
     assert list(calls["user_id"]) == [2]  # the name as asked wins
-    two = "User_Id\tUSER_ID\tcall_ts\n2\t9\t1551780000000\n"
-    with pytest.raises(LoadError, match=r"call\.tsv: column user_id .* keep one"):
-        load_logs(minimal_dir(tmp_path / "two", call=two), now_ms=NOW)
+    for two in ("User_Id\tUSER_ID\tcall_ts\n", "userId\tuser id\tcall_ts\n"):
+        shutil.rmtree(tmp_path / "two", ignore_errors=True)
+        (tmp_path / "two").mkdir()
+        d = minimal_dir(tmp_path / "two", call=two + "2\t9\t1551780000000\n")
+        with pytest.raises(LoadError, match=r"call\.tsv: column user_id .* keep one"):
+            load_logs(d, now_ms=NOW)
 
 
 def test_header_only_file_is_an_empty_stream(tmp_path):
