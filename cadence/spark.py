@@ -36,6 +36,7 @@ from features.io import (
     REQUIRED_COLUMNS,
     LoadError,
     column_index,
+    has_column,
     log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
@@ -92,7 +93,8 @@ def _log_path(root: str, name: str, spark) -> str:
 
 
 def read_raw(spark, root: str):
-    """All four logs as one string DataFrame: user_id, event, ts, country_code."""
+    """All four logs as one string DataFrame: user_id, event, ts, country_code,
+    time_zone (the signup log's optional column)."""
     from pyspark.sql import functions as F
 
     frames = []
@@ -129,12 +131,17 @@ def read_raw(spark, root: str):
             if name == "signup"
             else F.lit(None).cast("string")
         )
+        zone = F.lit(None).cast("string")  # a user's own zone, as load_logs reads it
+        if name == "signup" and has_column(df.columns, "time_zone"):
+            own = df.columns[column_index(path, df.columns, ("time_zone",))[0]]
+            zone = F.col(own).cast("string")
         frames.append(
             df.select(
                 F.col(user_col).cast("string").alias("user_id"),
                 F.lit(name).alias("event"),
                 F.col(ts_col).cast("string").alias("ts"),
                 country.alias("country_code"),
+                zone.alias("time_zone"),
             )
         )
     raw = frames[0]
@@ -191,11 +198,16 @@ def _clean(
             .str.strip()
             .str.upper()
             .to_numpy()[keep],
+            "time_zone": pdf["time_zone"]
+            .fillna("")
+            .astype(str)
+            .str.strip()
+            .to_numpy()[keep],
         }
     )
     if string_ids:
         clean["user_name"] = text[keep]
-    dup = clean.duplicated(["user_id", "event", "ts_ms", "country_code"])
+    dup = clean.duplicated(["user_id", "event", "ts_ms", "country_code", "time_zone"])
     bad = pd.DataFrame(
         {"event": pdf["event"].to_numpy()[~keep], "reason": reason[~keep]}
     )
@@ -253,6 +265,7 @@ def _split_logs(clean: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "user_id": sign["user_id"].to_numpy(np.int64),
             "country_code": sign["country_code"].to_numpy(dtype=object),
             "signup_ms": sign["ts_ms"].to_numpy(np.int64),
+            "time_zone": sign["time_zone"].to_numpy(dtype=object),
         }
     )
     ev = clean.loc[~is_signup]

@@ -42,6 +42,14 @@ def dirty_dir(small_sim, tmp_path_factory):
         lines = (out / f"{name}.tsv").read_text().splitlines(keepends=True)
         lines.insert(len(lines) // 2, lines[0].upper())
         (out / f"{name}.tsv").write_text("".join(lines))
+    # a third of the users with a zone of their own, which overrides the country
+    lines = (out / "signup.tsv").read_text().splitlines()
+    own = ["Asia/Tokyo" if k % 3 == 0 else "" for k in range(len(lines))]
+    lines = [
+        f"{line}\t{'time_zone' if line.lower().startswith('user_id') else zone}"
+        for line, zone in zip(lines, own, strict=True)
+    ]
+    (out / "signup.tsv").write_text("\n".join(lines) + "\n")
     # ids written as floats, as pandas writes a column with a missing value
     for name in ("signup", "message"):
         text = (out / f"{name}.tsv").read_text()
@@ -63,6 +71,7 @@ def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
     assert want.flags[list(RULES)].any().sum() >= 5  # the comparison has teeth
     # the repeated headers are counted as such, and the ids stay whole numbers
     assert want.logs.user_names is None
+    assert (want.logs.signups["time_zone"] == "Asia/Tokyo").sum() > 100
     files = want.logs.report.files
     assert sum(f.bad_reasons.get(REPEATED_HEADER, 0) for f in files.values()) == 2
     bad = got.bad_rows
