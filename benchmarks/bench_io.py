@@ -6,9 +6,10 @@ Simulates the default marketplace once, then writes its call, message and search
 logs in one timestamp form each time — epoch ms, ``2019-03-02 10:00:00.123``,
 ``2019-03-02T10:00:00.123Z`` — or with the forms mixed row by row, in time order
 and shuffled; then the simulator's own files with a few duplicates and
-malformed rows (shuffled). Prints rows read, seconds (best of ``--repeat``) and
-rows/s of ``load_logs`` (read, parse, check, sort by user and time, remove
-duplicates). Goals (issue 19): ≥ 5 M rows/s for one form, ≥ 2 M for mixed.
+malformed rows (shuffled), and its event logs as JSON Lines. Prints rows read,
+seconds (best of ``--repeat``) and rows/s of ``load_logs`` (read, parse, check,
+sort by user and time, remove duplicates). Goals (issue 19): ≥ 5 M rows/s for
+one form, ≥ 2 M for mixed.
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
         write_table(frame, out / f"{name}.tsv")
 
 
+def write_json_lines(sim, out: Path) -> None:
+    """The simulator's logs with the event logs as JSON Lines (``.jsonl``)."""
+    write_logs(sim, out)
+    for name in ("call", "message", "search"):
+        tsv = out / f"{name}.tsv"
+        frame = pd.read_csv(tsv, sep="\t", dtype=str)
+        frame.to_json(out / f"{name}.jsonl", orient="records", lines=True)
+        tsv.unlink()
+
+
 def timed_load(directory: Path, repeat: int):
     best = float("inf")
     for _ in range(repeat):
@@ -98,6 +109,19 @@ def main() -> None:
             {
                 "timestamps": "one per log, 0.01% bad",
                 "rows": "shuffled",
+                "rows_read": report.rows_read,
+                "bad_rows": report.bad_rows,
+                "seconds": best,
+                "rows_per_s": report.rows_read / best,
+            }
+        )
+        d = Path(tmp) / "json"
+        write_json_lines(sim, d)
+        report, best = timed_load(d, args.repeat)
+        rows.append(
+            {
+                "timestamps": "one per log, JSON Lines",
+                "rows": "time order",
                 "rows_read": report.rows_read,
                 "bad_rows": report.bad_rows,
                 "seconds": best,

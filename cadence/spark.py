@@ -32,11 +32,13 @@ from features.io import (
     EVENT_TYPES,
     LOGS,
     MIN_TS_MS,
+    NOT_JSON,
     REPEATED_HEADER,
     REQUIRED_COLUMNS,
     LoadError,
     column_index,
     has_column,
+    is_json_lines,
     log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
@@ -46,6 +48,9 @@ from features.io import (
 from models.rules import EVENT_RULES, event_rule_flags
 
 log = logging.getLogger("cadence.spark")
+
+#: The column where Spark keeps a JSON Lines line it cannot read as an object.
+_CORRUPT = "_corrupt_record"
 
 #: Buckets of users per Spark group (each one call of the vectorised builder).
 DEFAULT_BUCKETS = 64
@@ -94,7 +99,8 @@ def _log_path(root: str, name: str, spark) -> str:
 
 def read_raw(spark, root: str):
     """All four logs as one string DataFrame: user_id, event, ts, country_code,
-    time_zone (the signup log's optional column)."""
+    time_zone (the signup log's optional column) and corrupt (a JSON Lines
+    line that is no JSON object)."""
     from pyspark.sql import functions as F
 
     frames = []
@@ -105,8 +111,20 @@ def read_raw(spark, root: str):
                 raise ValueError(f"{root}: no signup log")
             log.warning("%s: no %s log; treated as an empty stream", root, name)
             continue
+        corrupt = F.lit(False)
         if path.endswith(".parquet"):
             df = spark.read.parquet(path)
+        elif is_json_lines(path):
+            # every value as the text it was written as; a line that is no
+            # JSON object keeps its text in _CORRUPT and nothing else
+            df = spark.read.json(
+                path,
+                primitivesAsString=True,
+                mode="PERMISSIVE",
+                columnNameOfCorruptRecord=_CORRUPT,
+            )
+            if _CORRUPT in df.columns:
+                corrupt = F.col(_CORRUPT).isNotNull()
         else:
             first = spark.read.text(path).limit(1).collect()
             line, options = (first[0][0] if first else ""), {}
@@ -142,6 +160,7 @@ def read_raw(spark, root: str):
                 F.col(ts_col).cast("string").alias("ts"),
                 country.alias("country_code"),
                 zone.alias("time_zone"),
+                corrupt.alias("corrupt"),
             )
         )
     raw = frames[0]
@@ -182,6 +201,7 @@ def _clean(
             (rows["event"].astype(str) + "_ts").to_numpy(object),
         )
     reason[again] = REPEATED_HEADER
+    reason[pdf["corrupt"].fillna(False).to_numpy(bool)] = NOT_JSON
     ok = reason == ""
     with np.errstate(invalid="ignore"):
         reason[ok & (ts < MIN_TS_MS)] = "timestamp before 2000-01-01"

@@ -2,7 +2,8 @@
 
 The input is a directory holding ``signup``, ``call``, ``message`` and ``search``
 logs, each as ``.tsv``, ``.csv`` or ``.txt`` (plain, gzip or bzip2; UTF-8,
-UTF-16 with its byte-order mark, or latin-1) or ``.parquet``:
+UTF-16 with its byte-order mark, or latin-1), ``.parquet``, or JSON Lines
+(``.jsonl``, ``.ndjson``, ``.json``; one object per line):
 
 ========  =========================================
 signup    ``user_id``, ``country_code``, ``signup_ts``
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import json
 import logging
 import re
 from collections.abc import Mapping
@@ -35,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,24 @@ SUFFIXES: tuple[str, ...] = (
     ".txt.gz",
     ".txt.bz2",
     ".parquet",
+    ".jsonl",  # JSON Lines: one object per line
+    ".jsonl.gz",
+    ".jsonl.bz2",
+    ".ndjson",
+    ".ndjson.gz",
+    ".ndjson.bz2",
+    ".json",
+    ".json.gz",
+    ".json.bz2",
 )
+#: Name endings of the JSON Lines logs among :data:`SUFFIXES`.
+JSON_SUFFIXES: tuple[str, ...] = tuple(
+    s for s in SUFFIXES if ".json" in s or ".ndjson" in s
+)
+#: The reason of a JSON Lines line that is not one JSON object.
+NOT_JSON = "not a JSON object"
+#: Bytes of JSON Lines read at a time (then cut after the last whole line).
+JSON_BLOCK_BYTES = 1 << 26
 #: Each log's file may be named in the plural too (``calls.tsv``).
 PLURALS: Mapping[str, str] = {
     "signup": "signups",
@@ -323,6 +343,9 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
     Memory stays one batch (about 64 MB of text) however large the file.
     """
     skipped: list[int] = []
+    if is_json_lines(path.name):
+        yield from _json_batches(path, columns, skipped)
+        return
     if path.name.endswith(".parquet"):
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
@@ -425,19 +448,133 @@ def _fold(name: str) -> str:
     return re.sub(r"[\s_.\-\"]", "", name.lower())
 
 
-def _line_numbers(rows: np.ndarray, skipped: list[int]) -> np.ndarray:
+def is_json_lines(name: str) -> bool:
+    """Whether a log file of this name holds JSON Lines."""
+    return name.endswith(JSON_SUFFIXES)
+
+
+def row_layout(path: Path) -> tuple[int, str]:
+    """The line of a log file's first row (2 below a header line; 1 in JSON
+    Lines, which has none) and the reason of a line its reader skips."""
+    if is_json_lines(path.name):
+        return 1, NOT_JSON
+    return 2, "wrong number of fields"
+
+
+def _line_numbers(rows: np.ndarray, skipped: list[int], first: int = 2) -> np.ndarray:
     """File line numbers of reader rows ``rows`` (0-based among the rows the
-    reader kept), given the sorted line numbers it ``skipped``; header = line 1."""
+    reader kept), given the sorted line numbers it ``skipped`` and the line
+    of the first row (``first``: 2 below a header)."""
     rows = np.asarray(rows, dtype=np.int64)
-    lines = rows + 2
+    lines = rows + first
     if not skipped:
         return lines
     s = np.asarray(skipped, dtype=np.int64)
     while True:  # a line moves down by the skipped lines at or before it
-        moved = rows + 2 + np.searchsorted(s, lines, side="right")
+        moved = rows + first + np.searchsorted(s, lines, side="right")
         if np.array_equal(moved, lines):
             return lines
         lines = moved
+
+
+def _json_keys(path: Path) -> list[str]:
+    """The keys of a JSON Lines log's first object: its column names."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        head = stream.read(1 << 20)
+    text = head.decode("utf8", errors="replace").lstrip("\ufeff")
+    line = next((x for x in text.splitlines() if x.strip()), "")
+    try:
+        first = json.loads(line)
+    except ValueError:
+        first = None
+    if not isinstance(first, dict):
+        kind = "a JSON array" if line.lstrip().startswith("[") else "no JSON object"
+        raise LoadError(
+            f"{path}: the first line is {kind}; a .json log holds one object per "
+            "line (JSON Lines), as data warehouses export it"
+        )
+    return list(first)
+
+
+def _json_batches(path: Path, columns: tuple[str, ...], skipped: list[int]):
+    """:func:`iter_batches` for JSON Lines: the values of ``columns`` (found
+    among the first object's keys) as strings, a batch per block of about
+    64 MB of whole lines. Blank lines are rows of empty values; a line that is
+    not one JSON object joins ``skipped``."""
+    keys = _json_keys(path)
+    wanted = [keys[i] for i in column_index(path, keys, columns)]
+    line = 1  # of the block's first line
+    rest = b""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        while True:
+            block = stream.read(JSON_BLOCK_BYTES)
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            data, rest = data[:cut], data[cut:]
+            if data:
+                values, bad = _json_block(data, wanted, first=line == 1)
+                skipped.extend((line + bad).tolist())
+                line += data.count(b"\n") + (not data.endswith(b"\n"))
+                batch = pa.RecordBatch.from_arrays(values, names=list(columns))
+                yield batch, skipped
+            if not block:
+                return
+
+
+def _json_block(
+    data: bytes, keys: list[str], first: bool
+) -> tuple[list[pa.Array], np.ndarray]:
+    """Whole JSON Lines ``data`` → the values of ``keys`` as strings ("" where
+    missing or null) and the 0-based lines that are no JSON object. Arrow
+    parses a block of clean lines; a block with a bad or blank line, or with
+    a key whose type changes, is read line by line."""
+    if first:
+        data = data.removeprefix(codecs.BOM_UTF8)
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    blank = b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
+    if not blank:  # (a line of spaces Arrow skips: the count below tells)
+        try:
+            table = pajson.read_json(pa.BufferReader(data))
+            if table.num_rows == n_lines:
+                return [_json_text(table, k) for k in keys], np.zeros(0, np.int64)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+    lines = data.split(b"\n")[:n_lines]
+    rows, bad = [], []
+    for i, raw in enumerate(lines):  # the slow path, for the rare bad block
+        if not raw.strip():
+            rows.append([""] * len(keys))
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            obj = None
+        if not isinstance(obj, dict):
+            bad.append(i)
+            continue
+        rows.append([_json_value(obj.get(k)) for k in keys])
+    values = [pa.array([r[j] for r in rows], pa.string()) for j in range(len(keys))]
+    return values, np.asarray(bad, dtype=np.int64)
+
+
+def _json_text(table: pa.Table, key: str) -> pa.Array:
+    """A column Arrow read from JSON, as strings ("" where null or missing)."""
+    if key not in table.column_names:
+        return pa.array([""] * table.num_rows, pa.string())
+    column = table.column(key).combine_chunks()
+    if pa.types.is_nested(column.type):
+        raise pa.ArrowInvalid(f"{key} holds objects or lists")
+    # numbers in their shortest form: 3.0 → "3", 1553000000123.0 → "1.553000000123e+12"
+    return pc.fill_null(pc.cast(column, pa.string()), "")
+
+
+def _json_value(value) -> str:
+    """One JSON value as the text a log's column holds ("" for null)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 def _encoding(path: Path) -> str:
@@ -580,16 +717,17 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
 
 def _spelled_otherwise(text: pa.Array) -> np.ndarray:
     """The values one of :data:`_TO_ISO` may rewrite: a slash after the year,
-    a ``T`` after eight digits, or a zone word at the end. Read off byte
-    slices: a regular expression over every value costs three times as much,
-    and this runs on every value of a column that mixes forms."""
+    a ``T`` after eight digits, a comma after the seconds, a bracket or a zone
+    word at the end. Read off byte slices: a regular expression over every
+    value costs three times as much, and this runs on every value of a column
+    that mixes forms."""
     b = text.cast(pa.binary())
     hit = pc.or_(
         pc.equal(pc.binary_slice(b, 4, 5), b"/"),
         pc.equal(pc.binary_slice(b, 8, 9), b"T"),
     )
     hit = pc.or_(hit, pc.equal(pc.binary_slice(b, 19, 20), b","))
-    hit = pc.or_(hit, pc.equal(pc.binary_slice(b, -1), b"]"))
+    hit = pc.or_(hit, pc.ends_with(text, "]"))
     hit = pc.or_(hit, pc.is_in(pc.binary_slice(b, -3), value_set=_ZONE_WORDS))
     return hit.to_numpy(zero_copy_only=False)
 
@@ -839,12 +977,15 @@ def _record_bad(
     report.bad_rows += count
 
 
-def _record_skipped(report: FileReport, skipped: list[int], seen: int) -> None:
-    """Count the rows the reader skipped for their number of fields, and set
-    ``rows_read`` (rows in batches, ``seen``, plus those)."""
+def _record_skipped(
+    report: FileReport, skipped: list[int], seen: int, reason: str
+) -> None:
+    """Count the rows the reader skipped (for their number of fields, or as no
+    JSON object) under ``reason``, and set ``rows_read`` (rows in batches,
+    ``seen``, plus those)."""
     if skipped:
-        report.bad_reasons["wrong number of fields"] = len(skipped)
-        report.bad_lines["wrong number of fields"] = skipped[:MAX_EXAMPLES]
+        report.bad_reasons[reason] = len(skipped)
+        report.bad_lines[reason] = skipped[:MAX_EXAMPLES]
         report.bad_rows += len(skipped)
     report.rows_read = seen + len(skipped)
 
@@ -866,12 +1007,13 @@ def _read_one(
     own_zone = name == "signup" and has_column(_column_names(path), "time_zone")
     if own_zone:
         columns = (*columns, "time_zone")
+    first, skip_reason = row_layout(path)
     for batch, skipped in iter_batches(path, columns):
         if strict and skipped:
-            raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
+            raise BadRowError(f"{path}: line {skipped[0]}: {skip_reason}")
 
         def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
-            return _line_numbers(offset + idx, skipped)
+            return _line_numbers(offset + idx, skipped, first)
 
         if string_ids:
             id_text = _trimmed(batch.column("user_id"))
@@ -918,8 +1060,8 @@ def _read_one(
                 zones.append(np.asarray(zone.to_numpy(zero_copy_only=False))[keep])
         seen += batch.num_rows
     if strict and skipped:
-        raise BadRowError(f"{path}: line {skipped[0]}: wrong number of fields")
-    _record_skipped(report, skipped, seen)
+        raise BadRowError(f"{path}: line {skipped[0]}: {skip_reason}")
+    _record_skipped(report, skipped, seen, skip_reason)
 
     frame = pd.DataFrame(
         {
@@ -950,6 +1092,8 @@ def _column_names(path: Path) -> list[str]:
     """The column names of a log file (header line, or parquet schema)."""
     if path.name.endswith(".parquet"):
         names = pq.ParquetFile(path).schema_arrow.names
+    elif is_json_lines(path.name):
+        names = _json_keys(path)
     else:
         line = _first_line(path, _encoding(path))
         names = line.split(sniff_delimiter(path.name, line))
@@ -1266,10 +1410,11 @@ def load_reviewed(
     skipped: list[int] = []
     has_note = has_column(_column_names(path), "note")
     columns = ("user_id", "verdict", "note") if has_note else ("user_id", "verdict")
+    first, skip_reason = row_layout(path)
     for batch, skipped in iter_batches(path, columns):
 
         def lines(idx: np.ndarray, offset: int = seen, skipped=skipped) -> np.ndarray:
-            return _line_numbers(offset + idx, skipped)
+            return _line_numbers(offset + idx, skipped, first)
 
         text = _trimmed(batch.column("user_id"))
         verdict = pc.utf8_lower(_trimmed(batch.column("verdict")))
@@ -1299,7 +1444,7 @@ def load_reviewed(
             note = pc.fill_null(pc.cast(batch.column("note"), pa.string()), "")
             notes.append(np.asarray(note.to_numpy(zero_copy_only=False))[keep])
         seen += batch.num_rows
-    _record_skipped(report, skipped, seen)
+    _record_skipped(report, skipped, seen, skip_reason)
     frame = pd.DataFrame(
         {
             "user_id": np.concatenate(ids) if ids else np.zeros(0, np.int64),

@@ -2,6 +2,7 @@
 
 import bz2
 import importlib.util
+import json
 import re
 import shutil
 
@@ -18,7 +19,7 @@ if shutil.which("java") is None:
 
 import score  # noqa: E402
 from cadence.pipeline import prepare  # noqa: E402
-from features.io import REPEATED_HEADER  # noqa: E402
+from features.io import NOT_JSON, REPEATED_HEADER  # noqa: E402
 
 NOW = 2_000_000_000_000
 
@@ -54,6 +55,19 @@ def dirty_dir(small_sim, tmp_path_factory):
     for name in ("signup", "message"):
         text = (out / f"{name}.tsv").read_text()
         (out / f"{name}.tsv").write_text(re.sub(r"(?m)^(\d+)\t", r"\1.0\t", text))
+    # the message log as JSON Lines, ids as strings, times as numbers where
+    # they are, with three lines cut short
+    head, *lines = (out / "message.tsv").read_text().splitlines()
+    objects = []
+    for line in lines:
+        user, ts = line.split("\t")
+        objects.append(
+            json.dumps({"user_id": user, "message_ts": int(ts) if ts.isdigit() else ts})
+        )
+    for k in (5, len(objects) // 2, len(objects) - 1):
+        objects.insert(k, '{"user_id": "7", "message_ts": ')
+    (out / "message.jsonl").write_text("\n".join(objects) + "\n")
+    (out / "message.tsv").unlink()
     return out
 
 
@@ -76,6 +90,9 @@ def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
     assert sum(f.bad_reasons.get(REPEATED_HEADER, 0) for f in files.values()) == 2
     bad = got.bad_rows
     assert bad.loc[bad["reason"] == REPEATED_HEADER, "rows"].sum() == 2
+    # the JSON Lines lines cut short are counted as such on both paths
+    assert files["message"].bad_reasons[NOT_JSON] == 3
+    assert bad.loc[bad["reason"] == NOT_JSON, "rows"].sum() == 3
     dup = bad.loc[bad["reason"] == "duplicate", "rows"].sum()
     assert dup == want.logs.report.duplicates
     assert bad["rows"].sum() - dup == want.logs.report.bad_rows

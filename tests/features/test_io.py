@@ -2,6 +2,7 @@
 
 import bz2
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -345,6 +346,82 @@ def test_formats_gz_bz2_csv_parquet_give_the_same_events(tmp_path):
     got = load_logs(other, now_ms=NOW)
     pd.testing.assert_frame_equal(got.events, ref.events)
     pd.testing.assert_frame_equal(got.signups, ref.signups)
+
+
+def _as_json_lines(tsv: str, rename=None) -> str:
+    """A TSV log as JSON Lines: numbers as numbers, other values as strings."""
+    head, *rows = tsv.strip("\n").split("\n")
+    keys = [(rename or {}).get(k, k) for k in head.split("\t")]
+    out = []
+    for row in rows:
+        obj = {}
+        for k, v in zip(keys, row.split("\t"), strict=True):
+            obj[k] = int(v) if v.isdigit() else v
+        out.append(json.dumps(obj))
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("block", [1 << 26, 64])
+def test_json_lines_logs_give_the_same_events(tmp_path, monkeypatch, block):
+    # as data warehouses export: one object per line, numbers or strings, keys
+    # in any spelling, other keys (nested too) ignored; small blocks cut the
+    # file between lines many times
+    import features.io as fio
+
+    monkeypatch.setattr(fio, "JSON_BLOCK_BYTES", block)
+    src, other = tmp_path / "a", tmp_path / "b"
+    src.mkdir()
+    other.mkdir()
+    ref = load_logs(minimal_dir(src), now_ms=NOW)
+    signup = _as_json_lines((src / "signup.tsv").read_text(), {"user_id": "userId"})
+    signup = signup.replace("}\n", ', "device": {"os": "ios"}}\n')
+    write(other / "signups.jsonl", signup)
+    write(other / "call.ndjson", _as_json_lines((src / "call.tsv").read_text()))
+    with gzip.open(other / "search.json.gz", "wt") as fh:
+        fh.write(_as_json_lines((src / "search.tsv").read_text()))
+    message = _as_json_lines((src / "message.tsv").read_text())
+    write(other / "message.json", '{"user_id": "1", "message_ts": 1551790000000}\n')
+    (other / "message.json").write_text((other / "message.json").read_text() + message)
+    got = load_logs(other, now_ms=NOW)
+
+    def rows(events: pd.DataFrame) -> list[tuple]:
+        return sorted(events.astype({"event": str}).itertuples(index=False))
+
+    extra = pd.DataFrame({"user_id": [1], "event": "message", "ts_ms": 1551790000000})
+    assert rows(got.events) == rows(pd.concat([ref.events, extra]))
+    pd.testing.assert_frame_equal(got.signups, ref.signups)
+    assert got.report.bad_rows == 0
+
+
+def test_json_lines_bad_lines_are_counted_with_their_line_numbers(tmp_path):
+    call = (
+        '{"user_id": 2, "call_ts": 1551780000000}\n'  # line 1
+        '{"user_id": 2, "call_ts": \n'  # 2: cut short
+        "\n"  # 3: blank
+        "[2, 1551780000001]\n"  # 4: an array, not an object
+        '{"user_id": 2}\n'  # 5: no time
+        '{"user_id": "x", "call_ts": "2019-03-05"}\n'  # 6: no integer id
+        '{"user_id": 2, "call_ts": "2019-03-05T11:00:00Z"}'  # 7: no newline at the end
+    )
+    d = minimal_dir(tmp_path, call=None)
+    write(d / "call.jsonl", call)
+    report = load_logs(d, now_ms=NOW).report.files["call"]
+    assert report.rows_read == 7 and report.rows_kept == 2
+    assert report.bad_lines == {
+        "not a JSON object": [2, 4],
+        "blank line": [3],
+        "call_ts is not a timestamp": [5],
+        "user_id is not an integer": [6],
+    }
+    with pytest.raises(BadRowError, match=r"call\.jsonl: line 2: not a JSON object"):
+        load_logs(d, now_ms=NOW, strict=True)
+
+
+def test_a_json_array_is_named_as_such(tmp_path):
+    d = minimal_dir(tmp_path, call=None)
+    write(d / "call.json", '[{"user_id": 2, "call_ts": 1551780000000}]\n')
+    with pytest.raises(LoadError, match=r"call\.json: .*JSON array.*JSON Lines"):
+        load_logs(d, now_ms=NOW)
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
