@@ -71,6 +71,10 @@ SUFFIXES: tuple[str, ...] = (
     ".json.gz",
     ".json.bz2",
 )
+#: :data:`SUFFIXES` as an error message lists them.
+SUFFIXES_TEXT = (
+    ".tsv, .csv, .txt, .jsonl, .ndjson, .json (each plain, .gz or .bz2) or .parquet"
+)
 #: Name endings of the JSON Lines logs among :data:`SUFFIXES`.
 JSON_SUFFIXES: tuple[str, ...] = tuple(
     s for s in SUFFIXES if ".json" in s or ".ndjson" in s
@@ -1142,7 +1146,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
     if not any(paths.values()):
         raise LoadError(
             f"{directory}: no logs found; expected signup, call, message and search "
-            f"files (or signups, calls, …) ending in {', '.join(SUFFIXES)}"
+            f"files (or signups, calls, …) ending in {SUFFIXES_TEXT}"
         )
     if paths["signup"] is None:
         raise LoadError(
@@ -1358,7 +1362,7 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
     path = Path(path)
     expected = (
         "expected a directory of signup, call, message and search logs "
-        f"({', '.join(SUFFIXES)}) or a web server access log in the combined or "
+        f"({SUFFIXES_TEXT}) or a web server access log in the combined or "
         "common format (plain or .gz)"
     )
     if path.is_file():
