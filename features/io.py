@@ -1,7 +1,7 @@
 """Read the four marketplace logs into one tidy events table.
 
 The input is a directory holding ``signup``, ``call``, ``message`` and ``search``
-logs, each as ``.tsv``, ``.csv`` or ``.txt`` (plain, gzip or bzip2; UTF-8,
+logs, each as ``.tsv``, ``.csv`` or ``.txt`` (plain, gzip, bzip2 or zstd; UTF-8,
 UTF-16 with its byte-order mark, or latin-1), ``.parquet``, or JSON Lines
 (``.jsonl``, ``.ndjson``, ``.json``; one object per line):
 
@@ -50,30 +50,19 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "call": ("user_id", "call_ts"),
     "message": ("user_id", "message_ts"),
 }
+#: Text logs: tab- or comma-separated (``.txt``: what spreadsheets save as
+#: tab-separated "text"), or JSON Lines, one object per line.
+TEXT_KINDS: tuple[str, ...] = (".tsv", ".csv", ".txt", ".jsonl", ".ndjson", ".json")
+#: How a text log may be compressed (Arrow and Spark read each).
+COMPRESSIONS: tuple[str, ...] = ("", ".gz", ".bz2", ".zst")
 SUFFIXES: tuple[str, ...] = (
-    ".tsv",
-    ".tsv.gz",
-    ".tsv.bz2",
-    ".csv",
-    ".csv.gz",
-    ".csv.bz2",
-    ".txt",  # what spreadsheets save as tab-separated "text"
-    ".txt.gz",
-    ".txt.bz2",
+    *(kind + c for kind in TEXT_KINDS for c in COMPRESSIONS),
     ".parquet",
-    ".jsonl",  # JSON Lines: one object per line
-    ".jsonl.gz",
-    ".jsonl.bz2",
-    ".ndjson",
-    ".ndjson.gz",
-    ".ndjson.bz2",
-    ".json",
-    ".json.gz",
-    ".json.bz2",
 )
 #: :data:`SUFFIXES` as an error message lists them.
 SUFFIXES_TEXT = (
-    ".tsv, .csv, .txt, .jsonl, .ndjson, .json (each plain, .gz or .bz2) or .parquet"
+    ".tsv, .csv, .txt, .jsonl, .ndjson, .json (each plain, .gz, .bz2 or .zst) "
+    "or .parquet"
 )
 #: Name endings of the JSON Lines logs among :data:`SUFFIXES`.
 JSON_SUFFIXES: tuple[str, ...] = tuple(

@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 if importlib.util.find_spec("pyspark") is None:
@@ -158,8 +159,9 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
         fh.write(f"{header.upper()}\n{rows}")
     call.unlink()
     (data / "message.tsv").rename(data / "messages.tsv")  # a plural name
-    search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv
-    (data / "search.csv").write_text(search.read_text().replace("\t", ";"))
+    search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv, zstd
+    with pa.output_stream(str(data / "search.csv.zst"), compression="zstd") as fh:
+        fh.write(search.read_text().replace("\t", ";").encode())
     search.unlink()
     signup = data / "signup.tsv"  # and what Windows tools save as "Unicode"
     (data / "signups.txt").write_text(signup.read_text(), encoding="utf-16")

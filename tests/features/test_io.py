@@ -328,12 +328,12 @@ def test_strict_raises_on_first_bad_row_naming_file_and_line(tmp_path):
         load_logs(minimal_dir(tmp_path, search=search), now_ms=NOW, strict=True)
 
 
-def test_formats_gz_bz2_csv_parquet_give_the_same_events(tmp_path):
+def test_formats_gz_bz2_zst_csv_parquet_give_the_same_events(tmp_path):
     src, other = tmp_path / "a", tmp_path / "b"
     src.mkdir()
     other.mkdir()
     ref = load_logs(minimal_dir(src), now_ms=NOW)
-    # search as gzip tsv, call as bzip2 csv, message as parquet, signup as csv.gz
+    # search as gzip tsv, call as bzip2 csv, message as parquet, signup as zstd csv
     with gzip.open(other / "search.tsv.gz", "wt") as fh:
         fh.write((src / "search.tsv").read_text())
     with bz2.open(other / "call.csv.bz2", "wt") as fh:
@@ -341,8 +341,8 @@ def test_formats_gz_bz2_csv_parquet_give_the_same_events(tmp_path):
     pd.read_csv(src / "message.tsv", sep="\t", dtype=str).to_parquet(
         other / "message.parquet"
     )
-    with gzip.open(other / "signup.csv.gz", "wt") as fh:
-        fh.write((src / "signup.tsv").read_text().replace("\t", ","))
+    with pa.output_stream(str(other / "signup.csv.zst"), compression="zstd") as fh:
+        fh.write((src / "signup.tsv").read_text().replace("\t", ",").encode())
     got = load_logs(other, now_ms=NOW)
     pd.testing.assert_frame_equal(got.events, ref.events)
     pd.testing.assert_frame_equal(got.signups, ref.signups)
