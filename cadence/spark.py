@@ -103,6 +103,11 @@ def read_raw(spark, root: str):
     line that is no JSON object)."""
     from pyspark.sql import functions as F
 
+    if root.lower().endswith(".zip"):
+        raise LoadError(
+            f"{root}: Spark does not read .zip archives; unzip it, or read it "
+            "with --engine pandas"
+        )
     frames = []
     for name in LOGS:
         path = _log_path(root, name, spark)

@@ -29,6 +29,8 @@ import dataclasses
 import json
 import logging
 import re
+import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -1338,7 +1340,8 @@ def encode_strings(parts: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
 def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
     """Read whatever ``path`` holds: a directory of the four marketplace logs, or
     a web server access log (a file, or a directory whose only log it is),
-    recognised from its content (plain or gzip).
+    recognised from its content (plain or gzip); or a ``.zip`` archive of
+    either.
 
     Raises
     ------
@@ -1354,6 +1357,8 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
         f"({SUFFIXES_TEXT}) or a web server access log in the combined or "
         "common format (plain or .gz)"
     )
+    if path.is_file() and zipfile.is_zipfile(path):
+        return _load_archive(path, now_ms=now_ms, strict=strict)
     if path.is_file():
         if looks_like_access_log(path):
             return load_access_log(path, now_ms=now_ms, strict=strict)
@@ -1372,6 +1377,27 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
             " name one file with --data"
         )
     raise LoadError(f"{path}: no logs found; {expected}")
+
+
+def _load_archive(path: Path, *, now_ms: int, strict: bool) -> Logs:
+    """:func:`load_data` of what a ``.zip`` archive holds (the logs, or one
+    folder of them), unpacked into a temporary folder that is removed after
+    reading; the report and errors name the files inside the archive as
+    ``export.zip/call.tsv``."""
+    with tempfile.TemporaryDirectory(prefix="cadence-zip-") as tmp:
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tmp)
+        root = Path(tmp)
+        entries = [e for e in root.iterdir() if not e.name.startswith(("__", "."))]
+        if len(entries) == 1 and entries[0].is_dir():  # export/call.tsv, …
+            root = entries[0]
+        try:
+            logs = load_data(root, now_ms=now_ms, strict=strict)
+        except (LoadError, BadRowError) as exc:
+            raise type(exc)(str(exc).replace(tmp, str(path))) from exc
+    for report in logs.report.files.values():
+        report.path = report.path.replace(tmp, str(path))
+    return logs
 
 
 #: Verdicts an analyst gives a reviewed user.

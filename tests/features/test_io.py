@@ -488,6 +488,33 @@ def test_logs_named_in_the_plural_are_the_same_logs(tmp_path):
         load_logs(plural, now_ms=NOW)
 
 
+@pytest.mark.parametrize("folder", ["", "export/"])
+def test_a_zip_archive_of_the_logs_reads_as_the_logs(tmp_path, folder):
+    import zipfile
+
+    from features.io import load_data
+
+    (tmp_path / "src").mkdir()
+    src = minimal_dir(tmp_path / "src")
+    write(src / "call.tsv", "user_id\tcall_ts\n2\t1551780000000\n2\tlater\n")
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(src.iterdir()):
+            z.write(f, folder + f.name)
+        if folder:  # what macOS adds to an archive it makes
+            z.writestr("__MACOSX/._call.tsv", b"")
+    want = load_logs(src, now_ms=NOW)
+    got = load_data(archive, now_ms=NOW)
+    pd.testing.assert_frame_equal(got.events, want.events)
+    pd.testing.assert_frame_equal(got.signups, want.signups)
+    # the report names the file inside the archive, and the line
+    call = got.report.files["call"]
+    assert call.path == f"{archive}/{folder}call.tsv"
+    assert call.bad_lines == {"call_ts is not a timestamp": [3]}
+    with pytest.raises(BadRowError, match=rf"export\.zip/{folder}call\.tsv: line 3"):
+        load_data(archive, now_ms=NOW, strict=True)
+
+
 @pytest.mark.parametrize(
     "setup, match",
     [
