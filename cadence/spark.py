@@ -33,8 +33,10 @@ from features.io import (
     LOGS,
     MIN_TS_MS,
     NOT_JSON,
+    PLURALS,
     REPEATED_HEADER,
     REQUIRED_COLUMNS,
+    SUFFIXES,
     LoadError,
     column_index,
     has_column,
@@ -84,17 +86,36 @@ def _log_path(root: str, name: str, spark) -> str:
     """The file of log ``name`` under ``root`` as :func:`features.io.find_log`
     names it (``call.tsv``, ``calls.csv.gz``, …; more than one is an error), or
     ""."""
-    jvm = spark.sparkContext._jvm
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
     hits = []
-    for file in log_file_names(name):
+    for file in (*log_file_names(name), name, PLURALS[name]):
         path = f"{root.rstrip('/')}/{file}"
-        p = jvm.org.apache.hadoop.fs.Path(path)
-        if p.getFileSystem(conf).exists(p):
+        if _first_part(spark, path):
             hits.append(path)
     if len(hits) > 1:
         raise LoadError(f"{root}: more than one file for the {name} log: {hits}")
     return hits[0] if hits else ""
+
+
+def _first_part(spark, path: str) -> str:
+    """``path`` itself when it is a file; the first part file below it (as
+    :func:`features.io.log_parts` takes them) when it is a folder; else ""."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    fs = p.getFileSystem(conf)
+    if not fs.exists(p):
+        return ""
+    if fs.getFileStatus(p).isFile():
+        return path
+    base = str(fs.makeQualified(p).toString()).rstrip("/")
+    found = []
+    files = fs.listFiles(p, True)
+    while files.hasNext():
+        f = str(files.next().getPath().toString())
+        inner = f[len(base) :]  # /day=2019-03-01/part-00000.csv
+        if f.endswith(SUFFIXES) and "/_" not in inner and "/." not in inner:
+            found.append(f)
+    return min(found) if found else ""
 
 
 def read_raw(spark, root: str):
@@ -117,9 +138,12 @@ def read_raw(spark, root: str):
             log.warning("%s: no %s log; treated as an empty stream", root, name)
             continue
         corrupt = F.lit(False)
-        if path.endswith(".parquet"):
-            df = spark.read.parquet(path)
-        elif is_json_lines(path):
+        # a folder of parts is read whole, in the form of its parts
+        kind = _first_part(spark, path)
+        folder = {"recursiveFileLookup": True} if kind != path else {}
+        if kind.endswith(".parquet"):
+            df = spark.read.parquet(path, **folder)
+        elif is_json_lines(kind):
             # every value as the text it was written as; a line that is no
             # JSON object keeps its text in _CORRUPT and nothing else
             df = spark.read.json(
@@ -127,20 +151,21 @@ def read_raw(spark, root: str):
                 primitivesAsString=True,
                 mode="PERMISSIVE",
                 columnNameOfCorruptRecord=_CORRUPT,
+                **folder,
             )
             if _CORRUPT in df.columns:
                 corrupt = F.col(_CORRUPT).isNotNull()
         else:
-            first = spark.read.text(path).limit(1).collect()
+            first = spark.read.text(path, **folder).limit(1).collect()
             line, options = (first[0][0] if first else ""), {}
             if "\x00" in line:
                 # UTF-16 (read as UTF-8, its ASCII has NULs between): Spark
                 # splits such a file into lines only when it reads it whole
                 options = {"encoding": "UTF-16", "multiLine": True}
                 line = line.replace("\x00", "").lstrip("\ufffd")
-            sep = sniff_delimiter(path, line.lstrip("\ufeff"))
+            sep = sniff_delimiter(kind, line.lstrip("\ufeff"))
             df = spark.read.csv(
-                path, sep=sep, header=True, inferSchema=False, **options
+                path, sep=sep, header=True, inferSchema=False, **options, **folder
             )
         # the columns as features.io finds them: in any case, a clear error
         # naming the file where one is missing

@@ -181,7 +181,9 @@ class FileReport:
     #: reason -> number of rows excluded for it
     bad_reasons: dict[str, int] = dataclasses.field(default_factory=dict)
     #: reason -> the first line numbers (1 = header line) with that reason
-    bad_lines: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    #: the first line numbers of each reason (``part-00001.csv:17`` in a log
+    #: written as a folder of parts)
+    bad_lines: dict[str, list[int | str]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -318,14 +320,38 @@ def log_file_names(name: str) -> list[str]:
 
 
 def find_log(directory: Path, name: str) -> Path | None:
-    """Return the file holding log ``name`` in ``directory``, or None."""
-    hits = [directory / f for f in log_file_names(name) if (directory / f).exists()]
+    """Return the file holding log ``name`` in ``directory`` or the folder of
+    its parts (``call/``, ``calls/`` or ``call.parquet/``, as Spark and data
+    warehouses write a large table: see :func:`log_parts`), or None."""
+    names = [*log_file_names(name), name, PLURALS[name]]
+    hits = [
+        directory / f
+        for f in names
+        if (directory / f).is_file() or log_parts(directory / f)
+    ]
     if len(hits) > 1:
         raise LoadError(
             f"{directory}: more than one file for the {name} log: "
             + ", ".join(p.name for p in hits)
         )
     return hits[0] if hits else None
+
+
+def log_parts(folder: Path) -> list[Path]:
+    """The part files of a log written as a folder: every file below it whose
+    name ends in one of :data:`SUFFIXES`, in path order (Hive-style
+    ``day=2019-03-01/`` folders included); names starting with ``_`` or ``.``
+    (``_SUCCESS``, checksums) are not parts. Empty when ``folder`` is not a
+    folder."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        f
+        for f in folder.rglob("*")
+        if f.is_file()
+        and f.name.endswith(SUFFIXES)
+        and not any(part.startswith(("_", ".")) for part in f.relative_to(folder).parts)
+    )
 
 
 def iter_batches(path: Path, columns: tuple[str, ...]):
@@ -985,10 +1011,40 @@ def _record_skipped(
     report.rows_read = seen + len(skipped)
 
 
+def _read_log(
+    path: Path, name: str, now_ms: int, strict: bool, string_ids: bool = False
+) -> tuple[pd.DataFrame, FileReport, list[pa.Array]]:
+    """:func:`_read_one` of a log's file, or of each part of a log written as a
+    folder (:func:`log_parts`), the parts' rows and reports put together: the
+    report's path is the folder, its line numbers ``part-00001.csv:17``."""
+    parts = log_parts(path)
+    if not parts:
+        return _read_one(path, name, now_ms, strict, string_ids)
+    report = FileReport(path=str(path))
+    frames, names = [], []
+    for part in parts:
+        frame, one, part_names = _read_one(part, name, now_ms, strict, string_ids)
+        frames.append(frame)
+        names += part_names
+        report.rows_read += one.rows_read
+        report.rows_kept += one.rows_kept
+        report.bad_rows += one.bad_rows
+        where = part.relative_to(path).as_posix()
+        for reason, count in one.bad_reasons.items():
+            report.bad_reasons[reason] = report.bad_reasons.get(reason, 0) + count
+            have = report.bad_lines.setdefault(reason, [])
+            more = [f"{where}:{n}" for n in one.bad_lines.get(reason, [])]
+            have += more[: MAX_EXAMPLES - len(have)]
+    frame = pd.concat(frames, ignore_index=True)
+    if "time_zone" in frame.columns:  # a part without the column: no own zones
+        frame["time_zone"] = frame["time_zone"].fillna("")
+    return frame, report, names
+
+
 def _read_one(
     path: Path, name: str, now_ms: int, strict: bool, string_ids: bool = False
 ) -> tuple[pd.DataFrame, FileReport, list[pa.Array]]:
-    """Read, parse and clean one log, batch by batch; return its clean rows
+    """Read, parse and clean one log file, batch by batch; return its clean rows
     (user_id, ts_ms and, for signups, country_code), its report and, with
     ``string_ids``, the kept rows' ids as strings (``user_id`` is then 0, to be
     filled with codes by the caller)."""
@@ -1146,12 +1202,12 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         )
     # the signup log decides the kind of ids: whole numbers (exact int64), or,
     # if any of its ids is not one, strings in every log, kept as written
-    sign, sign_report, id_parts = _read_one(
+    sign, sign_report, id_parts = _read_log(
         paths["signup"], "signup", now_ms, strict=False
     )
     string_ids = "user_id is not an integer" in sign_report.bad_reasons
     if string_ids or (strict and sign_report.bad_rows):
-        sign, sign_report, id_parts = _read_one(
+        sign, sign_report, id_parts = _read_log(
             paths["signup"], "signup", now_ms, strict, string_ids
         )
     frames = []
@@ -1176,7 +1232,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             )
             report.missing_logs.append(name)
             continue
-        frame, report.files[name], parts = _read_one(
+        frame, report.files[name], parts = _read_log(
             paths[name], name, now_ms, strict, string_ids
         )
         frames.append((EVENT_TYPES.index(name), frame))

@@ -158,7 +158,16 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
     with bz2.open(data / "call.tsv.bz2", "wt") as fh:  # and bzip2
         fh.write(f"{header.upper()}\n{rows}")
     call.unlink()
-    (data / "message.tsv").rename(data / "messages.tsv")  # a plural name
+    # the message log as a folder of parts named in the plural, as Spark writes
+    head, *rows = (data / "message.tsv").read_text().splitlines(keepends=True)
+    (data / "messages" / "day=1").mkdir(parents=True)
+    half = len(rows) // 2
+    for k, chunk in enumerate((rows[:half], rows[half:])):
+        (data / "messages" / "day=1" / f"part-{k}.tsv").write_text(
+            head + "".join(chunk)
+        )
+    (data / "messages" / "_SUCCESS").write_text("")
+    (data / "message.tsv").unlink()
     search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv, zstd
     with pa.output_stream(str(data / "search.csv.zst"), compression="zstd") as fh:
         fh.write(search.read_text().replace("\t", ";").encode())

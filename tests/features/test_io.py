@@ -488,6 +488,44 @@ def test_logs_named_in_the_plural_are_the_same_logs(tmp_path):
         load_logs(plural, now_ms=NOW)
 
 
+def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
+    # as Spark and data warehouses write a large table: call.csv/part-*.csv.gz
+    # beside _SUCCESS and checksums; Hive-style day=… folders of parquet; a
+    # folder named in the plural
+    (tmp_path / "one").mkdir()
+    one = minimal_dir(
+        tmp_path / "one",
+        call="user_id\tcall_ts\n"
+        + "".join(f"2\t155178{k:04d}000\n" for k in range(10))
+        + "2\tnot a time\n",
+    )
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "signup.tsv").write_bytes((one / "signup.tsv").read_bytes())
+    head, *rows = (one / "call.tsv").read_text().splitlines(keepends=True)
+    call = parts / "call.csv"
+    call.mkdir()
+    for k, chunk in enumerate((rows[:4], rows[4:])):
+        with gzip.open(call / f"part-0000{k}-a1b2-c000.csv.gz", "wt") as fh:
+            fh.write((head + "".join(chunk)).replace("\t", ","))
+    write(call / "_SUCCESS", "")
+    write(call / ".part-00000-a1b2-c000.csv.gz.crc", "not a log")
+    search = pd.read_csv(one / "search.tsv", sep="\t", dtype=str)
+    (parts / "search" / "day=2019-03-05").mkdir(parents=True)
+    search.to_parquet(parts / "search" / "day=2019-03-05" / "part-0.parquet")
+    (parts / "messages").mkdir()
+    (parts / "messages" / "0.tsv").write_bytes((one / "message.tsv").read_bytes())
+    a, b = load_logs(one, now_ms=NOW), load_logs(parts, now_ms=NOW)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.signups, b.signups)
+    report = b.report.files["call"]
+    assert report.path == str(call) and report.rows_read == 11
+    # the bad line is named by its part: header, six rows, then the bad one
+    assert report.bad_lines == {
+        "call_ts is not a timestamp": ["part-00001-a1b2-c000.csv.gz:8"]
+    }
+
+
 @pytest.mark.parametrize("folder", ["", "export/"])
 def test_a_zip_archive_of_the_logs_reads_as_the_logs(tmp_path, folder):
     import zipfile
