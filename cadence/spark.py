@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import warnings
 
@@ -45,6 +46,7 @@ from features.io import (
     parse_timestamps_ms,
     parse_user_ids,
     repeated_header,
+    shard_patterns,
     sniff_delimiter,
 )
 from models.rules import EVENT_RULES, event_rule_flags
@@ -84,10 +86,20 @@ def spark_session(master: str = "local[2]", app: str = "cadence"):
 
 def _log_path(root: str, name: str, spark) -> str:
     """The file of log ``name`` under ``root`` as :func:`features.io.find_log`
-    names it (``call.tsv``, ``calls.csv.gz``, …; more than one is an error), or
-    ""."""
+    names it (``call.tsv``, ``calls.csv.gz``, a folder of parts, a pattern of
+    shards; more than one is an error), or ""."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    top = jvm.org.apache.hadoop.fs.Path(root)
+    fs = top.getFileSystem(conf)
+    files = (
+        [str(f.getPath().getName()) for f in fs.listStatus(top) if f.isFile()]
+        if fs.exists(top) and fs.getFileStatus(top).isDirectory()
+        else []
+    )
     hits = []
-    for file in (*log_file_names(name), name, PLURALS[name]):
+    names = (*log_file_names(name), name, PLURALS[name], *shard_patterns(files, name))
+    for file in names:
         path = f"{root.rstrip('/')}/{file}"
         if _first_part(spark, path):
             hits.append(path)
@@ -103,6 +115,11 @@ def _first_part(spark, path: str) -> str:
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     p = jvm.org.apache.hadoop.fs.Path(path)
     fs = p.getFileSystem(conf)
+    if "*" in path:  # numbered shards beside the other logs: call-*.csv.gz
+        shard = re.escape(path.rsplit("/", 1)[-1]).replace(r"\*", "[0-9].*")
+        hits = [str(f.getPath().toString()) for f in fs.globStatus(p) or []]
+        hits = [f for f in hits if re.fullmatch(shard, f.rsplit("/", 1)[-1])]
+        return min(hits) if hits else ""
     if not fs.exists(p):
         return ""
     if fs.getFileStatus(p).isFile():

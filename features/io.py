@@ -320,15 +320,19 @@ def log_file_names(name: str) -> list[str]:
 
 
 def find_log(directory: Path, name: str) -> Path | None:
-    """Return the file holding log ``name`` in ``directory`` or the folder of
+    """Return the file holding log ``name`` in ``directory``, the folder of
     its parts (``call/``, ``calls/`` or ``call.parquet/``, as Spark and data
-    warehouses write a large table: see :func:`log_parts`), or None."""
+    warehouses write a large table: see :func:`log_parts`), or a glob pattern
+    of its numbered shards beside it (``call-*.csv.gz``); or None."""
     names = [*log_file_names(name), name, PLURALS[name]]
     hits = [
         directory / f
         for f in names
         if (directory / f).is_file() or log_parts(directory / f)
     ]
+    if directory.is_dir():
+        files = [f.name for f in directory.iterdir() if f.is_file()]
+        hits += [directory / g for g in shard_patterns(files, name)]
     if len(hits) > 1:
         raise LoadError(
             f"{directory}: more than one file for the {name} log: "
@@ -337,12 +341,35 @@ def find_log(directory: Path, name: str) -> Path | None:
     return hits[0] if hits else None
 
 
+def shard_patterns(file_names: list[str], name: str) -> list[str]:
+    """Glob patterns (``call-*.csv.gz``) of log ``name`` exported in numbered
+    shards beside the other logs, as BigQuery names them
+    (``call-000000000000.csv.gz``) or Redshift (``calls_0000_part_00.tsv``):
+    among ``file_names`` (a folder's files), those of the log's name, ``-`` or
+    ``_``, a digit, anything, one of :data:`SUFFIXES`. One pattern per form."""
+    forms = set()
+    for f in file_names:
+        m = re.match(rf"^({name}|{PLURALS[name]})([-_])[0-9]", f)
+        if m and f.endswith(SUFFIXES):
+            suffix = max((x for x in SUFFIXES if f.endswith(x)), key=len)
+            forms.add(f"{m.group(1)}{m.group(2)}*{suffix}")
+    return sorted(forms)
+
+
 def log_parts(folder: Path) -> list[Path]:
     """The part files of a log written as a folder: every file below it whose
     name ends in one of :data:`SUFFIXES`, in path order (Hive-style
     ``day=2019-03-01/`` folders included); names starting with ``_`` or ``.``
-    (``_SUCCESS``, checksums) are not parts. Empty when ``folder`` is not a
-    folder."""
+    (``_SUCCESS``, checksums) are not parts. For a pattern of shards
+    (``call-*.csv.gz``, see :func:`find_log`), the shards it names. Empty when
+    ``folder`` is neither."""
+    if "*" in folder.name:
+        shard = re.escape(folder.name).replace(r"\*", "[0-9].*")
+        return sorted(
+            f
+            for f in folder.parent.iterdir()
+            if f.is_file() and re.fullmatch(shard, f.name)
+        )
     if not folder.is_dir():
         return []
     return sorted(
@@ -1029,7 +1056,7 @@ def _read_log(
         report.rows_read += one.rows_read
         report.rows_kept += one.rows_kept
         report.bad_rows += one.bad_rows
-        where = part.relative_to(path).as_posix()
+        where = part.relative_to(path if path.is_dir() else path.parent).as_posix()
         for reason, count in one.bad_reasons.items():
             report.bad_reasons[reason] = report.bad_reasons.get(reason, 0) + count
             have = report.bad_lines.setdefault(reason, [])
@@ -1211,15 +1238,14 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             paths["signup"], "signup", now_ms, strict, string_ids
         )
     frames = []
-    others = (  # named in a missing log's warning, in case one was meant
-        sorted(
+    others = []  # named in a missing log's warning, in case one was meant
+    if None in paths.values():
+        read = {f for p in paths.values() if p for f in log_parts(p) or [p]}
+        others = sorted(
             f.name
             for f in directory.iterdir()
-            if f.is_file() and f not in paths.values() and not f.name.startswith(".")
+            if f.is_file() and f not in read and not f.name.startswith(".")
         )
-        if None in paths.values()
-        else []
-    )
     for name in EVENT_TYPES:
         if paths[name] is None:
             log.warning(

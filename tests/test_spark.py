@@ -168,9 +168,13 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
         )
     (data / "messages" / "_SUCCESS").write_text("")
     (data / "message.tsv").unlink()
-    search = data / "search.tsv"  # and a spreadsheet's ';' in a .csv, zstd
-    with pa.output_stream(str(data / "search.csv.zst"), compression="zstd") as fh:
-        fh.write(search.read_text().replace("\t", ";").encode())
+    # and a spreadsheet's ';' in a .csv, zstd, in two numbered shards
+    search = data / "search.tsv"
+    head, *rows = search.read_text().splitlines(keepends=True)
+    for k, chunk in enumerate((rows[: len(rows) // 3], rows[len(rows) // 3 :])):
+        shard = str(data / f"search-00000000000{k}.csv.zst")
+        with pa.output_stream(shard, compression="zstd") as fh:
+            fh.write((head + "".join(chunk)).replace("\t", ";").encode())
     search.unlink()
     signup = data / "signup.tsv"  # and what Windows tools save as "Unicode"
     (data / "signups.txt").write_text(signup.read_text(), encoding="utf-16")

@@ -526,6 +526,36 @@ def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
     }
 
 
+def test_a_log_exported_in_numbered_shards_reads_as_one_file(tmp_path):
+    # BigQuery names a large export's shards call-000000000000.csv.gz, …
+    (tmp_path / "one").mkdir()
+    one = minimal_dir(
+        tmp_path / "one",
+        call="user_id\tcall_ts\n"
+        + "".join(f"2\t155178{k:04d}000\n" for k in range(10))
+        + "2\tnot a time\n",
+    )
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for name in ("signup", "search", "message"):
+        (shards / f"{name}.tsv").write_bytes((one / f"{name}.tsv").read_bytes())
+    head, *rows = (one / "call.tsv").read_text().splitlines(keepends=True)
+    for k, chunk in enumerate((rows[:6], rows[6:])):
+        with gzip.open(shards / f"call-00000000000{k}.csv.gz", "wt") as fh:
+            fh.write((head + "".join(chunk)).replace("\t", ","))
+    a, b = load_logs(one, now_ms=NOW), load_logs(shards, now_ms=NOW)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    report = b.report.files["call"]
+    assert report.path == str(shards / "call-*.csv.gz") and report.rows_read == 11
+    assert report.bad_lines == {
+        "call_ts is not a timestamp": ["call-000000000001.csv.gz:6"]
+    }
+    # shards beside a whole file of the same log: an error, not a choice
+    write(shards / "call.tsv", "user_id\tcall_ts\n")
+    with pytest.raises(LoadError, match="more than one file for the call log"):
+        load_logs(shards, now_ms=NOW)
+
+
 @pytest.mark.parametrize("folder", ["", "export/"])
 def test_a_zip_archive_of_the_logs_reads_as_the_logs(tmp_path, folder):
     import zipfile
