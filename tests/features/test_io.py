@@ -488,10 +488,9 @@ def test_logs_named_in_the_plural_are_the_same_logs(tmp_path):
         load_logs(plural, now_ms=NOW)
 
 
-def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
-    # as Spark and data warehouses write a large table: call.csv/part-*.csv.gz
-    # beside _SUCCESS and checksums; Hive-style day=… folders of parquet; a
-    # folder named in the plural
+def _ten_calls_then_a_bad_one(tmp_path: Path) -> tuple[Path, str, list[str]]:
+    """A data folder whose call log holds ten calls, then a row with no time;
+    that log's header line and rows."""
     (tmp_path / "one").mkdir()
     one = minimal_dir(
         tmp_path / "one",
@@ -499,15 +498,27 @@ def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
         + "".join(f"2\t155178{k:04d}000\n" for k in range(10))
         + "2\tnot a time\n",
     )
+    head, *rows = (one / "call.tsv").read_text().splitlines(keepends=True)
+    return one, head, rows
+
+
+def _write_csv_gz(path: Path, head: str, rows: list[str]) -> None:
+    with gzip.open(path, "wt") as fh:
+        fh.write((head + "".join(rows)).replace("\t", ","))
+
+
+def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
+    # as Spark and data warehouses write a large table: call.csv/part-*.csv.gz
+    # beside _SUCCESS and checksums; Hive-style day=… folders of parquet; a
+    # folder named in the plural
+    one, head, rows = _ten_calls_then_a_bad_one(tmp_path)
     parts = tmp_path / "parts"
     parts.mkdir()
     (parts / "signup.tsv").write_bytes((one / "signup.tsv").read_bytes())
-    head, *rows = (one / "call.tsv").read_text().splitlines(keepends=True)
     call = parts / "call.csv"
     call.mkdir()
     for k, chunk in enumerate((rows[:4], rows[4:])):
-        with gzip.open(call / f"part-0000{k}-a1b2-c000.csv.gz", "wt") as fh:
-            fh.write((head + "".join(chunk)).replace("\t", ","))
+        _write_csv_gz(call / f"part-0000{k}-a1b2-c000.csv.gz", head, chunk)
     write(call / "_SUCCESS", "")
     write(call / ".part-00000-a1b2-c000.csv.gz.crc", "not a log")
     search = pd.read_csv(one / "search.tsv", sep="\t", dtype=str)
@@ -528,21 +539,13 @@ def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
 
 def test_a_log_exported_in_numbered_shards_reads_as_one_file(tmp_path):
     # BigQuery names a large export's shards call-000000000000.csv.gz, …
-    (tmp_path / "one").mkdir()
-    one = minimal_dir(
-        tmp_path / "one",
-        call="user_id\tcall_ts\n"
-        + "".join(f"2\t155178{k:04d}000\n" for k in range(10))
-        + "2\tnot a time\n",
-    )
+    one, head, rows = _ten_calls_then_a_bad_one(tmp_path)
     shards = tmp_path / "shards"
     shards.mkdir()
     for name in ("signup", "search", "message"):
         (shards / f"{name}.tsv").write_bytes((one / f"{name}.tsv").read_bytes())
-    head, *rows = (one / "call.tsv").read_text().splitlines(keepends=True)
     for k, chunk in enumerate((rows[:6], rows[6:])):
-        with gzip.open(shards / f"call-00000000000{k}.csv.gz", "wt") as fh:
-            fh.write((head + "".join(chunk)).replace("\t", ","))
+        _write_csv_gz(shards / f"call-00000000000{k}.csv.gz", head, chunk)
     a, b = load_logs(one, now_ms=NOW), load_logs(shards, now_ms=NOW)
     pd.testing.assert_frame_equal(a.events, b.events)
     report = b.report.files["call"]
