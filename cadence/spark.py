@@ -41,10 +41,12 @@ from features.io import (
     LoadError,
     column_index,
     has_column,
+    is_header_line,
     is_json_lines,
     log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
+    positional_names,
     repeated_header,
     shard_patterns,
     sniff_delimiter,
@@ -181,9 +183,16 @@ def read_raw(spark, root: str):
                 options = {"encoding": "UTF-16", "multiLine": True}
                 line = line.replace("\x00", "").lstrip("\ufffd")
             sep = sniff_delimiter(kind, line.lstrip("\ufeff"))
+            fields = line.lstrip("\ufeff").split(sep)
+            header = is_header_line(fields)
             df = spark.read.csv(
-                path, sep=sep, header=True, inferSchema=False, **options, **folder
+                path, sep=sep, header=header, inferSchema=False, **options, **folder
             )
+            if not header:  # the documented order, as features.io reads it
+                required = REQUIRED_COLUMNS[name]
+                order = (*required, "time_zone") if name == "signup" else required
+                named = positional_names(kind, len(fields), order, len(required))
+                df = df.select(df.columns[: len(named)]).toDF(*named)
         # the columns as features.io finds them: in any case, a clear error
         # naming the file where one is missing
         found = [

@@ -381,7 +381,9 @@ def log_parts(folder: Path) -> list[Path]:
     )
 
 
-def iter_batches(path: Path, columns: tuple[str, ...]):
+def iter_batches(
+    path: Path, columns: tuple[str, ...], positional: tuple[str, ...] = ()
+):
     """Stream one log file as record batches of its ``columns``, all strings
     (parquet keeps its types and is read column-wise).
 
@@ -389,6 +391,8 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
     the line numbers (1 = header) of rows with the wrong number of fields, which
     the reader skipped; every row read is either in a batch or in that list.
     Memory stays one batch (about 64 MB of text) however large the file.
+    A text file without a header line (:func:`is_header_line`) has the
+    ``positional`` columns, in that order (trailing ones may be absent).
     """
     skipped: list[int] = []
     if is_json_lines(path.name):
@@ -414,11 +418,18 @@ def iter_batches(path: Path, columns: tuple[str, ...]):
         return "skip"
 
     header = line.split(delimiter)
+    names = None  # the header line's
+    if not is_header_line(header):
+        names = positional_names(path, len(header), positional, len(columns))
+        header = names
     try:
         reader = pacsv.open_csv(
             path,
             read_options=pacsv.ReadOptions(
-                use_threads=False, block_size=1 << 26, encoding=encoding
+                use_threads=False,
+                block_size=1 << 26,
+                encoding=encoding,
+                column_names=names,
             ),
             # blank lines are rows too, so the report's line numbers stay the
             # file's; every column as strings: inferred types would fail the whole
@@ -503,9 +514,14 @@ def is_json_lines(name: str) -> bool:
 
 def row_layout(path: Path) -> tuple[int, str]:
     """The line of a log file's first row (2 below a header line; 1 in JSON
-    Lines, which has none) and the reason of a line its reader skips."""
+    Lines and in a text file without a header) and the reason of a line its
+    reader skips."""
     if is_json_lines(path.name):
         return 1, NOT_JSON
+    if not path.name.endswith(".parquet"):
+        line = _first_line(path, _encoding(path))
+        if not is_header_line(line.split(sniff_delimiter(path.name, line))):
+            return 1, "wrong number of fields"
     return 2, "wrong number of fields"
 
 
@@ -670,22 +686,30 @@ def sniff_delimiter(name: str, header: str) -> str:
     """The separator of a text log whose file is called ``name`` and whose
     first line is ``header``: the one its name suggests, unless another splits
     the header into names with ``user_id`` among them (in any case) and that
-    one does not. A header none of them splits so is left to the column check,
-    which names what it found.
+    one does not. A first line that is a row (no header line) is split by the
+    first separator that gives fields with a time among them. A line none of
+    them splits so is left to the column check, which names what it found.
 
     Examples
     --------
     ``calls.csv`` with ``user_id;call_ts`` → ``;``; ``calls.csv`` with
-    ``user_id,call_ts`` → ``,``.
+    ``user_id,call_ts`` → ``,``; ``calls.csv`` with ``7;1553000000`` → ``;``.
     """
     usual = "\t" if ".tsv" in name or ".txt" in name else ","
+    order = (usual, *DELIMITERS)
 
     def has_id(sep: str) -> bool:
         return any(_fold(f) == "userid" for f in header.split(sep))
 
-    if has_id(usual):
-        return usual
-    return next((sep for sep in DELIMITERS if has_id(sep)), usual)
+    def is_row(sep: str) -> bool:
+        fields = header.split(sep)
+        return len(fields) > 1 and not is_header_line(fields)
+
+    for found in (has_id, is_row):
+        for sep in order:
+            if found(sep):
+                return sep
+    return usual
 
 
 def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
@@ -1082,11 +1106,14 @@ def _read_one(
     seen = 0
     skipped: list[int] = []
     columns = REQUIRED_COLUMNS[name]
-    own_zone = name == "signup" and has_column(_column_names(path), "time_zone")
+    # the columns in their documented order, for a file without a header line
+    positional = (*columns, "time_zone") if name == "signup" else columns
+    found = _column_names(path, positional)
+    own_zone = name == "signup" and has_column(found, "time_zone")
     if own_zone:
         columns = (*columns, "time_zone")
     first, skip_reason = row_layout(path)
-    for batch, skipped in iter_batches(path, columns):
+    for batch, skipped in iter_batches(path, columns, positional):
         if strict and skipped:
             raise BadRowError(f"{path}: line {skipped[0]}: {skip_reason}")
 
@@ -1166,8 +1193,9 @@ def _trimmed(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.fill_null(pc.utf8_trim_whitespace(pc.cast(column, pa.string())), "")
 
 
-def _column_names(path: Path) -> list[str]:
-    """The column names of a log file (header line, or parquet schema)."""
+def _column_names(path: Path, positional: tuple[str, ...] = ()) -> list[str]:
+    """The column names of a log file (header line, parquet schema, the first
+    JSON object's keys; ``positional`` where a text file has no header)."""
     if path.name.endswith(".parquet"):
         names = pq.ParquetFile(path).schema_arrow.names
     elif is_json_lines(path.name):
@@ -1175,7 +1203,44 @@ def _column_names(path: Path) -> list[str]:
     else:
         line = _first_line(path, _encoding(path))
         names = line.split(sniff_delimiter(path.name, line))
+        if not is_header_line(names):
+            names = positional_names(path, len(names), positional)
     return _clean_names(names)
+
+
+#: Every column name a log or a verdict file has (as :func:`_fold` writes
+#: them), to tell a header line from a first row of data.
+KNOWN_COLUMNS = frozenset(
+    _fold(c)
+    for c in (*(c for cols in REQUIRED_COLUMNS.values() for c in cols), "time_zone")
+) | {"verdict", "note"}
+
+
+def is_header_line(fields: list[str]) -> bool:
+    """Whether a text log's first line (split into ``fields``) names its
+    columns: one field is a column name cadence knows, or no field is a
+    time. Spark and Redshift write no header unless asked; such a file's
+    first line is a row, with a time in it and no name."""
+    clean = [f.strip().strip('"') for f in _clean_names(fields)]
+    if any(_fold(f) in KNOWN_COLUMNS for f in clean):
+        return True
+    return bool(np.isnan(parse_timestamps_ms(pa.array(clean, pa.string()))).all())
+
+
+def positional_names(
+    path: Path, count: int, positional: tuple[str, ...], least: int = 0
+) -> list[str]:
+    """The columns of a text log without a header line: the first ``count``
+    of ``positional`` (the log's columns in their documented order; trailing
+    ones optional, at least ``least`` of them), or a :class:`LoadError` saying
+    what was expected."""
+    if not positional or not least <= count <= len(positional):
+        raise LoadError(
+            f"{path}: the first line is a row, not a header, and it has {count} "
+            f"fields; without a header line the columns must be "
+            f"{', '.join(positional) or 'named'} in that order: add a header line"
+        )
+    return list(positional[:count])
 
 
 def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:

@@ -99,6 +99,30 @@ def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
     assert bad["rows"].sum() - dup == want.logs.report.bad_rows
 
 
+def test_logs_without_a_header_line_read_as_with_one(spark, small_dir, tmp_path):
+    """As Spark and Redshift write a table unless asked otherwise: no header
+    line, the columns in their documented order; the call log also as a folder
+    of such parts, comma-separated. Both paths give the features of the same
+    logs with their headers."""
+    from cadence.pipeline import prepare_spark
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("signup", "search", "message"):
+        lines = (small_dir / f"{name}.tsv").read_text().splitlines(keepends=True)
+        (bare / f"{name}.tsv").write_text("".join(lines[1:]))
+    rows = (small_dir / "call.tsv").read_text().replace("\t", ",").splitlines(True)
+    (bare / "call").mkdir()
+    half = len(rows) // 2
+    for k, chunk in enumerate((rows[1:half], rows[half:])):
+        (bare / "call" / f"part-0000{k}-c000.csv").write_text("".join(chunk))
+    want = prepare(small_dir, now_ms=NOW).features
+    for got in (prepare(bare, now_ms=NOW), prepare_spark(str(bare), now_ms=NOW)):
+        pd.testing.assert_frame_equal(
+            got.features, want, check_dtype=False, rtol=1e-9, atol=1e-12
+        )
+
+
 def test_spark_scores_equal_pandas_scores(spark, small_dir, tmp_path, train_into):
     store = train_into(
         small_dir, "--n-estimators", "50", "--report-top", "0", db="s.db"

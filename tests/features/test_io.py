@@ -507,6 +507,26 @@ def _write_csv_gz(path: Path, head: str, rows: list[str]) -> None:
         fh.write((head + "".join(rows)).replace("\t", ","))
 
 
+def test_logs_without_a_header_line_take_the_documented_order(tmp_path):
+    (tmp_path / "one").mkdir()
+    one = minimal_dir(tmp_path / "one")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("signup", "search", "message"):
+        lines = (one / f"{name}.tsv").read_text().splitlines(keepends=True)
+        write(bare / f"{name}.tsv", "".join(lines[1:]))
+    # a spreadsheet's ';' without a header, a bad time on line 2
+    write(bare / "call.csv", "2;1551780000000\n2;soon\n")
+    a, b = load_logs(one, now_ms=NOW), load_logs(bare, now_ms=NOW)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    pd.testing.assert_frame_equal(a.signups, b.signups)
+    assert b.report.files["call"].bad_lines == {"call_ts is not a timestamp": [2]}
+    # a first row with more fields than the log has columns: name them
+    write(bare / "call.csv", "2;1551780000000;ios;x\n")
+    with pytest.raises(LoadError, match=r"call\.csv: the first line is a row.*4"):
+        load_logs(bare, now_ms=NOW)
+
+
 def test_a_log_written_as_a_folder_of_parts_reads_as_one_file(tmp_path):
     # as Spark and data warehouses write a large table: call.csv/part-*.csv.gz
     # beside _SUCCESS and checksums; Hive-style day=… folders of parquet; a
