@@ -118,7 +118,7 @@ def _first_part(spark, path: str) -> str:
     p = jvm.org.apache.hadoop.fs.Path(path)
     fs = p.getFileSystem(conf)
     if "*" in path:  # numbered shards beside the other logs: call-*.csv.gz
-        shard = re.escape(path.rsplit("/", 1)[-1]).replace(r"\*", "[0-9].*")
+        shard = re.escape(path.rsplit("/", 1)[-1]).replace(r"\*", "[0-9][^.]*")
         hits = [str(f.getPath().toString()) for f in fs.globStatus(p) or []]
         hits = [f for f in hits if re.fullmatch(shard, f.rsplit("/", 1)[-1])]
         return min(hits) if hits else ""

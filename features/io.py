@@ -344,15 +344,23 @@ def find_log(directory: Path, name: str) -> Path | None:
 def shard_patterns(file_names: list[str], name: str) -> list[str]:
     """Glob patterns (``call-*.csv.gz``) of log ``name`` exported in numbered
     shards beside the other logs, as BigQuery names them
-    (``call-000000000000.csv.gz``) or Redshift (``calls_0000_part_00.tsv``):
-    among ``file_names`` (a folder's files), those of the log's name, ``-`` or
-    ``_``, a digit, anything, one of :data:`SUFFIXES`. One pattern per form."""
+    (``call-000000000000.csv.gz``) or Redshift (``call_0000_part_00``, with
+    no ending but a compression's, separated by ``|``): among ``file_names``
+    (a folder's files), those of the log's name, ``-`` or ``_``, a digit,
+    anything but a dot, one of :data:`SUFFIXES` or a bare compression. One
+    pattern per form."""
     forms = set()
     for f in file_names:
         m = re.match(rf"^({name}|{PLURALS[name]})([-_])[0-9]", f)
-        if m and f.endswith(SUFFIXES):
+        if not m:
+            continue
+        if f.endswith(SUFFIXES):
             suffix = max((x for x in SUFFIXES if f.endswith(x)), key=len)
-            forms.add(f"{m.group(1)}{m.group(2)}*{suffix}")
+        elif bare := re.fullmatch(r"[0-9A-Za-z_-]+(\.gz|\.bz2|\.zst)?", f):
+            suffix = bare.group(1) or ""  # Redshift's: no ending but compression
+        else:
+            continue
+        forms.add(f"{m.group(1)}{m.group(2)}*{suffix}")
     return sorted(forms)
 
 
@@ -364,7 +372,7 @@ def log_parts(folder: Path) -> list[Path]:
     (``call-*.csv.gz``, see :func:`find_log`), the shards it names. Empty when
     ``folder`` is neither."""
     if "*" in folder.name:
-        shard = re.escape(folder.name).replace(r"\*", "[0-9].*")
+        shard = re.escape(folder.name).replace(r"\*", "[0-9][^.]*")
         return sorted(
             f
             for f in folder.parent.iterdir()

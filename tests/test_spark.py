@@ -101,16 +101,23 @@ def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
 
 def test_logs_without_a_header_line_read_as_with_one(spark, small_dir, tmp_path):
     """As Spark and Redshift write a table unless asked otherwise: no header
-    line, the columns in their documented order; the call log also as a folder
-    of such parts, comma-separated. Both paths give the features of the same
-    logs with their headers."""
+    line, the columns in their documented order; the call log as a folder of
+    such parts, comma-separated; the message log in Redshift's shards. Both
+    paths give the features of the same logs with their headers."""
+    import gzip
+
     from cadence.pipeline import prepare_spark
 
     bare = tmp_path / "bare"
     bare.mkdir()
-    for name in ("signup", "search", "message"):
+    for name in ("signup", "search"):
         lines = (small_dir / f"{name}.tsv").read_text().splitlines(keepends=True)
         (bare / f"{name}.tsv").write_text("".join(lines[1:]))
+    # the message log as Redshift unloads it: '|', gzip, numbered, no ending
+    lines = (small_dir / "message.tsv").read_text().splitlines(keepends=True)
+    for k, chunk in enumerate((lines[1:100], lines[100:])):
+        with gzip.open(bare / f"message_000{k}_part_00.gz", "wt") as fh:
+            fh.write("".join(chunk).replace("\t", "|"))
     rows = (small_dir / "call.tsv").read_text().replace("\t", ",").splitlines(True)
     (bare / "call").mkdir()
     half = len(rows) // 2

@@ -573,6 +573,17 @@ def test_a_log_exported_in_numbered_shards_reads_as_one_file(tmp_path):
     assert report.bad_lines == {
         "call_ts is not a timestamp": ["call-000000000001.csv.gz:6"]
     }
+    # Redshift's: no ending but a compression's, '|' between fields, no header
+    for f in shards.glob("call-*"):
+        f.unlink()
+    for k, chunk in enumerate((rows[:6], rows[6:])):
+        text = "".join(chunk).replace("\t", "|").encode()
+        write(shards / f"call_000{k}_part_00", text)
+    c = load_logs(shards, now_ms=NOW)
+    pd.testing.assert_frame_equal(a.events, c.events)
+    assert c.report.files["call"].bad_lines == {
+        "call_ts is not a timestamp": ["call_0001_part_00:5"]
+    }
     # shards beside a whole file of the same log: an error, not a choice
     write(shards / "call.tsv", "user_id\tcall_ts\n")
     with pytest.raises(LoadError, match="more than one file for the call log"):
