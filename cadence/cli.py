@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import logging
 import os
+import shutil
 import sys
+import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -179,8 +183,20 @@ def check_data(data: str, engine: str) -> Path | str:
 
 
 def local_file(data: Path | str, name: str) -> Path | None:
-    """``data/name`` when ``data`` is a local directory holding that file."""
-    if isinstance(data, Path) and (data / name).is_file():
+    """``data/name`` when ``data`` is a local directory holding that file; for
+    a ``.zip`` archive of the logs, that file from it (at its top or in its one
+    folder), unpacked into a temporary folder removed at exit."""
+    if not isinstance(data, Path):
+        return None
+    if data.is_file() and zipfile.is_zipfile(data):
+        with zipfile.ZipFile(data) as archive:
+            members = [m for m in archive.namelist() if m.split("/")[-1] == name]
+            if len(members) != 1 or members[0].count("/") > 1:
+                return None
+            tmp = tempfile.mkdtemp(prefix="cadence-zip-")
+            atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+            return Path(archive.extract(members[0], tmp))
+    if (data / name).is_file():
         return data / name
     return None
 

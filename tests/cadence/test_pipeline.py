@@ -85,3 +85,23 @@ def test_write_frame_bad_paths(tmp_path):
         write_frame(pd.DataFrame({"a": [1]}), tmp_path / "out.xlsx")
     with pytest.raises(ValueError, match="does not exist"):
         write_frame(pd.DataFrame({"a": [1]}), tmp_path / "nope" / "out.csv")
+
+
+@pytest.mark.parametrize("folder", ["", "export/"])
+def test_labels_are_found_inside_a_zip_archive_of_the_logs(tmp_path, folder):
+    import zipfile
+
+    from cadence.cli import local_file
+
+    labels = "user_id\tis_bot\tkind\n7\t1\tperiodic\n8\t0\thuman\n"
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(folder + "labels.tsv", labels)
+        z.writestr(folder + "signup.tsv", "user_id\tcountry_code\tsignup_ts\n")
+    found = local_file(archive, "labels.tsv")
+    assert found is not None and found.read_text() == labels
+    assert local_file(archive, "reviewed.tsv") is None
+    # a folder of logs as before
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "labels.tsv").write_text(labels)
+    assert local_file(tmp_path / "d", "labels.tsv") == tmp_path / "d" / "labels.tsv"
