@@ -174,6 +174,8 @@ def read_raw(spark, root: str):
             )
             if _CORRUPT in df.columns:
                 corrupt = F.col(_CORRUPT).isNotNull()
+            if not df.columns:  # an empty file: an empty log, as features.io
+                continue
         else:
             first = spark.read.text(path, **folder).limit(1).collect()
             line, options = (first[0][0] if first else ""), {}

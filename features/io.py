@@ -550,22 +550,32 @@ def _line_numbers(rows: np.ndarray, skipped: list[int], first: int = 2) -> np.nd
 
 
 def _json_keys(path: Path) -> list[str]:
-    """The keys of a JSON Lines log's first object: its column names."""
+    """A JSON Lines log's column names: the keys of its objects in the first
+    MB (an exporter leaves out a key whose value is null), in order of first
+    appearance."""
     with pa.input_stream(str(path), compression="detect") as stream:
         head = stream.read(1 << 20)
     text = head.decode("utf8", errors="replace").lstrip("\ufeff")
-    line = next((x for x in text.splitlines() if x.strip()), "")
-    try:
-        first = json.loads(line)
-    except ValueError:
-        first = None
-    if not isinstance(first, dict):
-        kind = "a JSON array" if line.lstrip().startswith("[") else "no JSON object"
-        raise LoadError(
-            f"{path}: the first line is {kind}; a .json log holds one object per "
-            "line (JSON Lines), as data warehouses export it"
-        )
-    return list(first)
+    lines = [x for x in text.splitlines() if x.strip()]
+    if len(head) == 1 << 20 and len(lines) > 1:
+        lines.pop()  # cut short by the read
+    keys: dict[str, None] = {}
+    for k, line in enumerate(lines):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict):
+            keys |= dict.fromkeys(obj)
+        elif k == 0:
+            kind = "a JSON array" if line.lstrip().startswith("[") else "no JSON object"
+            raise LoadError(
+                f"{path}: the first line is {kind}; a .json log holds one object "
+                "per line (JSON Lines), as data warehouses export it"
+            )
+    if not keys and text.strip():
+        raise LoadError(f"{path}: no JSON object in its first MB")
+    return list(keys)  # none in an empty file: an empty log
 
 
 def _json_batches(path: Path, columns: tuple[str, ...], skipped: list[int]):
@@ -574,6 +584,8 @@ def _json_batches(path: Path, columns: tuple[str, ...], skipped: list[int]):
     64 MB of whole lines. Blank lines are rows of empty values; a line that is
     not one JSON object joins ``skipped``."""
     keys = _json_keys(path)
+    if not keys:
+        return
     wanted = [keys[i] for i in column_index(path, keys, columns)]
     line = 1  # of the block's first line
     rest = b""

@@ -417,6 +417,22 @@ def test_json_lines_bad_lines_are_counted_with_their_line_numbers(tmp_path):
         load_logs(d, now_ms=NOW, strict=True)
 
 
+def test_json_lines_keys_come_from_every_object_and_empty_is_empty(tmp_path):
+    # an exporter leaves a null key out: the second user's own zone still counts
+    signup = (
+        '{"user_id": 1, "country_code": "IT", "signup_ts": "2019-03-02"}\n'
+        '{"user_id": 2, "country_code": "GB", "signup_ts": "2019-03-03", '
+        '"time_zone": "Asia/Tokyo"}\n'
+    )
+    d = minimal_dir(tmp_path, signup=None, message=None)
+    write(d / "signup.jsonl", signup)
+    write(d / "message.jsonl", "")
+    logs = load_logs(d, now_ms=NOW)
+    assert list(logs.signups["time_zone"]) == ["", "Asia/Tokyo"]
+    message = logs.report.files["message"]
+    assert message.rows_read == 0 and message.bad_rows == 0
+
+
 def test_a_json_array_is_named_as_such(tmp_path):
     d = minimal_dir(tmp_path, call=None)
     write(d / "call.json", '[{"user_id": 2, "call_ts": 1551780000000}]\n')
