@@ -108,9 +108,8 @@ def read_reviewed(path: Path, index: pd.Index) -> pd.DataFrame:
         f"reviewed: {report.rows_read:,} rows read, {len(reviewed):,} users, "
         f"{report.duplicates:,} earlier verdicts replaced, {report.bad_rows:,} bad"
     )
-    for reason, count in report.bad_reasons.items():
-        first = ", ".join(str(n) for n in report.bad_lines.get(reason, []))
-        print(f"  {count:,} x {reason} (first lines: {first}) in {path}")
+    for reason in report.bad_reasons:
+        print(f"  {report.reason_line(reason)}")
     return reviewed
 
 

@@ -181,9 +181,26 @@ class FileReport:
     #: reason -> number of rows excluded for it
     bad_reasons: dict[str, int] = dataclasses.field(default_factory=dict)
     #: reason -> the first line numbers (1 = header line) with that reason
-    #: the first line numbers of each reason (``part-00001.csv:17`` in a log
-    #: written as a folder of parts)
+    #: (``part-00001.csv:17`` in a log written as a folder of parts)
     bad_lines: dict[str, list[int | str]] = dataclasses.field(default_factory=dict)
+    #: reason -> the first value it excluded, as written (up to 40 characters),
+    #: for the reasons about one value
+    bad_values: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def reason_line(self, reason: str) -> str:
+        """One reason's count, first lines and first value, in words."""
+        first = ", ".join(str(n) for n in self.bad_lines.get(reason, []))
+        line = f"{self.bad_reasons[reason]:,} x {reason} (first lines: {first}"
+        value = self.bad_values.get(reason)
+        if value is not None:
+            line += f"; the first: {value!r}"
+        line += f") in {self.path}"
+        if value is not None and re.match(r"^\s*[0-9]{1,2}[/-][0-9]{1,2}[/-]", value):
+            line += (
+                "; a day and a month both in numbers are not read, their order "
+                "differs by country: write the year first (2019-03-19)"
+            )
+        return line
 
 
 @dataclasses.dataclass
@@ -241,9 +258,8 @@ class LoadReport:
                 f"{name}: {f.rows_read:,} rows read, {f.rows_kept:,} kept, "
                 f"{f.duplicates:,} duplicates, {f.bad_rows:,} bad"
             )
-            for reason, count in f.bad_reasons.items():
-                first = ", ".join(str(n) for n in f.bad_lines.get(reason, []))
-                line += f"\n    {count:,} x {reason} (first lines: {first}) in {f.path}"
+            for reason in f.bad_reasons:
+                line += f"\n    {f.reason_line(reason)}"
             lines.append(line)
         for name in self.missing_logs:
             lines.append(f"{name}: no file, treated as an empty stream")
@@ -1050,9 +1066,15 @@ def repeated_header(user: pa.Array, ts: pa.Array, ts_name) -> np.ndarray:
 
 
 def _record_bad(
-    report: FileReport, mask: np.ndarray, reason: str, strict: bool, lines
+    report: FileReport,
+    mask: np.ndarray,
+    reason: str,
+    strict: bool,
+    lines,
+    values: pa.Array | None = None,
 ) -> None:
-    """Count the rows of ``mask`` under ``reason``; keep the first line numbers.
+    """Count the rows of ``mask`` under ``reason``; keep the first line numbers
+    and, given the batch's ``values`` the reason is about, the first value.
 
     ``lines`` maps row positions of the current batch to file line numbers.
     """
@@ -1060,10 +1082,15 @@ def _record_bad(
     if count == 0:
         return
     have = report.bad_lines.get(reason, [])
+    if values is not None and reason not in report.bad_values:
+        value = values[int(np.flatnonzero(mask)[0])].as_py()
+        report.bad_values[reason] = "" if value is None else str(value)[:40]
     if strict or len(have) < MAX_EXAMPLES:
         first = lines(np.flatnonzero(mask)[: MAX_EXAMPLES - len(have)]).tolist()
         if strict:
-            raise BadRowError(f"{report.path}: line {first[0]}: {reason}")
+            value = report.bad_values.get(reason)
+            said = f": {value!r}" if value is not None else ""
+            raise BadRowError(f"{report.path}: line {first[0]}: {reason}{said}")
         report.bad_lines[reason] = have + first
     report.bad_reasons[reason] = report.bad_reasons.get(reason, 0) + count
     report.bad_rows += count
@@ -1106,6 +1133,8 @@ def _read_log(
             have = report.bad_lines.setdefault(reason, [])
             more = [f"{where}:{n}" for n in one.bad_lines.get(reason, [])]
             have += more[: MAX_EXAMPLES - len(have)]
+        for reason, value in one.bad_values.items():
+            report.bad_values.setdefault(reason, value)
     frame = pd.concat(frames, ignore_index=True)
     if "time_zone" in frame.columns:  # a part without the column: no own zones
         frame["time_zone"] = frame["time_zone"].fillna("")
@@ -1164,14 +1193,16 @@ def _read_one(
         _record_bad(report, again, REPEATED_HEADER, strict, lines)
         gone = blank | again
         bad_user = ~gone & ~user_ok
-        _record_bad(report, bad_user, id_problem, strict, lines)
+        user_text = batch.column("user_id")
+        _record_bad(report, bad_user, id_problem, strict, lines, user_text)
         bad_ts = ~gone & ~bad_user & no_time
-        _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines)
+        when = batch.column(ts_col)
+        _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines, when)
         ok = ~gone & ~bad_user & ~bad_ts
         early = ok & (ts < MIN_TS_MS)
-        _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines)
+        _record_bad(report, early, f"{ts_col} before 2000-01-01", strict, lines, when)
         late = ok & (ts > now_ms)
-        _record_bad(report, late, f"{ts_col} after now", strict, lines)
+        _record_bad(report, late, f"{ts_col} after now", strict, lines, when)
         keep = ok & ~early & ~late
         users.append(user[keep].astype(np.int64))
         if string_ids:

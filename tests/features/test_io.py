@@ -283,9 +283,21 @@ def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
     assert f.bad_lines["search_ts after now"] == [8]
     assert f.bad_lines["wrong number of fields"] == [9]
     assert f.bad_lines["blank line"] == [10]
+    # each reason about a value shows the first value it excluded
+    assert f.bad_values == {
+        "user_id is not an integer": "x",
+        "search_ts is not a timestamp": "03/05/2019 10:00",
+        "search_ts before 2000-01-01": "1999-12-31",
+        "search_ts after now": "2030-01-01",
+    }
     text = "\n".join(logs.report.summary_lines())
-    assert "search_ts after now (first lines: 8)" in text
+    assert "search_ts after now (first lines: 8; the first: '2030-01-01')" in text
     assert str(tmp_path / "search.tsv") in text
+    # and the slashes' day and month get a word on what to write instead
+    assert "'03/05/2019 10:00') in" in text and "write the year first" in text
+    strict = "user_id\tsearch_ts\n1\t2019-03-05\nx\t2019-03-05 10:00:01\n"
+    with pytest.raises(BadRowError, match=r"line 3: user_id is not an integer: 'x'"):
+        load_logs(minimal_dir(tmp_path, search=strict), now_ms=NOW, strict=True)
     assert "--now" not in text  # one late row: no word about the clock
 
 
