@@ -632,13 +632,17 @@ def _json_block(
         data = data.removeprefix(codecs.BOM_UTF8)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     blank = b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
-    if not blank:  # (a line of spaces Arrow skips: the count below tells)
+    # (a line of spaces Arrow skips: the count below tells); a key whose
+    # values are numbers on some lines and strings on others fails Arrow's
+    # types: then its numbers are quoted, as written, and Arrow tries again
+    for attempt in () if blank else (data, _quote_numbers(data, keys)):
         try:
-            table = pajson.read_json(pa.BufferReader(data))
+            table = pajson.read_json(pa.BufferReader(attempt))
             if table.num_rows == n_lines:
                 return [_json_text(table, k) for k in keys], np.zeros(0, np.int64)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            pass
+            continue
+        break
     lines = data.split(b"\n")[:n_lines]
     rows, bad = [], []
     for i, raw in enumerate(lines):  # the slow path, for the rare bad block
@@ -655,6 +659,14 @@ def _json_block(
         rows.append([_json_value(obj.get(k)) for k in keys])
     values = [pa.array([r[j] for r in rows], pa.string()) for j in range(len(keys))]
     return values, np.asarray(bad, dtype=np.int64)
+
+
+def _quote_numbers(data: bytes, keys: list[str]) -> bytes:
+    """JSON Lines ``data`` with every number that is the value of one of
+    ``keys`` written as a string of the same characters (``7`` → ``"7"``)."""
+    names = b"|".join(re.escape(json.dumps(key).encode()) for key in keys)
+    value = rb"((?:" + names + rb")\s*:\s*)(-?[0-9][0-9.eE+-]*)"
+    return re.sub(value, rb'\1"\2"', data)
 
 
 def _json_text(table: pa.Table, key: str) -> pa.Array:
