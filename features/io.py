@@ -542,10 +542,8 @@ def row_layout(path: Path) -> tuple[int, str]:
     reader skips."""
     if is_json_lines(path.name):
         return 1, NOT_JSON
-    if not path.name.endswith(".parquet"):
-        line = _first_line(path, _encoding(path))
-        if not is_header_line(line.split(sniff_delimiter(path.name, line))):
-            return 1, "wrong number of fields"
+    if not path.name.endswith(".parquet") and not is_header_line(_head_fields(path)):
+        return 1, "wrong number of fields"
     return 2, "wrong number of fields"
 
 
@@ -693,11 +691,22 @@ def _encoding(path: Path) -> str:
     """How a text log is encoded: UTF-16 when it starts with that byte-order
     mark (what Windows tools write as "Unicode"), else UTF-8 when every byte
     decodes so, else latin-1."""
+    return _bom_encoding(path) or ("utf8" if _is_utf8(path) else "latin-1")
+
+
+def _bom_encoding(path: Path) -> str | None:
+    """ "utf-16" for a text log that starts with that byte-order mark, else None."""
     with pa.input_stream(str(path), compression="detect") as stream:
         head = stream.read(2)
-    if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        return "utf-16"
-    return "utf8" if _is_utf8(path) else "latin-1"
+    return "utf-16" if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else None
+
+
+def _head_fields(path: Path) -> list[str]:
+    """A text log's first line, split into its fields. Only a byte-order mark
+    is looked for: column names and times are ASCII, and the whole-file UTF-8
+    check (a pass over every byte) is left to the reader, which needs it."""
+    line = _first_line(path, _bom_encoding(path) or "utf8")
+    return line.split(sniff_delimiter(path.name, line))
 
 
 def _is_utf8(path: Path, chunk: int = 1 << 24) -> bool:
@@ -1264,8 +1273,7 @@ def _column_names(path: Path, positional: tuple[str, ...] = ()) -> list[str]:
     elif is_json_lines(path.name):
         names = _json_keys(path)
     else:
-        line = _first_line(path, _encoding(path))
-        names = line.split(sniff_delimiter(path.name, line))
+        names = _head_fields(path)
         if not is_header_line(names):
             names = positional_names(path, len(names), positional)
     return _clean_names(names)
