@@ -86,10 +86,11 @@ def spark_session(master: str = "local[2]", app: str = "cadence"):
     )
 
 
-def _log_path(root: str, name: str, spark) -> str:
+def _log_path(root: str, name: str, spark) -> tuple[str, str]:
     """The file of log ``name`` under ``root`` as :func:`features.io.find_log`
     names it (``call.tsv``, ``calls.csv.gz``, a folder of parts, a pattern of
-    shards; more than one is an error), or ""."""
+    shards; more than one is an error) and its first part (:func:`_first_part`,
+    which tells its form); ("", "") when there is none."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     top = jvm.org.apache.hadoop.fs.Path(root)
@@ -103,11 +104,12 @@ def _log_path(root: str, name: str, spark) -> str:
     names = (*log_file_names(name), name, PLURALS[name], *shard_patterns(files, name))
     for file in names:
         path = f"{root.rstrip('/')}/{file}"
-        if _first_part(spark, path):
-            hits.append(path)
+        if part := _first_part(spark, path):
+            hits.append((path, part))
     if len(hits) > 1:
-        raise LoadError(f"{root}: more than one file for the {name} log: {hits}")
-    return hits[0] if hits else ""
+        found = [path for path, _ in hits]
+        raise LoadError(f"{root}: more than one file for the {name} log: {found}")
+    return hits[0] if hits else ("", "")
 
 
 def _first_part(spark, path: str) -> str:
@@ -150,7 +152,7 @@ def read_raw(spark, root: str):
         )
     frames = []
     for name in LOGS:
-        path = _log_path(root, name, spark)
+        path, kind = _log_path(root, name, spark)
         if not path:
             if name == "signup":
                 raise ValueError(f"{root}: no signup log")
@@ -158,7 +160,6 @@ def read_raw(spark, root: str):
             continue
         corrupt = F.lit(False)
         # a folder of parts is read whole, in the form of its parts
-        kind = _first_part(spark, path)
         folder = {"recursiveFileLookup": True} if kind != path else {}
         if kind.endswith(".parquet"):
             df = spark.read.parquet(path, **folder)
