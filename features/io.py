@@ -796,9 +796,9 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
     2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019) and times as Go,
     Java and JavaScript print them (an offset with the zone's name beside it)
-    are read too; a day
-    and month both in numbers with slashes (03/04/2019) are not, for the order
-    cannot be told, nor is a day its month does not have (2019-02-30).
+    are read too; a day and month both in numbers with slashes (03/04/2019)
+    are not, for the order cannot be told, nor is a day its month does not
+    have (2019-02-30).
     """
     arr = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)

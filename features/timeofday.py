@@ -7,6 +7,8 @@ numeric code or its English name); users of unknown country are read in UTC.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -81,6 +83,7 @@ COUNTRY_TZ: dict[str, str] = country_zones()
 COUNTRY_ALIASES: dict[str, str] = {"UK": "GB", "EL": "GR"}
 
 
+@functools.cache
 def _tz_country_names() -> dict[str, str]:
     """The tz database's English name of each country (``iso3166.tab``:
     "Russia", "Turkey", "Britain (UK)"), lower-cased → alpha-2 code."""
