@@ -6,7 +6,9 @@ Simulates the default marketplace once, then writes its call, message and search
 logs in one timestamp form each time — epoch ms, ``2019-03-02 10:00:00.123``,
 ``2019-03-02T10:00:00.123Z`` — or with the forms mixed row by row, in time order
 and shuffled; then the simulator's own files with a few duplicates and
-malformed rows (shuffled), and its event logs as JSON Lines. Prints rows read,
+malformed rows (shuffled), its event logs as JSON Lines, and its event logs
+with the day and the month both in numbers (``02/03/2019 10:00:00.123``,
+whose order the reader tells from the values). Prints rows read,
 seconds (best of ``--repeat``) and rows/s of ``load_logs`` (read, parse, check,
 sort by user and time, remove duplicates). Goals (issue 19): ≥ 5 M rows/s for
 one form, ≥ 2 M for mixed.
@@ -38,7 +40,8 @@ FORMS = ("epoch_ms", "space_ms", "iso_z")
 
 
 def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
-    """The simulation's logs with every event time in ``form`` (or mixed)."""
+    """The simulation's logs with every event time in ``form`` (or mixed, or
+    ``day_first``: ``02/03/2019 10:00:00.123``)."""
     rng = np.random.default_rng(0)
     out.mkdir(parents=True)
     write_logs(sim, out)  # signup (and labels) as the simulator writes them
@@ -50,6 +53,9 @@ def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
             text = np.empty(ts.size, dtype=object)
             for k, f in enumerate(FORMS):
                 text[which == k] = format_timestamps(ts[which == k], f)
+        elif form == "day_first":
+            iso = pd.Series(format_timestamps(ts, "space_ms"))
+            text = iso.str[8:10] + "/" + iso.str[5:7] + "/" + iso.str[:4] + iso.str[10:]
         else:
             text = format_timestamps(ts, form)
         frame = pd.DataFrame(
@@ -70,13 +76,22 @@ def write_json_lines(sim, out: Path) -> None:
         tsv.unlink()
 
 
-def timed_load(directory: Path, repeat: int):
+def timed_load(directory: Path, repeat: int, timestamps: str, rows: str) -> dict:
+    """One row of the table: the best of ``repeat`` loads of ``directory``."""
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
         logs = load_logs(directory, now_ms=NOW_MS)
         best = min(best, time.perf_counter() - t0)
-    return logs.report, best
+    report = logs.report
+    return {
+        "timestamps": timestamps,
+        "rows": rows,
+        "rows_read": report.rows_read,
+        "bad_rows": report.bad_rows,
+        "seconds": best,
+        "rows_per_s": report.rows_read / best,
+    }
 
 
 def main() -> None:
@@ -88,46 +103,17 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(f, s) for f in (*FORMS, "mixed") for s in (False, True)]
-        for form, shuffled in cases:
+        for form, shuffled in [*cases, ("day_first", False)]:
             d = Path(tmp) / f"{form}_{shuffled}"
             write_form(sim, d, form, shuffled)
-            report, best = timed_load(d, args.repeat)
-            rows.append(
-                {
-                    "timestamps": form,
-                    "rows": "shuffled" if shuffled else "time order",
-                    "rows_read": report.rows_read,
-                    "bad_rows": report.bad_rows,
-                    "seconds": best,
-                    "rows_per_s": report.rows_read / best,
-                }
-            )
+            order = "shuffled" if shuffled else "time order"
+            rows.append(timed_load(d, args.repeat, form, order))
         d = Path(tmp) / "dirty"
         write_logs(sim, d, dirty=True, shuffled=True, seed=1)
-        report, best = timed_load(d, args.repeat)
-        rows.append(
-            {
-                "timestamps": "one per log, 0.01% bad",
-                "rows": "shuffled",
-                "rows_read": report.rows_read,
-                "bad_rows": report.bad_rows,
-                "seconds": best,
-                "rows_per_s": report.rows_read / best,
-            }
-        )
+        rows.append(timed_load(d, args.repeat, "one per log, 0.01% bad", "shuffled"))
         d = Path(tmp) / "json"
         write_json_lines(sim, d)
-        report, best = timed_load(d, args.repeat)
-        rows.append(
-            {
-                "timestamps": "one per log, JSON Lines",
-                "rows": "time order",
-                "rows_read": report.rows_read,
-                "bad_rows": report.bad_rows,
-                "seconds": best,
-                "rows_per_s": report.rows_read / best,
-            }
-        )
+        rows.append(timed_load(d, args.repeat, "one per log, JSON Lines", "time order"))
     print_table(
         rows,
         f"load_logs on {args.users:,} simulated users (peak RSS "

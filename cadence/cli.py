@@ -139,7 +139,8 @@ def add_tracking_args(group) -> None:
 
 
 def add_data_args(group, *, default: str | None, default_help: str) -> None:
-    """``--data``, ``--engine``, ``--spark-master``, ``--now`` and ``--strict``."""
+    """``--data``, ``--engine``, ``--spark-master``, ``--now``, ``--date-order``
+    and ``--strict``."""
     group.add_argument(
         "--data",
         default=default,
@@ -160,6 +161,13 @@ def add_data_args(group, *, default: str | None, default_help: str) -> None:
         "--now",
         help="the present for the load's sanity window (ISO date/time, UTC; "
         "default: the clock); later timestamps are bad rows",
+    )
+    group.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),  # features.io.DATE_ORDERS, not imported here
+        help="how a day and a month both in numbers (03/04/2019) are read: dmy "
+        "(the day first) or mdy (the month first); default: told from each "
+        "log's values (a number above 12), else from the other logs'",
     )
     group.add_argument(
         "--strict", action="store_true", help="fail on the first malformed row"
@@ -208,13 +216,17 @@ def load_data(args: argparse.Namespace, data: Path | str):
     try:
         if args.engine == "spark":
             return prepare_spark(
-                str(data), now_ms=parse_now(args.now), master=args.spark_master
+                str(data),
+                now_ms=parse_now(args.now),
+                master=args.spark_master,
+                date_order=args.date_order,
             )
         return prepare(
             data,
             now_ms=parse_now(args.now),
             strict=args.strict,
             progress=not args.quiet,
+            date_order=args.date_order,
         )
     except (LoadError, ValueError) as exc:
         raise SystemExit(f"--data {data}: {exc}") from exc

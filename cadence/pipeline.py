@@ -118,6 +118,7 @@ def prepare(
     strict: bool = False,
     max_events: int = RANGE_EVENTS,
     progress: bool = False,
+    date_order: str | None = None,
 ) -> Prepared:
     """Load a data directory, build the feature table and the rule flags.
 
@@ -135,11 +136,14 @@ def prepare(
         events each, so memory stays bounded (results do not depend on it).
     progress
         Show a progress bar over those ranges.
+    date_order
+        How numeric dates (03/04/2019) are read: "dmy", "mdy", or None to
+        tell each log's order from its values.
     """
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
     seconds = {}
     t0 = time.perf_counter()
-    logs = load_data(data_dir, now_ms=now_ms, strict=strict)
+    logs = load_data(data_dir, now_ms=now_ms, strict=strict, date_order=date_order)
     seconds["load"] = time.perf_counter() - t0
     log.info(
         "loaded %s: %d events of %d users (%.1f s)",
@@ -178,12 +182,15 @@ def prepare_spark(
     now_ms: int | None = None,
     master: str = "local[2]",
     buckets: int = 64,
+    date_order: str | None = None,
 ) -> Prepared:
     """Features and rule flags by the Spark path (``cadence/spark.py``), collected
-    to pandas; counts of excluded rows are kept (no line numbers).
+    to pandas; counts of excluded rows are kept (no line numbers). Numeric
+    dates are read as :func:`prepare` reads them.
     """
     from cadence.spark import (
         collect_table,
+        spark_date_orders,
         spark_session,
         spark_table,
         spark_user_logs,
@@ -195,7 +202,10 @@ def prepare_spark(
     spark = spark_session(master)
     seconds["spark_start"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    table, bad = collect_table(spark_table(spark, root, now_ms=now_ms, buckets=buckets))
+    orders = spark_date_orders(spark, root, date_order)
+    table, bad = collect_table(
+        spark_table(spark, root, now_ms=now_ms, buckets=buckets, orders=orders)
+    )
     features = table[COLUMNS]
     seconds["features"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -210,7 +220,9 @@ def prepare_spark(
         flags=flags,
         seconds=seconds,
         bad_rows=bad,
-        fetch_user_logs=lambda ids: spark_user_logs(spark, root, ids, now_ms=now_ms),
+        fetch_user_logs=lambda ids: spark_user_logs(
+            spark, root, ids, now_ms=now_ms, orders=orders
+        ),
     )
 
 

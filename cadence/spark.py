@@ -34,12 +34,16 @@ from features.io import (
     LOGS,
     MIN_TS_MS,
     NOT_JSON,
+    NUMERIC_DATE,
     PLURALS,
     REPEATED_HEADER,
     REQUIRED_COLUMNS,
     SUFFIXES,
+    DateEvidence,
     LoadError,
     column_index,
+    date_evidence,
+    date_orders,
     has_column,
     is_header_line,
     is_json_lines,
@@ -229,9 +233,14 @@ def read_raw(spark, root: str):
 
 
 def _clean(
-    pdf: pd.DataFrame, now_ms: int, string_ids: bool = False
+    pdf: pd.DataFrame,
+    now_ms: int,
+    string_ids: bool = False,
+    orders: dict[str, str | None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Parse one bucket's raw rows exactly as features.io does.
+    """Parse one bucket's raw rows exactly as features.io does, each log's
+    numeric dates (03/04/2019) in its order of ``orders``
+    (:func:`spark_date_orders`).
 
     Returns the clean rows (user_id, event, ts_ms, country_code and, with
     ``string_ids``, ``user_name``: the id as written, ``user_id`` then being
@@ -247,7 +256,13 @@ def _clean(
     else:
         user, user_ok = parse_user_ids(pa.array(pdf["user_id"].fillna("").astype(str)))
         id_problem = "user_id is not an integer"
-    ts = parse_timestamps_ms(pa.array(pdf["ts"].fillna("").astype(str)))
+    stamps = pa.array(pdf["ts"].fillna("").astype(str))
+    ts = parse_timestamps_ms(stamps)
+    event = pdf["event"].to_numpy(object)
+    for name, order in (orders or {}).items():
+        rows = np.flatnonzero(np.isnan(ts) & (event == name))
+        if order is not None and rows.size:
+            ts[rows] = parse_timestamps_ms(stamps.take(pa.array(rows)), order)
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
     reason[~user_ok] = id_problem
@@ -297,12 +312,15 @@ def _clean(
 
 
 def bucket_table(
-    pdf: pd.DataFrame, now_ms: int, string_ids: bool = False
+    pdf: pd.DataFrame,
+    now_ms: int,
+    string_ids: bool = False,
+    orders: dict[str, str | None] | None = None,
 ) -> pd.DataFrame:
     """One bucket's rows (any order) → its users' features and per-user rule flags
     (:data:`models.rules.EVENT_RULES`), plus one row per (log, reason) counting
     the rows it excluded (``row`` = "excluded"; see :func:`table_schema`)."""
-    clean, bad = _clean(pdf, now_ms, string_ids)
+    clean, bad = _clean(pdf, now_ms, string_ids, orders)
     events, signups = _split_logs(clean)
     features = build_features(events, signups)
     flags = event_rule_flags(events, features.index.to_numpy(np.int64))
@@ -428,15 +446,66 @@ def has_string_ids(spark, root: str) -> bool:
     return odd.limit(1).count() > 0
 
 
+def spark_date_orders(
+    spark, root: str, forced: str | None = None
+) -> dict[str, str | None]:
+    """Each log's order of day and month in numeric dates (03/04/2019), told
+    from its values as :func:`features.io.date_orders` tells it, or
+    ``forced``.
+
+    The values of every log are scanned only when the first thousand times of
+    one of them hold a numeric date (an export writes one form throughout), so
+    the logs of most exports are read once, not twice.
+    """
+    from pyspark.sql import functions as F
+
+    if forced is not None:
+        return date_orders({name: DateEvidence() for name in LOGS}, forced)
+    raw = read_raw(spark, root)
+    dated = F.col("ts").rlike(NUMERIC_DATE)
+    heads = [
+        raw.where((F.col("event") == name) & F.col("ts").isNotNull())
+        .select("ts")
+        .limit(1000)
+        for name in LOGS
+    ]
+    head = heads[0]
+    for more in heads[1:]:
+        head = head.union(more)
+    if not date_evidence(pa.array(head.toPandas()["ts"].astype(str))).dates:
+        return {}
+
+    def above_12(group: int):
+        number = F.regexp_extract(F.col("ts"), NUMERIC_DATE, group).cast("int")
+        return F.max((number > 12).cast("int"))
+
+    rows = (
+        raw.where(dated)
+        .groupBy("event")
+        .agg(F.count("*").alias("n"), above_12(1).alias("d"), above_12(2).alias("m"))
+        .collect()
+    )
+    evidence = {name: DateEvidence() for name in LOGS}
+    for row in rows:
+        evidence[row["event"]] = DateEvidence(row["n"], bool(row["d"]), bool(row["m"]))
+    return date_orders(evidence)
+
+
 def spark_user_logs(
-    spark, root: str, user_ids: list, *, now_ms: int
+    spark,
+    root: str,
+    user_ids: list,
+    *,
+    now_ms: int,
+    orders: dict[str, str | None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clean events and signups of a few users (for the report), parsed and
-    deduplicated on the driver exactly as each bucket does."""
+    deduplicated on the driver exactly as each bucket does (numeric dates in
+    ``orders``, :func:`spark_date_orders`)."""
     string_ids = has_string_ids(spark, root)
     wanted = [str(u) if string_ids else str(int(u)) for u in user_ids]
     raw = read_raw(spark, root).where(_user_key(string_ids).isin(wanted))
-    clean = _clean(raw.toPandas(), now_ms, string_ids)[0]
+    clean = _clean(raw.toPandas(), now_ms, string_ids, orders)[0]
     events, signups = _split_logs(clean)
     if string_ids:  # the ids as written, as the score table has them
         names = clean.drop_duplicates("user_id").set_index("user_id")["user_name"]
@@ -445,16 +514,27 @@ def spark_user_logs(
     return events, signups
 
 
-def spark_table(spark, root: str, *, now_ms: int, buckets: int = DEFAULT_BUCKETS):
+def spark_table(
+    spark,
+    root: str,
+    *,
+    now_ms: int,
+    buckets: int = DEFAULT_BUCKETS,
+    orders: dict[str, str | None] | None = None,
+):
     """Every bucket's :func:`bucket_table`, as one Spark DataFrame: the logs are
     read and parsed once for the features, the per-user rules and the counts of
     excluded rows. The rules that compare users run on the driver
     (:func:`models.rules.with_population_rules`); see :func:`collect_table`.
+    Numeric dates are read in ``orders`` (None: :func:`spark_date_orders`).
     """
     string_ids = has_string_ids(spark, root)
+    if orders is None:
+        orders = spark_date_orders(spark, root)
     raw = _bucketed(read_raw(spark, root), buckets, string_ids)
     return raw.groupBy("bucket").applyInPandas(
-        lambda pdf: bucket_table(pdf, now_ms, string_ids), schema=table_schema()
+        lambda pdf: bucket_table(pdf, now_ms, string_ids, orders),
+        schema=table_schema(),
     )
 
 

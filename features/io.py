@@ -33,6 +33,7 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,10 @@ _NUMERIC = r"^[+-]?[0-9]+(\.[0-9]*)?$"
 _INTEGER = r"^[+-]?[0-9]+$"
 _ZONED = r"(Z|z|[+-][0-9]{2}:?[0-9]{2})$"
 _ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: A naive ISO date or time, which Arrow's cast takes whole.
+_ISO_PLAIN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?$"
+)
 _SCIENTIFIC = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+$"
 #: Other spellings of an ISO time, rewritten to ISO 8601 in turn (RE2 pattern,
 #: replacement) for the values no form above takes.
@@ -131,12 +136,31 @@ _TO_ISO: tuple[tuple[str, str], ...] = (
         r"\1 \2",
     ),
 )
+#: A day and a month both in numbers, then a four-digit year (03/04/2019,
+#: 3-4-2019 13:53): 3 April in one country and 4 March in another, so such a
+#: value is read only in an order told for its log (:func:`date_orders`).
+NUMERIC_DATE = r"^\s*([0-9]{1,2})[/-]([0-9]{1,2})[/-]([0-9]{4})"
+#: :data:`NUMERIC_DATE` with its numbers named, for Arrow's extract_regex.
+_NUMERIC_DATE_FIELDS = (
+    r"^\s*(?P<first>[0-9]{1,2})[/-](?P<second>[0-9]{1,2})[/-](?P<year>[0-9]{4})"
+)
+#: The orders a numeric date may be read in: the day first, or the month.
+DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy")
+#: :data:`NUMERIC_DATE` rewritten as an ISO date in each order.
+_NUMERIC_TO_ISO: Mapping[str, str] = {"dmy": r"\3-\2-\1", "mdy": r"\3-\1-\2"}
+#: Then a month, a day or an hour of one digit gets its zero (RE2 patterns).
+_PAD_ISO: tuple[tuple[str, str], ...] = (
+    (r"^([0-9]{4})-([0-9])-", r"\1-0\2-"),
+    (r"^([0-9]{4}-[0-9]{2})-([0-9])($|[^0-9])", r"\1-0\2\3"),
+    (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ])([0-9]):", r"\10\2:"),  # RE2: \1, then 0
+)
 #: The zone words that end a value :data:`_TO_ISO` rewrites.
 _ZONE_WORDS = pa.array([b"UTC", b"GMT", b"utc", b"gmt"])
 #: Other forms, tried in turn on what is left once a zone word (UTC, GMT) is
-#: made an offset. No numeric day/month order is guessed from slashes:
-#: 03/04/2019 is 3 April in one country and 4 March in another. Dots put the
-#: day first wherever they are used.
+#: made an offset. Dots put the day first wherever they are used; a day and a
+#: month in numbers with slashes (:data:`NUMERIC_DATE`) are first rewritten
+#: in their log's order.
+_TWELVE_HOURS = ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %I:%M %p")  # 1:53:20 PM
 _STRPTIME_FORMATS: tuple[str, ...] = (
     "%d/%b/%Y:%H:%M:%S %z",  # web server logs: 19/Mar/2019:12:53:20 +0000
     "%a, %d %b %Y %H:%M:%S %z",  # e-mail and HTTP: Tue, 19 Mar 2019 12:53:20 GMT
@@ -152,6 +176,7 @@ _STRPTIME_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d %H:%M:%S",  # numbers not padded: 2019-3-9 2:53:20
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
+    *_TWELVE_HOURS,
     "%d.%m.%Y %H:%M:%S",  # 9.3.2019 2:53:20
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
@@ -186,6 +211,26 @@ class FileReport:
     #: reason -> the first value it excluded, as written (up to 40 characters),
     #: for the reasons about one value
     bad_values: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: how numeric dates (03/04/2019) were read: "dmy", "mdy"; or why they
+    #: were not (:meth:`DateOrders.why_not`); "" if the log has none
+    date_order: str = ""
+
+    def hint(self, value: str | None) -> str:
+        """What the user can do about a bad ``value``, or "" (a numeric date
+        whose order could not be told)."""
+        if value is None or not re.match(NUMERIC_DATE, value):
+            return ""
+        why = {
+            "mixed": "numbers above 12 stand first in some of this log's dates "
+            "and second in others",
+            "disagree": "no number above 12 in this log's dates tells whether "
+            "the day or the month comes first, and the other logs' tell both",
+            "unclear": "no number above 12 in any log's dates tells whether the "
+            "day or the month comes first",
+        }.get(self.date_order)
+        if why is None:
+            return ""
+        return f"{why}: give the order with --date-order dmy or mdy"
 
     def reason_line(self, reason: str) -> str:
         """One reason's count, first lines and first value, in words."""
@@ -195,11 +240,8 @@ class FileReport:
         if value is not None:
             line += f"; the first: {value!r}"
         line += f") in {self.path}"
-        if value is not None and re.match(r"^\s*[0-9]{1,2}[/-][0-9]{1,2}[/-]", value):
-            line += (
-                "; a day and a month both in numbers are not read, their order "
-                "differs by country: write the year first (2019-03-19)"
-            )
+        if hint := self.hint(value):
+            line += f"; {hint}"
         return line
 
 
@@ -260,6 +302,15 @@ class LoadReport:
             )
             for reason in f.bad_reasons:
                 line += f"\n    {f.reason_line(reason)}"
+            if f.date_order in DATE_ORDERS:
+                first, example = {
+                    "dmy": ("day", "3 April"),
+                    "mdy": ("month", "4 March"),
+                }[f.date_order]
+                line += (
+                    f"\n    numeric dates read with the {first} first "
+                    f"(03/04/2019 is {example})"
+                )
             lines.append(line)
         for name in self.missing_logs:
             lines.append(f"{name}: no file, treated as an empty stream")
@@ -769,13 +820,19 @@ def sniff_delimiter(name: str, header: str) -> str:
     return usual
 
 
-def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
+def parse_timestamps_ms(
+    values: pa.Array | pa.ChunkedArray | np.ndarray, date_order: str | None = None
+) -> np.ndarray:
     """Parse mixed timestamp strings (or numbers) to ms since the epoch, UTC.
 
     Parameters
     ----------
     values
         One column of raw values. Strings may mix every supported form.
+    date_order
+        How a day and a month both written in numbers (03/04/2019) are read:
+        ``"dmy"`` (the day first), ``"mdy"`` (the month first), or None (not
+        at all: NaN). :func:`date_orders` tells it for a log.
 
     Returns
     -------
@@ -796,10 +853,12 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
     2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019) and times as Go,
     Java and JavaScript print them (an offset with the zone's name beside it)
-    are read too; a day and month both in numbers with slashes (03/04/2019)
-    are not, for the order cannot be told, nor is a day its month does not
-    have (2019-02-30).
+    are read too, and a 12-hour clock (1:53:20 PM); a day and month both in
+    numbers (03/04/2019, 3-4-2019) only in ``date_order``. A day its month
+    does not have (2019-02-30) is NaN.
     """
+    if date_order not in (None, *DATE_ORDERS):
+        raise ValueError(f"date_order: {date_order!r} is not one of {DATE_ORDERS}")
     arr = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     )
@@ -839,9 +898,189 @@ def parse_timestamps_ms(values: pa.Array | pa.ChunkedArray | np.ndarray) -> np.n
     # ISO-looking values the cast refused get the other forms' chance too
     # (2019-03-19 12:53:20 Utc, 2019-3-9 2:53:20)
     left = np.flatnonzero(np.isnan(out) & ~numeric & ~empty)
+    if not left.size:
+        return out
+    rest = text.take(pa.array(left))
+    dated = _is_numeric_date(rest)
+    if dated.any():  # read in date_order, or left NaN: no other form takes them
+        if date_order is not None:
+            out[left[dated]] = _numeric_dates_to_ms(rest.filter(dated), date_order)
+        left, rest = left[~dated], rest.filter(pa.array(~dated))
+    if left.size:
+        out[left] = _other_forms_to_ms(rest)
+    return out
+
+
+class _PaddedDates:
+    """The values of a string array that begin with a padded numeric date
+    (``19/03/2019``, ``19-03-2019``: two digits, a separator, two, a separator,
+    four, then no digit), read off the array's bytes at fixed places, as most
+    exports write them; regular expressions over every value cost several
+    times as much."""
+
+    def __init__(self, text: pa.Array):
+        if text.null_count:
+            text = pc.fill_null(text, "")
+        self.text = text
+        _, offsets, data = text.buffers()
+        ends = np.frombuffer(offsets, np.int32)
+        ends = ends[text.offset : text.offset + len(text) + 1]
+        self.data = (
+            np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+        )
+        starts, lengths = ends[:-1].astype(np.int64), np.diff(ends)
+        self.rows = np.flatnonzero(lengths >= 10)
+        self.starts = starts[self.rows]
+        ok = np.ones(self.rows.size, dtype=bool)
+        for k in (0, 1, 3, 4, 6, 7, 8, 9):
+            ok &= self.byte(k) - 48 <= 9  # uint8: a byte below "0" wraps round
+        for k in (2, 5):
+            ok &= np.isin(self.byte(k), (ord("/"), ord("-")))
+        longer = lengths[self.rows] > 10
+        ok[longer] &= self.byte(10, longer) - 48 > 9
+        self.rows, self.starts = self.rows[ok], self.starts[ok]
+        self.mask = np.zeros(len(text), dtype=bool)
+        self.mask[self.rows] = True
+
+    def byte(self, k: int, among: np.ndarray | None = None) -> np.ndarray:
+        starts = self.starts if among is None else self.starts[among]
+        return self.data[starts + k]
+
+    def number(self, k: int) -> np.ndarray:
+        """The two-digit number at byte ``k`` of each date."""
+        return (self.byte(k) - 48).astype(np.int64) * 10 + (self.byte(k + 1) - 48)
+
+    def as_iso(self, date_order: str) -> pa.Array:
+        """The array with each date's ten bytes made ISO (2019-03-19), in
+        place: the same length, so every other byte stays where it was."""
+        data = self.data.copy()
+        day, month = (0, 3) if date_order == "dmy" else (3, 0)
+        for to, source in enumerate((6, 7, 8, 9, None, month, month + 1, None)):
+            if source is not None:
+                data[self.starts + to] = self.byte(source)
+        data[self.starts + 4] = data[self.starts + 7] = ord("-")
+        data[self.starts + 8] = self.byte(day)
+        data[self.starts + 9] = self.byte(day + 1)
+        _, offsets, _ = self.text.buffers()
+        return pa.Array.from_buffers(
+            pa.string(),
+            len(self.text),
+            [None, offsets, pa.py_buffer(data)],
+            offset=self.text.offset,
+        )
+
+
+def _is_numeric_date(text: pa.Array) -> np.ndarray:
+    """Whether each value (trimmed) is a numeric date (:data:`NUMERIC_DATE`)."""
+    dated = _PaddedDates(text).mask
+    rest = np.flatnonzero(~dated)
+    if rest.size:
+        others = text.take(pa.array(rest))
+        dated[rest] = pc.match_substring_regex(others, NUMERIC_DATE).to_numpy(
+            zero_copy_only=False
+        )
+    return dated
+
+
+def _numeric_dates_to_ms(text: pa.Array, date_order: str) -> np.ndarray:
+    """Numeric dates (:data:`NUMERIC_DATE`, trimmed) read in ``date_order``:
+    made ISO dates with numbers padded, then read as ISO values are, or by the
+    other forms (a 12-hour clock, a zone word)."""
+    padded = _PaddedDates(text)
+    if padded.rows.size:
+        text = padded.as_iso(date_order)
+    if padded.rows.size < len(text):  # 3/4/2019, 3-4-2019: by expressions
+        text = pc.replace_substring_regex(
+            text, NUMERIC_DATE, _NUMERIC_TO_ISO[date_order]
+        )
+        for pattern, replacement in _PAD_ISO:
+            text = pc.replace_substring_regex(text, pattern, replacement)
+    try:  # one cast when every value is a plain ISO time, as most are now
+        us = pc.cast(text, pa.timestamp("us")).to_numpy(zero_copy_only=False)
+        return np.floor_divide(us.astype(np.int64), 1000).astype(np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    out = np.full(len(text), np.nan)
+    plain = pc.match_substring_regex(text, _ISO_PLAIN).to_numpy(zero_copy_only=False)
+    _fill_iso(out, text, plain)
+    if not plain.all():  # a 12-hour clock, as the US writes its numeric dates
+        _strptime_into(out, text, _TWELVE_HOURS)
+    left = np.flatnonzero(np.isnan(out))
     if left.size:
         out[left] = _other_forms_to_ms(text.take(pa.array(left)))
     return out
+
+
+class DateEvidence(NamedTuple):
+    """What a log's numeric dates (:data:`NUMERIC_DATE`) tell of their order."""
+
+    #: values written so
+    dates: int = 0
+    #: whether one of them has a first number above 12 (so the day is first)
+    day_first: bool = False
+    #: whether one of them has a second number above 12 (the month is first)
+    month_first: bool = False
+
+    def __or__(self, other: DateEvidence) -> DateEvidence:  # type: ignore[override]
+        return DateEvidence(
+            self.dates + other.dates,
+            self.day_first or other.day_first,
+            self.month_first or other.month_first,
+        )
+
+    @property
+    def order(self) -> str | None:
+        """ "dmy" or "mdy" when the values tell one order; else None."""
+        if self.day_first == self.month_first:
+            return None
+        return "dmy" if self.day_first else "mdy"
+
+
+def date_evidence(values: pa.Array | pa.ChunkedArray) -> DateEvidence:
+    """The :class:`DateEvidence` of one batch of a log's raw times."""
+    text = pc.fill_null(pc.cast(values, pa.string()), "")
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    padded = _PaddedDates(text)
+    first, second = padded.number(0), padded.number(3)
+    rest = np.flatnonzero(~padded.mask)
+    if rest.size:  # unpadded (3/4/2019) or after spaces: by an expression
+        parts = pc.extract_regex(text.take(pa.array(rest)), _NUMERIC_DATE_FIELDS)
+        parts = parts.filter(pc.is_valid(parts))
+
+        def number(field: str) -> np.ndarray:
+            return pc.cast(pc.struct_field(parts, field), pa.int64()).to_numpy()
+
+        first = np.concatenate([first, number("first")])
+        second = np.concatenate([second, number("second")])
+    return DateEvidence(first.size, bool((first > 12).any()), bool((second > 12).any()))
+
+
+def date_orders(
+    evidence: Mapping[str, DateEvidence], forced: str | None = None
+) -> dict[str, str | None]:
+    """Each log's order of day and month (``"dmy"``, ``"mdy"`` or None: its
+    numeric dates stay unread) from each log's :class:`DateEvidence`.
+
+    ``forced`` (the user's ``--date-order``) decides for every log. Otherwise a
+    log whose values put a number above 12 in one place only is read in that
+    order; one whose numbers are all 12 or less (a capture of 1–12 March)
+    takes the order the other logs of the export tell together, since one
+    system wrote them; a log with numbers above 12 in both places mixes the
+    orders, and its numeric dates stay bad rows.
+    """
+    if forced is not None and forced not in DATE_ORDERS:
+        raise ValueError(f"date_order: {forced!r} is not one of {DATE_ORDERS}")
+    together = _told_together(evidence)
+    orders: dict[str, str | None] = {}
+    for name, one in evidence.items():
+        if forced is not None:
+            orders[name] = forced
+        elif one.day_first or one.month_first:
+            orders[name] = one.order
+        else:
+            orders[name] = together.order
+    return orders
 
 
 def _spelled_otherwise(text: pa.Array) -> np.ndarray:
@@ -875,10 +1114,21 @@ def _fill_iso(out: np.ndarray, text: pa.Array, iso: np.ndarray) -> None:
             out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
 
 
+def _told_together(evidence: Mapping[str, DateEvidence]) -> DateEvidence:
+    """The evidence of the logs that each tell one order, put together (a log
+    that mixes the orders tells nothing)."""
+    together = DateEvidence()
+    for one in evidence.values():
+        if one.order is not None:
+            together |= one
+    return together
+
+
 def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
     """Epoch numbers in scientific notation, ISO times spelled otherwise
     (:data:`_TO_ISO`) and the forms of :data:`_STRPTIME_FORMATS` (month names,
-    day first with dots, numbers not padded); NaN for anything else."""
+    day first with dots, numbers not padded, a 12-hour clock); NaN for
+    anything else."""
     out = np.full(len(text), np.nan)
     sci = pc.match_substring_regex(text, _SCIENTIFIC).to_numpy(zero_copy_only=False)
     if sci.any():
@@ -892,7 +1142,14 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
     text = pc.replace_substring_regex(
         text, r"\s+(?i:UTC|GMT)(\s+[0-9]{4})?$", r" +0000\1"
     )
-    for form in _STRPTIME_FORMATS:
+    _strptime_into(out, text, _STRPTIME_FORMATS)
+    return out
+
+
+def _strptime_into(out: np.ndarray, text: pa.Array, forms: tuple[str, ...]) -> None:
+    """Set ``out`` where it is NaN to the ms of the values of ``text`` the
+    first of ``forms`` that fits reads as a real date (:func:`_real_dates`)."""
+    for form in forms:
         todo = np.flatnonzero(np.isnan(out))
         if not todo.size:
             break
@@ -904,7 +1161,6 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
         ms = pc.cast(parsed.take(pa.array(ok)), pa.int64()).to_numpy()
         real = _real_dates(values.take(pa.array(ok)), form)
         out[todo[ok[real]]] = ms[real]
-    return out
 
 
 #: How each directive of :data:`_STRPTIME_FORMATS` is matched to read back
@@ -916,6 +1172,8 @@ _FIELDS = {
     "%Y": r"(?P<Y>[0-9]{4})",
     "%a": r"[A-Za-z]+",
     "%H": r"[0-9]{1,2}",
+    "%I": r"[0-9]{1,2}",
+    "%p": r"[AaPp][Mm]",
     "%M": r"[0-9]{1,2}",
     "%S": r"[0-9]{1,2}",
     "%z": r"\S+",
@@ -1111,6 +1369,8 @@ def _record_bad(
         if strict:
             value = report.bad_values.get(reason)
             said = f": {value!r}" if value is not None else ""
+            if hint := report.hint(value):
+                said += f"; {hint}"
             raise BadRowError(f"{report.path}: line {first[0]}: {reason}{said}")
         report.bad_lines[reason] = have + first
     report.bad_reasons[reason] = report.bad_reasons.get(reason, 0) + count
@@ -1131,18 +1391,25 @@ def _record_skipped(
 
 
 def _read_log(
-    path: Path, name: str, now_ms: int, strict: bool, string_ids: bool = False
+    path: Path,
+    name: str,
+    now_ms: int,
+    strict: bool,
+    string_ids: bool = False,
+    orders: DateOrders | None = None,
 ) -> tuple[pd.DataFrame, FileReport, list[pa.Array]]:
     """:func:`_read_one` of a log's file, or of each part of a log written as a
     folder (:func:`log_parts`), the parts' rows and reports put together: the
     report's path is the folder, its line numbers ``part-00001.csv:17``."""
     parts = log_parts(path)
     if not parts:
-        return _read_one(path, name, now_ms, strict, string_ids)
+        return _read_one(path, name, now_ms, strict, string_ids, orders)
     report = FileReport(path=str(path))
     frames, names = [], []
     for part in parts:
-        frame, one, part_names = _read_one(part, name, now_ms, strict, string_ids)
+        frame, one, part_names = _read_one(
+            part, name, now_ms, strict, string_ids, orders
+        )
         frames.append(frame)
         names += part_names
         report.rows_read += one.rows_read
@@ -1156,6 +1423,7 @@ def _read_log(
             have += more[: MAX_EXAMPLES - len(have)]
         for reason, value in one.bad_values.items():
             report.bad_values.setdefault(reason, value)
+        report.date_order = report.date_order or one.date_order
     frame = pd.concat(frames, ignore_index=True)
     if "time_zone" in frame.columns:  # a part without the column: no own zones
         frame["time_zone"] = frame["time_zone"].fillna("")
@@ -1163,12 +1431,18 @@ def _read_log(
 
 
 def _read_one(
-    path: Path, name: str, now_ms: int, strict: bool, string_ids: bool = False
+    path: Path,
+    name: str,
+    now_ms: int,
+    strict: bool,
+    string_ids: bool = False,
+    orders: DateOrders | None = None,
 ) -> tuple[pd.DataFrame, FileReport, list[pa.Array]]:
     """Read, parse and clean one log file, batch by batch; return its clean rows
     (user_id, ts_ms and, for signups, country_code), its report and, with
     ``string_ids``, the kept rows' ids as strings (``user_id`` is then 0, to be
-    filled with codes by the caller)."""
+    filled with codes by the caller). Numeric dates (03/04/2019) are read in
+    the order ``orders`` tells for the log."""
     report = FileReport(path=str(path))
     ts_col = f"{name}_ts"
     users, stamps, countries, zones = [], [], [], []
@@ -1176,8 +1450,7 @@ def _read_one(
     seen = 0
     skipped: list[int] = []
     columns = REQUIRED_COLUMNS[name]
-    # the columns in their documented order, for a file without a header line
-    positional = (*columns, "time_zone") if name == "signup" else columns
+    positional = _positional(name)
     found = _column_names(path, positional)
     own_zone = name == "signup" and has_column(found, "time_zone")
     if own_zone:
@@ -1199,6 +1472,8 @@ def _read_one(
             user, user_ok = parse_user_ids(batch.column("user_id"))
             id_problem = "user_id is not an integer"
         ts = parse_timestamps_ms(batch.column(ts_col))
+        if orders is not None:
+            _fill_numeric_dates(ts, batch.column(ts_col), name, orders, report)
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         # files joined end to end repeat the header: neither an id nor a time
@@ -1260,6 +1535,83 @@ def _read_one(
     return frame, report, names
 
 
+def _positional(name: str) -> tuple[str, ...]:
+    """A log's columns in their documented order, for a text file without a
+    header line (the signup log's ``time_zone`` last, optional)."""
+    columns = REQUIRED_COLUMNS[name]
+    return (*columns, "time_zone") if name == "signup" else columns
+
+
+class DateOrders:
+    """The order of day and month in each log of one export, told from the
+    values of every log (:func:`date_orders`) the first time a log meets a
+    numeric date, so that an export without one costs nothing."""
+
+    def __init__(self, paths: Mapping[str, Path | None], forced: str | None = None):
+        if forced is not None and forced not in DATE_ORDERS:
+            raise ValueError(f"date_order: {forced!r} is not one of {DATE_ORDERS}")
+        self.paths = {name: path for name, path in paths.items() if path}
+        self.forced = forced
+        self.evidence: dict[str, DateEvidence] | None = None
+
+    def order(self, name: str) -> str | None:
+        """ "dmy", "mdy", or None when it cannot be told."""
+        if self.forced is not None:
+            return self.forced
+        if self.evidence is None:
+            self.evidence = {
+                log_name: log_date_evidence(path, log_name)
+                for log_name, path in self.paths.items()
+            }
+        return date_orders(self.evidence)[name]
+
+    def why_not(self, name: str) -> str:
+        """Why a log's numeric dates have no order: "mixed" (its numbers
+        above 12 stand in both places), "disagree" (in neither; the other
+        logs tell different orders) or "unclear" (in neither, in any log)."""
+        evidence = self.evidence or {}
+        one = evidence.get(name, DateEvidence())
+        if one.day_first and one.month_first:
+            return "mixed"
+        together = _told_together(evidence)
+        return "disagree" if together.day_first and together.month_first else "unclear"
+
+
+def log_date_evidence(path: Path, name: str) -> DateEvidence:
+    """The :class:`DateEvidence` of every time in one log (each of its parts)."""
+    evidence = DateEvidence()
+    for part in log_parts(path) or [path]:
+        batches = iter_batches(part, (f"{name}_ts",), _positional(name))
+        for batch, _ in batches:
+            evidence |= date_evidence(batch.column(0))
+    return evidence
+
+
+def _fill_numeric_dates(
+    ts: np.ndarray,
+    values: pa.Array | pa.ChunkedArray,
+    name: str,
+    orders: DateOrders,
+    report: FileReport,
+) -> None:
+    """Set the times of ``ts`` that are NaN because they are numeric dates
+    (03/04/2019) from ``values``, read in the log's order; note the order (or
+    why there is none) in ``report.date_order``."""
+    missing = np.flatnonzero(np.isnan(ts))
+    if not missing.size:
+        return
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    text = _trimmed(values.take(pa.array(missing)))
+    dated = _is_numeric_date(text)
+    if not dated.any():
+        return
+    order = orders.order(name)
+    report.date_order = order or orders.why_not(name)
+    if order is not None:
+        ts[missing[dated]] = _numeric_dates_to_ms(text.filter(dated), order)
+
+
 def _trimmed(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column as strings without surrounding spaces, missing values as ""."""
     return pc.fill_null(pc.utf8_trim_whitespace(pc.cast(column, pa.string())), "")
@@ -1295,7 +1647,9 @@ def is_header_line(fields: list[str]) -> bool:
     clean = [f.strip().strip('"') for f in _clean_names(fields)]
     if any(_fold(f) in KNOWN_COLUMNS for f in clean):
         return True
-    return bool(np.isnan(parse_timestamps_ms(pa.array(clean, pa.string()))).all())
+    text = pa.array(clean, pa.string())
+    dated = pc.match_substring_regex(text, NUMERIC_DATE).to_numpy(zero_copy_only=False)
+    return bool((np.isnan(parse_timestamps_ms(text)) & ~dated).all())
 
 
 def positional_names(
@@ -1325,7 +1679,13 @@ def _blank_rows(table: pa.Table | pa.RecordBatch) -> np.ndarray:
     return blank
 
 
-def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
+def load_logs(
+    directory: str | Path,
+    *,
+    now_ms: int,
+    strict: bool = False,
+    date_order: str | None = None,
+) -> Logs:
     """Read and clean the four logs of a data directory.
 
     Parameters
@@ -1336,6 +1696,10 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         The present, in ms since the epoch (UTC): later timestamps are bad rows.
     strict
         Raise :class:`BadRowError` on the first bad row instead of counting it.
+    date_order
+        How a day and a month both in numbers (03/04/2019) are read: "dmy" or
+        "mdy" in every log; None tells each log's order from its values
+        (:func:`date_orders`).
 
     Returns
     -------
@@ -1365,13 +1729,14 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
         )
     # the signup log decides the kind of ids: whole numbers (exact int64), or,
     # if any of its ids is not one, strings in every log, kept as written
+    orders = DateOrders(paths, date_order)
     sign, sign_report, id_parts = _read_log(
-        paths["signup"], "signup", now_ms, strict=False
+        paths["signup"], "signup", now_ms, False, False, orders
     )
     string_ids = "user_id is not an integer" in sign_report.bad_reasons
     if string_ids or (strict and sign_report.bad_rows):
         sign, sign_report, id_parts = _read_log(
-            paths["signup"], "signup", now_ms, strict, string_ids
+            paths["signup"], "signup", now_ms, strict, string_ids, orders
         )
     frames = []
     others = []  # named in a missing log's warning, in case one was meant
@@ -1395,7 +1760,7 @@ def load_logs(directory: str | Path, *, now_ms: int, strict: bool = False) -> Lo
             report.missing_logs.append(name)
             continue
         frame, report.files[name], parts = _read_log(
-            paths[name], name, now_ms, strict, string_ids
+            paths[name], name, now_ms, strict, string_ids, orders
         )
         frames.append((EVENT_TYPES.index(name), frame))
         id_parts += parts
@@ -1555,11 +1920,17 @@ def encode_strings(parts: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
     return codes, names[order]
 
 
-def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
+def load_data(
+    path: str | Path,
+    *,
+    now_ms: int,
+    strict: bool = False,
+    date_order: str | None = None,
+) -> Logs:
     """Read whatever ``path`` holds: a directory of the four marketplace logs, or
     a web server access log (a file, or a directory whose only log it is),
     recognised from its content (plain or gzip); or a ``.zip`` archive of
-    either.
+    either. ``date_order`` is :func:`load_logs`'.
 
     Raises
     ------
@@ -1576,7 +1947,7 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
         "common format (plain or .gz)"
     )
     if path.is_file() and zipfile.is_zipfile(path):
-        return _load_archive(path, now_ms=now_ms, strict=strict)
+        return _load_archive(path, now_ms=now_ms, strict=strict, date_order=date_order)
     if path.is_file():
         if looks_like_access_log(path):
             return load_access_log(path, now_ms=now_ms, strict=strict)
@@ -1584,7 +1955,7 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
     if not path.is_dir():
         raise LoadError(f"{path}: no such file or directory")
     if any(find_log(path, name) for name in LOGS):
-        return load_logs(path, now_ms=now_ms, strict=strict)
+        return load_logs(path, now_ms=now_ms, strict=strict, date_order=date_order)
     files = sorted(f for f in path.iterdir() if f.is_file())
     access = [f for f in files if looks_like_access_log(f)]
     if len(access) == 1:
@@ -1597,7 +1968,9 @@ def load_data(path: str | Path, *, now_ms: int, strict: bool = False) -> Logs:
     raise LoadError(f"{path}: no logs found; {expected}")
 
 
-def _load_archive(path: Path, *, now_ms: int, strict: bool) -> Logs:
+def _load_archive(
+    path: Path, *, now_ms: int, strict: bool, date_order: str | None
+) -> Logs:
     """:func:`load_data` of what a ``.zip`` archive holds (the logs, or one
     folder of them), unpacked into a temporary folder that is removed after
     reading; the report and errors name the files inside the archive as
@@ -1610,7 +1983,7 @@ def _load_archive(path: Path, *, now_ms: int, strict: bool) -> Logs:
         if len(entries) == 1 and entries[0].is_dir():  # export/call.tsv, …
             root = entries[0]
         try:
-            logs = load_data(root, now_ms=now_ms, strict=strict)
+            logs = load_data(root, now_ms=now_ms, strict=strict, date_order=date_order)
         except (LoadError, BadRowError) as exc:
             raise type(exc)(str(exc).replace(tmp, str(path))) from exc
     for report in logs.report.files.values():

@@ -66,3 +66,60 @@ def train_into(tmp_path):
         return store
 
     return run
+
+
+@pytest.fixture(scope="session")
+def numeric_dates_dirs(small_sim, tmp_path_factory):
+    """The small marketplace twice: times as epoch ms, and as exports write a
+    day and a month both in numbers, each log in its own way:
+
+    - signup: the day first, with slashes (19/03/2019 00:00:00);
+    - call: the day first, with dashes and ms (19-03-2019 12:53:20.123);
+    - search: numbers not padded, a 12-hour clock, whole seconds
+      (19/3/2019 1:53:20 PM);
+    - message: the day first, only days 1–12 of each month (as a capture
+      of a few days would be): its own values cannot tell the order.
+
+    Returns (epoch_dir, numeric_dir); the twins hold the same instants.
+    """
+    import pandas as pd
+
+    events = small_sim.events
+    when = pd.to_datetime(events["ts_ms"], unit="ms")
+    search = (events["event"] == "search").to_numpy()
+    message = (events["event"] == "message").to_numpy()
+    keep = ~message | (when.dt.day <= 12).to_numpy()
+    ts_ms = events["ts_ms"].to_numpy().copy()
+    ts_ms[search] = ts_ms[search] // 1000 * 1000  # whole seconds on a 12-hour clock
+    when = pd.to_datetime(pd.Series(ts_ms), unit="ms")
+    forms = {
+        "call": lambda t: t.dt.strftime("%d-%m-%Y %H:%M:%S.%f").str[:-3],
+        "search": lambda t: t.dt.strftime("%-d/%-m/%Y %-I:%M:%S %p"),
+        "message": lambda t: t.dt.strftime("%d/%m/%Y %H:%M:%S.%f").str[:-3],
+    }
+    dirs = []
+    for name in ("epoch", "numeric"):
+        out = tmp_path_factory.mktemp(f"{name}_dates")
+        sign = small_sim.signups
+        sign_ts = pd.to_datetime(sign["signup_ms"], unit="ms")
+        pd.DataFrame(
+            {
+                "user_id": sign["user_id"],
+                "country_code": sign["country_code"],
+                "signup_ts": sign["signup_ms"]
+                if name == "epoch"
+                else sign_ts.dt.strftime("%d/%m/%Y %H:%M:%S"),
+            }
+        ).to_csv(out / "signup.tsv", sep="\t", index=False)
+        for log, form in forms.items():
+            rows = keep & (events["event"] == log).to_numpy()
+            pd.DataFrame(
+                {
+                    "user_id": events["user_id"].to_numpy()[rows],
+                    f"{log}_ts": ts_ms[rows]
+                    if name == "epoch"
+                    else form(when[rows].reset_index(drop=True)).to_numpy(),
+                }
+            ).to_csv(out / f"{log}.tsv", sep="\t", index=False)
+        dirs.append(out)
+    return tuple(dirs)

@@ -99,6 +99,29 @@ def test_spark_features_and_flags_equal_pandas(spark, dirty_dir):
     assert bad["rows"].sum() - dup == want.logs.report.bad_rows
 
 
+def test_spark_reads_numeric_dates_as_pandas_does(spark, numeric_dates_dirs):
+    """Each log's day/month order told from the values (one log by the
+    others'), or given: the same features and the same bad rows."""
+    from cadence.pipeline import prepare_spark
+
+    epoch, numeric = numeric_dates_dirs
+    want = prepare(epoch, now_ms=NOW)
+    got = prepare_spark(str(numeric), now_ms=NOW, buckets=8)
+    pd.testing.assert_frame_equal(
+        got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
+    )
+    assert set(got.bad_rows["reason"]) == {"duplicate"}
+    # told the wrong order: the dates with a day above 12 are bad rows, as many
+    # as the pandas path finds
+    wrong = prepare_spark(str(numeric), now_ms=NOW, buckets=8, date_order="mdy")
+    files = prepare(numeric, now_ms=NOW, date_order="mdy").logs.report.files
+    bad = wrong.bad_rows.set_index(["event", "reason"])["rows"]
+    for name in ("call", "search", "message", "signup"):
+        count = files[name].bad_reasons.get(f"{name}_ts is not a timestamp", 0)
+        assert bad.get((name, "timestamp is not a timestamp"), 0) == count
+    assert files["call"].bad_rows > 1000
+
+
 def test_logs_without_a_header_line_read_as_with_one(spark, small_dir, tmp_path):
     """As Spark and Redshift write a table unless asked otherwise: no header
     line, the columns in their documented order; the call log as a folder of

@@ -507,3 +507,16 @@ def test_model_is_logged_from_code_without_pickling_the_class(
         model.predict(features[detector.input_columns_]).to_numpy(),
         detector.score_samples(features),
     )
+
+
+@pytest.mark.parametrize("script", [train, score])
+def test_date_order_reaches_the_reader(script, numeric_dates_dirs):
+    from cadence.cli import load_data
+
+    numeric = numeric_dates_dirs[1]
+    for extra, order in (([], "dmy"), (["--date-order", "mdy"], "mdy")):
+        args = script.build_parser().parse_args(["--data", str(numeric), "-q", *extra])
+        prepared = load_data(args, numeric)
+        assert {f.date_order for f in prepared.logs.report.files.values()} == {order}
+    with pytest.raises(SystemExit):
+        script.build_parser().parse_args(["--date-order", "ymd"])

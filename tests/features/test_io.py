@@ -13,7 +13,10 @@ import pytest
 
 from features.io import (
     BadRowError,
+    DateEvidence,
     LoadError,
+    date_evidence,
+    date_orders,
     load_logs,
     parse_timestamps_ms,
     parse_user_ids,
@@ -195,6 +198,199 @@ def test_unparseable_timestamps_are_nan(text):
     assert np.isnan(out[0]) and out[1] == 1_552_953_600_000
 
 
+def ms(iso: str) -> float:
+    """An ISO time (UTC) in ms since the epoch, by numpy."""
+    return float(np.datetime64(iso, "ms").astype(np.int64))
+
+
+@pytest.mark.parametrize(
+    "text, order, iso",
+    [
+        ("19/03/2019 10:00", "dmy", "2019-03-19T10:00"),
+        ("03/19/2019 10:00", "mdy", "2019-03-19T10:00"),
+        ("03/04/2019", "dmy", "2019-04-03"),
+        ("03/04/2019", "mdy", "2019-03-04"),
+        ("3/4/2019 1:53:20 PM", "mdy", "2019-03-04T13:53:20"),
+        ("12/31/2019 12:00:00 AM", "mdy", "2019-12-31T00:00:00"),
+        ("12/31/2019 12:05 pm", "mdy", "2019-12-31T12:05"),
+        ("19-03-2019 10:00:00.123", "dmy", "2019-03-19T10:00:00.123"),
+        ("9/3/2019 9:05:01.250", "dmy", "2019-03-09T09:05:01.250"),
+        (" 19/03/2019 10:00:00 UTC", "dmy", "2019-03-19T10:00"),
+        ("19/03/2019T10:00:00+01:00", "dmy", "2019-03-19T09:00"),
+    ],
+)
+def test_numeric_dates_read_in_the_order_given(text, order, iso):
+    assert parse_timestamps_ms(pa.array([text, "2019-03-19"]), order)[0] == ms(iso)
+    assert np.isnan(parse_timestamps_ms(pa.array([text]))[0])  # no order: unread
+
+
+@pytest.mark.parametrize(
+    "text, order",
+    [
+        ("31/02/2019", "dmy"),  # no 31 February
+        ("03/19/2019", "dmy"),  # no month 19
+        ("19/03/2019", "mdy"),
+        ("3/4/2019 13:00 PM", "mdy"),
+        ("3/4/19 10:00", "mdy"),  # a year of two digits is not read
+    ],
+)
+def test_numeric_dates_that_name_no_day_are_nan(text, order):
+    assert np.isnan(parse_timestamps_ms(pa.array([text]), order)[0])
+
+
+@pytest.mark.parametrize("order", ["dmy", "mdy"])
+def test_numeric_dates_of_every_spelling_against_numpy(order):
+    # 3,000 random times, each written padded or not, with / or -, with or
+    # without ms, seconds or a 12-hour clock, in an array sliced off a longer
+    # one with nulls (the padded ones are read off the array's bytes)
+    rng = np.random.default_rng(7)
+    ms_ = rng.integers(946_684_800_000, 1_900_000_000_000, 3000)
+    when = pd.to_datetime(ms_, unit="ms")
+    first, second = (when.day, when.month) if order == "dmy" else (when.month, when.day)
+    spelling = rng.integers(0, 6, ms_.size)
+    texts, expected = [], []
+    for k, t in enumerate(when):
+        a, b = int(first[k]), int(second[k])
+        sep = "/-"[k % 2]
+        date = (
+            f"{a:02d}{sep}{b:02d}{sep}{t.year}"
+            if spelling[k] < 3
+            else f"{a}{sep}{b}{sep}{t.year}"
+        )
+        whole = t.floor("s")
+        if spelling[k] in (0, 3):
+            texts.append(f"{date} {t:%H:%M:%S}.{t.microsecond // 1000:03d}")
+            expected.append(t.floor("ms"))
+        elif spelling[k] in (1, 4):
+            texts.append(f"{date} {whole.hour % 12 or 12}:{t:%M:%S} {t:%p}")
+            expected.append(whole)
+        else:
+            texts.append(date)
+            expected.append(t.floor("D"))
+    values = pa.array([None, "x", *texts, None]).slice(2, len(texts))
+    got = parse_timestamps_ms(values, order)
+    want = pd.DatetimeIndex(expected).as_unit("ms").asi8.astype(float)
+    np.testing.assert_array_equal(got, want)
+    evidence = date_evidence(values)
+    assert evidence.dates == len(texts)
+    assert (evidence.day_first, evidence.month_first) == (
+        order == "dmy",
+        order == "mdy",
+    )
+
+
+def test_date_order_is_dmy_or_mdy(tmp_path):
+    with pytest.raises(ValueError, match="date_order: 'ymd'"):
+        parse_timestamps_ms(pa.array(["03/04/2019"]), "ymd")
+    with pytest.raises(ValueError, match="date_order: 'dm'"):
+        load_logs(minimal_dir(tmp_path), now_ms=NOW, date_order="dm")
+
+
+def test_date_orders_from_each_logs_evidence():
+    values = pa.array(["13/01/2019", "2019-01-13", "1/2/2019 10:00", "x", None])
+    assert date_evidence(values) == DateEvidence(2, True, False)
+    assert date_evidence(pa.array(["01/13/2019"])) == DateEvidence(1, False, True)
+    E = DateEvidence
+    # each log by its own numbers above 12; mixed ones stay unread; one with
+    # none borrows what the others tell together, unless they disagree
+    got = date_orders(
+        {
+            "signup": E(5, True, False),
+            "call": E(9),
+            "search": E(3, False, True),
+            "message": E(2, True, True),
+        }
+    )
+    assert got == {"signup": "dmy", "call": None, "search": "mdy", "message": None}
+    got = date_orders({"signup": E(5, True, False), "call": E(9), "search": E()})
+    assert got == {"signup": "dmy", "call": "dmy", "search": "dmy"}
+    assert date_orders({"call": E(9)}) == {"call": None}
+    # the user's order decides every log
+    forced = date_orders({"signup": E(5, True, False), "call": E(9)}, "mdy")
+    assert forced == {"signup": "mdy", "call": "mdy"}
+
+
+def test_numeric_dates_read_in_the_order_their_logs_tell(numeric_dates_dirs):
+    epoch, numeric = numeric_dates_dirs
+    want = load_logs(epoch, now_ms=NOW)
+    got = load_logs(numeric, now_ms=NOW)
+    # the same instants, the message log (days 1–12 only) by the others' order
+    assert got.report.bad_rows == 0
+    pd.testing.assert_frame_equal(got.events, want.events)
+    pd.testing.assert_frame_equal(got.signups, want.signups)
+    assert {f.date_order for f in got.report.files.values()} == {"dmy"}
+    text = "\n".join(got.report.summary_lines())
+    assert text.count("numeric dates read with the day first (03/04/2019 is 3") == 4
+    # told the wrong order, the calls on a day above 12 are bad rows; the
+    # rest are read as the month first
+    wrong = load_logs(numeric, now_ms=NOW, date_order="mdy")
+    calls = want.events.loc[want.events["event"] == "call", "ts_ms"]
+    day = pd.to_datetime(calls, unit="ms").dt.day
+    call = wrong.report.files["call"]
+    assert call.bad_rows == int((day > 12).sum()) > 0
+    assert call.rows_kept == int((day <= 12).sum()) and call.date_order == "mdy"
+
+
+def test_numeric_dates_no_log_can_order(tmp_path):
+    search = "user_id\tsearch_ts\n1\t03/04/2019 10:00\n1\t05/04/2019 10:00:30\n"
+    data = minimal_dir(tmp_path, search=search)
+    logs = load_logs(data, now_ms=NOW)
+    f = logs.report.files["search"]
+    assert f.bad_rows == 2 and f.date_order == "unclear"
+    text = "\n".join(logs.report.summary_lines())
+    assert "no number above 12 in any log's dates tells whether the day" in text
+    assert "give the order with --date-order dmy or mdy" in text
+    with pytest.raises(BadRowError, match=r"line 2: .*'03/04/2019 10:00'; no num"):
+        load_logs(data, now_ms=NOW, strict=True)
+    for order, isos in (
+        ("dmy", ["2019-04-03T10:00", "2019-04-05T10:00:30"]),
+        ("mdy", ["2019-03-04T10:00", "2019-05-04T10:00:30"]),
+    ):
+        logs = load_logs(data, now_ms=NOW, date_order=order)
+        events = logs.events[logs.events["event"] == "search"]
+        assert events["ts_ms"].tolist() == [ms(iso) for iso in isos]
+        assert logs.report.files["search"].date_order == order
+
+
+def test_numeric_dates_a_log_mixes_or_borrows(tmp_path):
+    # the signup log tells the month first; search's 03/04 borrows it; the
+    # call log puts numbers above 12 first and second: its dates stay unread
+    signup = "user_id\tcountry_code\tsignup_ts\n1\tIT\t03/19/2019\n2\tGB\t03/02/2019\n"
+    search = "user_id\tsearch_ts\n1\t03/04/2019 10:00\n"
+    call = (
+        "user_id\tcall_ts\n2\t13/03/2019 10:00\n2\t03/13/2019 10:00\n2\t1551780000000\n"
+    )
+    data = minimal_dir(tmp_path, signup=signup, search=search, call=call)
+    logs = load_logs(data, now_ms=NOW)
+    files = logs.report.files
+    assert [files[n].date_order for n in ("signup", "search", "call")] == [
+        "mdy",
+        "mdy",
+        "mixed",
+    ]
+    assert files["call"].bad_rows == 2 and files["call"].rows_kept == 1
+    assert logs.signups["signup_ms"].tolist() == [ms("2019-03-19"), ms("2019-03-02")]
+    events = logs.events.set_index("event")["ts_ms"]
+    assert events["search"] == ms("2019-03-04T10:00")
+    text = "\n".join(logs.report.summary_lines())
+    assert "numbers above 12 stand first in some of this log's dates" in text
+    # the other logs disagree: a log with nothing of its own to tell stays unread
+    call = "user_id\tcall_ts\n2\t13/03/2019 10:00\n"
+    data = minimal_dir(tmp_path, signup=signup, search=search, call=call)
+    logs = load_logs(data, now_ms=NOW)
+    assert logs.report.files["search"].date_order == "disagree"
+    assert "the other logs' tell both" in "\n".join(logs.report.summary_lines())
+
+
+def test_a_headerless_log_of_numeric_dates(tmp_path):
+    # its first line has a time, though no order is known yet: a row
+    call = "2\t13/03/2019 10:00\n2\t14/03/2019 11:30\n"
+    logs = load_logs(minimal_dir(tmp_path, call=call), now_ms=NOW)
+    calls = logs.events.loc[logs.events["event"] == "call", "ts_ms"].tolist()
+    assert calls == [ms("2019-03-13T10:00"), ms("2019-03-14T11:30")]
+    assert logs.report.files["call"].rows_read == 2
+
+
 @pytest.mark.parametrize("user_high", [10_030_000, 2**62])
 def test_sort_events_matches_a_three_key_lexsort(user_high):
     # small id ranges take the packed-key sort, huge ones the lexsort
@@ -293,8 +489,9 @@ def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
     text = "\n".join(logs.report.summary_lines())
     assert "search_ts after now (first lines: 8; the first: '2030-01-01')" in text
     assert str(tmp_path / "search.tsv") in text
-    # and the slashes' day and month get a word on what to write instead
-    assert "'03/05/2019 10:00') in" in text and "write the year first" in text
+    # a day and a month in numbers, neither above 12: a word on what to do
+    assert "'03/05/2019 10:00') in" in text
+    assert "give the order with --date-order dmy or mdy" in text
     strict = "user_id\tsearch_ts\n1\t2019-03-05\nx\t2019-03-05 10:00:01\n"
     with pytest.raises(BadRowError, match=r"line 3: user_id is not an integer: 'x'"):
         load_logs(minimal_dir(tmp_path, search=strict), now_ms=NOW, strict=True)
