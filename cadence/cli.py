@@ -191,18 +191,22 @@ def check_data(data: str, engine: str) -> Path | str:
 
 def local_file(data: Path | str, name: str) -> Path | None:
     """``data/name`` when ``data`` is a local directory holding that file; for
-    a ``.zip`` archive of the logs, that file from it (at its top or in its one
-    folder), unpacked into a temporary folder removed at exit."""
+    a ``.zip`` archive of the logs, that file from where the archive keeps the
+    logs (:func:`features.io.archive_folder`), unpacked into a temporary folder
+    removed at exit."""
     if not isinstance(data, Path):
         return None
     if data.is_file() and zipfile.is_zipfile(data):
+        from features.io import archive_folder
+
         with zipfile.ZipFile(data) as archive:
-            members = [m for m in archive.namelist() if m.split("/")[-1] == name]
-            if len(members) != 1 or members[0].count("/") > 1:
+            names = archive.namelist()
+            member = archive_folder(names) + name
+            if member not in names:
                 return None
             tmp = tempfile.mkdtemp(prefix="cadence-zip-")
             atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-            return Path(archive.extract(members[0], tmp))
+            return Path(archive.extract(member, tmp))
     if (data / name).is_file():
         return data / name
     return None

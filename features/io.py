@@ -1968,6 +1968,18 @@ def load_data(
     raise LoadError(f"{path}: no logs found; {expected}")
 
 
+def archive_folder(names: list[str]) -> str:
+    """Where a ``.zip`` archive of an export (its member ``names``) keeps its
+    files: at its top (""), or in its one folder (``"export/"``) when that
+    folder is all its top holds besides what macOS adds (``__MACOSX/``) and
+    hidden files. The logs and ``labels.tsv`` are looked for there alone."""
+    tops = {name.split("/", 1)[0] + ("/" if "/" in name else "") for name in names}
+    tops = {top for top in tops if not top.startswith(("__", "."))}
+    if len(tops) == 1 and (top := tops.pop()).endswith("/"):
+        return top
+    return ""
+
+
 def _load_archive(
     path: Path, *, now_ms: int, strict: bool, date_order: str | None
 ) -> Logs:
@@ -1978,10 +1990,7 @@ def _load_archive(
     with tempfile.TemporaryDirectory(prefix="cadence-zip-") as tmp:
         with zipfile.ZipFile(path) as archive:
             archive.extractall(tmp)
-        root = Path(tmp)
-        entries = [e for e in root.iterdir() if not e.name.startswith(("__", "."))]
-        if len(entries) == 1 and entries[0].is_dir():  # export/call.tsv, …
-            root = entries[0]
+            root = Path(tmp) / archive_folder(archive.namelist())
         try:
             logs = load_data(root, now_ms=now_ms, strict=strict, date_order=date_order)
         except (LoadError, BadRowError) as exc:

@@ -101,6 +101,12 @@ def test_labels_are_found_inside_a_zip_archive_of_the_logs(tmp_path, folder):
     found = local_file(archive, "labels.tsv")
     assert found is not None and found.read_text() == labels
     assert local_file(archive, "reviewed.tsv") is None
+    # labels are looked for where the reader looks for the logs, not in a
+    # folder beside them
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(folder + "signup.tsv", "user_id\tcountry_code\tsignup_ts\n")
+        z.writestr("other/labels.tsv", labels)
+    assert local_file(archive, "labels.tsv") is None
     # a folder of logs as before
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "labels.tsv").write_text(labels)

@@ -15,6 +15,7 @@ from features.io import (
     BadRowError,
     DateEvidence,
     LoadError,
+    archive_folder,
     date_evidence,
     date_orders,
     load_logs,
@@ -840,6 +841,16 @@ def test_a_zip_archive_of_the_logs_reads_as_the_logs(tmp_path, folder):
     assert call.bad_lines == {"call_ts is not a timestamp": [3]}
     with pytest.raises(BadRowError, match=rf"export\.zip/{folder}call\.tsv: line 3"):
         load_data(archive, now_ms=NOW, strict=True)
+
+
+def test_where_an_archive_keeps_its_files():
+    assert archive_folder(["signup.tsv", "call.tsv"]) == ""
+    assert archive_folder(["export/", "export/signup.tsv"]) == "export/"
+    assert archive_folder(["export/signup.tsv", "__MACOSX/._x", ".DS_Store"]) == (
+        "export/"
+    )
+    assert archive_folder(["a/signup.tsv", "b/call.tsv"]) == ""  # two folders
+    assert archive_folder(["a/signup.tsv", "labels.tsv"]) == ""
 
 
 @pytest.mark.parametrize(
