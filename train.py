@@ -254,6 +254,7 @@ def run_params(
             "users": len(prepared.features),
             "events": int(prepared.features["n_events"].sum()),
             "engine": args.engine,
+            "date_order": args.date_order or "told from the values",
             "seed": args.seed,
             "train_sample": args.train_sample or len(prepared.features),
             "cadence_version": package_version(),

@@ -52,6 +52,7 @@ def test_run_has_params_metrics_artifacts(store, trained):
     assert p["feature_set"] == "all" and p["seed"] == "1" and p["random_state"] == "1"
     assert p["users"] == "3000" and int(p["events"]) > 100_000
     assert p["git_commit"] and p["cadence_version"]
+    assert p["date_order"] == "told from the values"  # no --date-order given
     for key in (
         "label_average_precision",
         "label_recall_at_budget",
