@@ -180,6 +180,19 @@ _STRPTIME_FORMATS: tuple[str, ...] = (
     "%d.%m.%Y %H:%M:%S",  # 9.3.2019 2:53:20
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
+    "%d-%b-%Y %H:%M:%S",  # spreadsheets, Oracle: 19-Mar-2019 12:53:20
+    "%d-%b-%Y %H:%M",
+    "%d-%b-%Y",
+    "%d-%b-%y %H:%M:%S",  # Oracle's DD-MON-RR: 19-MAR-19
+    "%d-%b-%y",
+    "%b %d %Y %I:%M%p",  # SQL Server's default: Mar 19 2019 12:53PM
+    "%b %d, %Y %I:%M:%S %p",  # a month's name and a 12-hour clock
+    "%b %d, %Y %I:%M %p",  # (%b takes the whole name too: March 19, 2019 …)
+    "%A, %b %d, %Y %I:%M:%S %p",  # .NET: Tuesday, March 19, 2019 12:53:20 PM
+    "%d %b %Y %H:%M",  # 19 March 2019 12:53
+    "%Y%m%d %H:%M:%S",  # the date's digits together: 20190319 12:53:20
+    "%Y.%m.%d %H:%M:%S",  # the year first with dots: 2019.03.19 12:53:20
+    "%Y.%m.%d",
 )
 
 
@@ -849,9 +862,11 @@ def parse_timestamps_ms(
     to UTC; naive ISO strings and dates are taken as UTC. Slashes for dashes
     (2019/03/19), the basic format (20190319T125320Z), a comma before the
     fraction (2019-03-19 12:53:20,123), numbers not padded (2019-3-9 2:53:20),
-    the day first with dots (19.03.2019) and month names (web server logs'
+    the day first with dots (19.03.2019), month names (web server logs'
     19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
-    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019) and times as Go,
+    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019, Oracle's
+    19-MAR-19, SQL Server's Mar 19 2019 12:53PM), the date's digits together
+    (20190319 12:53:20; 20190319 alone, a date key) and times as Go,
     Java and JavaScript print them (an offset with the zone's name beside it)
     are read too, and a 12-hour clock (1:53:20 PM); a day and month both in
     numbers (03/04/2019, 3-4-2019) only in ``date_order``. A day its month
@@ -1171,6 +1186,8 @@ _FIELDS = {
     "%b": r"(?P<b>[A-Za-z]{3})[A-Za-z]*",
     "%Y": r"(?P<Y>[0-9]{4})",
     "%a": r"[A-Za-z]+",
+    "%y": r"(?P<Y>[0-9]{2})",
+    "%A": r"[A-Za-z]+",
     "%H": r"[0-9]{1,2}",
     "%I": r"[0-9]{1,2}",
     "%p": r"[AaPp][Mm]",
@@ -1198,6 +1215,8 @@ def _real_dates(values: pa.Array, form: str) -> np.ndarray:
         return pc.cast(pc.struct_field(parts, name), pa.int64()).to_numpy()
 
     day, year = field("d"), field("Y")
+    if "%y" in form:  # two digits: this century (strptime's 69–99 are bad rows)
+        year = year + 2000
     if "%b" in form:
         names = pc.utf8_lower(pc.struct_field(parts, "b"))
         month = pc.index_in(names, value_set=_MONTH_ABBR).to_numpy(zero_copy_only=False)
@@ -1248,12 +1267,28 @@ def _uniform_column(text: pa.Array) -> np.ndarray | None:
 
 
 def _epoch_to_ms(nums: np.ndarray) -> np.ndarray:
+    """Epoch numbers to ms, the unit told by magnitude; eight digits that make
+    a real day of 2000–2099 (20190319, a warehouse's date key) are that day,
+    for as seconds they would be 1970, long before any log this reads."""
     mag = np.abs(nums)
     scale = np.select(
         [mag < 1e11, mag < 1e14, mag < 1e17], [1e3, 1.0, 1e-3], default=1e-6
     )
     with np.errstate(invalid="ignore"):
-        return np.floor(nums * scale)
+        out = np.floor(nums * scale)
+        keys = np.flatnonzero((nums >= 20_000_101) & (nums <= 20_991_231))
+    if keys.size:
+        key = nums[keys].astype(np.int64)
+        year, month, day = key // 10_000, key // 100 % 100, key % 100
+        whole = nums[keys] == key
+        ok = whole & (month >= 1) & (month <= 12) & (day >= 1)
+        start = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+        days = start.astype("datetime64[M]").astype("datetime64[D]")
+        ends = (start + 1).astype("datetime64[M]").astype("datetime64[D]")
+        ok &= day <= (ends - days).astype(np.int64)
+        date = days + (day - 1).astype("timedelta64[D]")
+        out[keys[ok]] = date[ok].astype("datetime64[ms]").astype(np.int64)
+    return out
 
 
 def _iso_to_ms(text: pa.Array, typ: pa.DataType) -> np.ndarray:

@@ -90,6 +90,18 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("2019-03-19T13:53:20.123+01:00[Europe/Paris]", T),  # Java, zoned
         ("2019-03-19T12:53:20.123Z[UTC]", T),
         ("Tue Mar 19 2019 13:53:20 GMT+0100 (Central European Time)", T - 123),  # JS
+        ("2019-03-19 12:53:20 PM", T - 123),  # a 12-hour clock: noon is 12 PM
+        ("19-Mar-2019 12:53:20", T - 123),  # spreadsheets, Oracle
+        ("19-MAR-19", 1_552_953_600_000),  # Oracle's DD-MON-RR
+        ("29-FEB-20", 1_582_934_400_000),
+        ("Mar 19 2019 12:53PM", T - 20_123),  # SQL Server's default
+        ("Mar  9 2019  2:53AM", 1_552_099_980_000),
+        ("March 19, 2019 12:53:20 PM", T - 123),  # a month's whole name
+        ("Tuesday, March 19, 2019 12:53:20 PM", T - 123),  # .NET's long form
+        ("19 March 2019 12:53", T - 20_123),
+        ("20190319 12:53:20", T - 123),  # the date's digits together
+        ("2019.03.19 12:53:20", T - 123),  # the year first, with dots
+        ("20190319", 1_552_953_600_000),  # a warehouse's date key
     ],
 )
 def test_every_timestamp_form(text, expected):
@@ -192,6 +204,8 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
         "2019-03-19 25:00:00",
         "2019-03-19 12:53:20 CET",  # an abbreviation with no offset beside it
         "2019-03-19T12:53:20[Europe/Paris]",
+        "29-Feb-2019",
+        "Mar 19 2019 13:53PM",
     ],
 )
 def test_unparseable_timestamps_are_nan(text):
