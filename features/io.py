@@ -148,6 +148,8 @@ _NUMERIC_DATE_FIELDS = (
 DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy")
 #: :data:`NUMERIC_DATE` rewritten as an ISO date in each order.
 _NUMERIC_TO_ISO: Mapping[str, str] = {"dmy": r"\3-\2-\1", "mdy": r"\3-\1-\2"}
+#: What stands between a numeric date's numbers.
+_DATE_SEPARATORS = pa.array([b"/", b"-"])
 #: Then a month, a day or an hour of one digit gets its zero (RE2 patterns).
 _PAD_ISO: tuple[tuple[str, str], ...] = (
     (r"^([0-9]{4})-([0-9])-", r"\1-0\2-"),
@@ -988,7 +990,13 @@ class _PaddedDates:
 def _is_numeric_date(text: pa.Array) -> np.ndarray:
     """Whether each value (trimmed) is a numeric date (:data:`NUMERIC_DATE`)."""
     dated = _PaddedDates(text).mask
-    rest = np.flatnonzero(~dated)
+    # the expression only where a "/" or "-" stands second or third (3/4/2019)
+    b = text.cast(pa.binary())
+    near = pc.or_(
+        pc.is_in(pc.binary_slice(b, 1, 2), value_set=_DATE_SEPARATORS),
+        pc.is_in(pc.binary_slice(b, 2, 3), value_set=_DATE_SEPARATORS),
+    ).to_numpy(zero_copy_only=False)
+    rest = np.flatnonzero(~dated & near)
     if rest.size:
         others = text.take(pa.array(rest))
         dated[rest] = pc.match_substring_regex(others, NUMERIC_DATE).to_numpy(
@@ -1157,7 +1165,16 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
     text = pc.replace_substring_regex(
         text, r"\s+(?i:UTC|GMT)(\s+[0-9]{4})?$", r" +0000\1"
     )
-    _strptime_into(out, text, _STRPTIME_FORMATS)
+    # every form has a space, a colon, a dash, a slash or a dot: what has none
+    # (a word, a stray number) is spared trying them all
+    some = np.flatnonzero(np.isnan(out))
+    if some.size:
+        text = text.take(pa.array(some))
+        sep = pc.match_substring_regex(text, r"[ :/.-]").to_numpy(zero_copy_only=False)
+        some, text = some[sep], text.filter(sep)
+        tried = np.full(some.size, np.nan)
+        _strptime_into(tried, text, _STRPTIME_FORMATS)
+        out[some] = tried
     return out
 
 
