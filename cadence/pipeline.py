@@ -190,6 +190,8 @@ def prepare_spark(
     """
     from cadence.spark import (
         collect_table,
+        has_string_ids,
+        read_raw,
         spark_date_orders,
         spark_session,
         spark_table,
@@ -202,9 +204,13 @@ def prepare_spark(
     spark = spark_session(master)
     seconds["spark_start"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    orders = spark_date_orders(spark, root, date_order)
+    raw = read_raw(spark, root)  # the logs found and their forms told once
+    string_ids = has_string_ids(raw)
+    orders = spark_date_orders(raw, date_order)
     table, bad = collect_table(
-        spark_table(spark, root, now_ms=now_ms, buckets=buckets, orders=orders)
+        spark_table(
+            raw, now_ms=now_ms, buckets=buckets, string_ids=string_ids, orders=orders
+        )
     )
     features = table[COLUMNS]
     seconds["features"] = time.perf_counter() - t0
@@ -221,7 +227,7 @@ def prepare_spark(
         seconds=seconds,
         bad_rows=bad,
         fetch_user_logs=lambda ids: spark_user_logs(
-            spark, root, ids, now_ms=now_ms, orders=orders
+            raw, ids, now_ms=now_ms, string_ids=string_ids, orders=orders
         ),
     )
 

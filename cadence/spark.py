@@ -431,12 +431,13 @@ def _bucketed(raw, buckets: int, string_ids: bool = False):
     return raw.withColumn("bucket", F.pmod(F.hash(key), F.lit(buckets)))
 
 
-def has_string_ids(spark, root: str) -> bool:
-    """Whether the signup log holds an id that is not a whole number: then every
-    log's ids are strings, as :func:`features.io.load_logs` decides."""
+def has_string_ids(raw) -> bool:
+    """Whether the signup log of ``raw`` (:func:`read_raw`) holds an id that is
+    not a whole number: then every log's ids are strings, as
+    :func:`features.io.load_logs` decides."""
     from pyspark.sql import functions as F
 
-    ids = read_raw(spark, root).where(F.col("event") == "signup")
+    ids = raw.where(F.col("event") == "signup")
     text = F.trim(F.col("user_id"))
     header = (F.lower(text) == "user_id") & (
         F.lower(F.trim(F.col("ts"))) == "signup_ts"
@@ -446,12 +447,10 @@ def has_string_ids(spark, root: str) -> bool:
     return odd.limit(1).count() > 0
 
 
-def spark_date_orders(
-    spark, root: str, forced: str | None = None
-) -> dict[str, str | None]:
-    """Each log's order of day and month in numeric dates (03/04/2019), told
-    from its values as :func:`features.io.date_orders` tells it, or
-    ``forced``.
+def spark_date_orders(raw, forced: str | None = None) -> dict[str, str | None]:
+    """Each log's order of day and month in numeric dates (03/04/2019) of
+    ``raw`` (:func:`read_raw`), told from its values as
+    :func:`features.io.date_orders` tells it, or ``forced``.
 
     The values of every log are scanned only when the first thousand times of
     one of them hold a numeric date (an export writes one form throughout), so
@@ -461,7 +460,6 @@ def spark_date_orders(
 
     if forced is not None:
         return date_orders({name: DateEvidence() for name in LOGS}, forced)
-    raw = read_raw(spark, root)
     dated = F.col("ts").rlike(NUMERIC_DATE)
     heads = [
         raw.where((F.col("event") == name) & F.col("ts").isNotNull())
@@ -492,19 +490,19 @@ def spark_date_orders(
 
 
 def spark_user_logs(
-    spark,
-    root: str,
+    raw,
     user_ids: list,
     *,
     now_ms: int,
+    string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The clean events and signups of a few users (for the report), parsed and
-    deduplicated on the driver exactly as each bucket does (numeric dates in
-    ``orders``, :func:`spark_date_orders`)."""
-    string_ids = has_string_ids(spark, root)
+    """The clean events and signups of a few users of ``raw`` (for the report),
+    parsed and deduplicated on the driver exactly as each bucket does (ids as
+    :func:`has_string_ids` says, numeric dates in ``orders``,
+    :func:`spark_date_orders`)."""
     wanted = [str(u) if string_ids else str(int(u)) for u in user_ids]
-    raw = read_raw(spark, root).where(_user_key(string_ids).isin(wanted))
+    raw = raw.where(_user_key(string_ids).isin(wanted))
     clean = _clean(raw.toPandas(), now_ms, string_ids, orders)[0]
     events, signups = _split_logs(clean)
     if string_ids:  # the ids as written, as the score table has them
@@ -515,23 +513,21 @@ def spark_user_logs(
 
 
 def spark_table(
-    spark,
-    root: str,
+    raw,
     *,
     now_ms: int,
     buckets: int = DEFAULT_BUCKETS,
+    string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
 ):
-    """Every bucket's :func:`bucket_table`, as one Spark DataFrame: the logs are
-    read and parsed once for the features, the per-user rules and the counts of
-    excluded rows. The rules that compare users run on the driver
-    (:func:`models.rules.with_population_rules`); see :func:`collect_table`.
-    Numeric dates are read in ``orders`` (None: :func:`spark_date_orders`).
+    """Every bucket's :func:`bucket_table` of ``raw`` (:func:`read_raw`), as
+    one Spark DataFrame: the logs are read and parsed once for the features,
+    the per-user rules and the counts of excluded rows. The rules that compare
+    users run on the driver (:func:`models.rules.with_population_rules`); see
+    :func:`collect_table`. Ids are read as :func:`has_string_ids` says, numeric
+    dates in ``orders`` (:func:`spark_date_orders`).
     """
-    string_ids = has_string_ids(spark, root)
-    if orders is None:
-        orders = spark_date_orders(spark, root)
-    raw = _bucketed(read_raw(spark, root), buckets, string_ids)
+    raw = _bucketed(raw, buckets, string_ids)
     return raw.groupBy("bucket").applyInPandas(
         lambda pdf: bucket_table(pdf, now_ms, string_ids, orders),
         schema=table_schema(),
