@@ -31,6 +31,7 @@ import pyarrow as pa
 from features.build import COLUMNS, build_features
 from features.io import (
     EVENT_TYPES,
+    HEAD_TIMES,
     LOGS,
     MIN_TS_MS,
     NOT_JSON,
@@ -453,8 +454,8 @@ def spark_date_orders(raw, forced: str | None = None) -> dict[str, str | None]:
     :func:`features.io.date_orders` tells it, or ``forced``.
 
     The values of every log are scanned only when the first thousand times of
-    one of them hold a numeric date (an export writes one form throughout), so
-    the logs of most exports are read once, not twice.
+    one of them hold a numeric date, as :class:`features.io.DateOrders` does,
+    so the logs of most exports are read once, not twice.
     """
     from pyspark.sql import functions as F
 
@@ -464,7 +465,7 @@ def spark_date_orders(raw, forced: str | None = None) -> dict[str, str | None]:
     heads = [
         raw.where((F.col("event") == name) & F.col("ts").isNotNull())
         .select("ts")
-        .limit(1000)
+        .limit(HEAD_TIMES)
         for name in LOGS
     ]
     head = heads[0]

@@ -238,6 +238,8 @@ class FileReport:
         why = {
             "mixed": "numbers above 12 stand first in some of this log's dates "
             "and second in others",
+            "stray": "no log begins with dates so written, so these are taken "
+            "for errors",
             "disagree": "no number above 12 in this log's dates tells whether "
             "the day or the month comes first, and the other logs' tell both",
             "unclear": "no number above 12 in any log's dates tells whether the "
@@ -472,7 +474,10 @@ def log_parts(folder: Path) -> list[Path]:
 
 
 def iter_batches(
-    path: Path, columns: tuple[str, ...], positional: tuple[str, ...] = ()
+    path: Path,
+    columns: tuple[str, ...],
+    positional: tuple[str, ...] = (),
+    block_bytes: int = 1 << 26,
 ):
     """Stream one log file as record batches of its ``columns``, all strings
     (parquet keeps its types and is read column-wise).
@@ -480,13 +485,14 @@ def iter_batches(
     Yields ``(batch, skipped)`` where ``skipped`` is the growing, sorted list of
     the line numbers (1 = header) of rows with the wrong number of fields, which
     the reader skipped; every row read is either in a batch or in that list.
-    Memory stays one batch (about 64 MB of text) however large the file.
+    Memory stays one batch (``block_bytes`` of text, 64 MB) however large the
+    file.
     A text file without a header line (:func:`is_header_line`) has the
     ``positional`` columns, in that order (trailing ones may be absent).
     """
     skipped: list[int] = []
     if is_json_lines(path.name):
-        yield from _json_batches(path, columns, skipped)
+        yield from _json_batches(path, columns, skipped, block_bytes)
         return
     if path.name.endswith(".parquet"):
         pf = pq.ParquetFile(path)
@@ -517,7 +523,7 @@ def iter_batches(
             path,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
-                block_size=1 << 26,
+                block_size=block_bytes,
                 encoding=encoding,
                 column_names=names,
             ),
@@ -658,10 +664,15 @@ def _json_keys(path: Path) -> list[str]:
     return list(keys)  # none in an empty file: an empty log
 
 
-def _json_batches(path: Path, columns: tuple[str, ...], skipped: list[int]):
+def _json_batches(
+    path: Path,
+    columns: tuple[str, ...],
+    skipped: list[int],
+    block_bytes: int = JSON_BLOCK_BYTES,
+):
     """:func:`iter_batches` for JSON Lines: the values of ``columns`` (found
     among the first object's keys) as strings, a batch per block of about
-    64 MB of whole lines. Blank lines are rows of empty values; a line that is
+    ``block_bytes`` of whole lines. Blank lines are rows of empty values; a line that is
     not one JSON object joins ``skipped``."""
     keys = _json_keys(path)
     if not keys:
@@ -671,7 +682,7 @@ def _json_batches(path: Path, columns: tuple[str, ...], skipped: list[int]):
     rest = b""
     with pa.input_stream(str(path), compression="detect") as stream:
         while True:
-            block = stream.read(JSON_BLOCK_BYTES)
+            block = stream.read(block_bytes)
             data = rest + block
             cut = data.rfind(b"\n") + 1 if block else len(data)
             data, rest = data[:cut], data[cut:]
@@ -1597,7 +1608,13 @@ def _positional(name: str) -> tuple[str, ...]:
 class DateOrders:
     """The order of day and month in each log of one export, told from the
     values of every log (:func:`date_orders`) the first time a log meets a
-    numeric date, so that an export without one costs nothing."""
+    numeric date, so that an export without one costs nothing.
+
+    The logs are read a second time for it only when the first thousand
+    times of one of them hold a numeric date (:data:`HEAD_TIMES`): an export
+    writes its form from the start, and a stray ``12/03/2019`` among other
+    forms is taken for an error (a bad row) without reading every log again.
+    """
 
     def __init__(self, paths: Mapping[str, Path | None], forced: str | None = None):
         if forced is not None and forced not in DATE_ORDERS:
@@ -1611,22 +1628,45 @@ class DateOrders:
         if self.forced is not None:
             return self.forced
         if self.evidence is None:
-            self.evidence = {
-                log_name: log_date_evidence(path, log_name)
-                for log_name, path in self.paths.items()
-            }
-        return date_orders(self.evidence)[name]
+            heads = (head_date_evidence(p, n) for n, p in self.paths.items())
+            self.evidence = (
+                {n: log_date_evidence(p, n) for n, p in self.paths.items()}
+                if any(head.dates for head in heads)
+                else {}
+            )
+        return date_orders(self.evidence).get(name)
 
     def why_not(self, name: str) -> str:
-        """Why a log's numeric dates have no order: "mixed" (its numbers
-        above 12 stand in both places), "disagree" (in neither; the other
-        logs tell different orders) or "unclear" (in neither, in any log)."""
+        """Why a log's numeric dates have no order: "stray" (no log begins
+        with them), "mixed" (its numbers above 12 stand in both places),
+        "disagree" (in neither; the other logs tell different orders) or
+        "unclear" (in neither, in any log)."""
         evidence = self.evidence or {}
+        if not evidence:
+            return "stray"
         one = evidence.get(name, DateEvidence())
         if one.day_first and one.month_first:
             return "mixed"
         together = _told_together(evidence)
         return "disagree" if together.day_first and together.month_first else "unclear"
+
+
+#: How many of each log's first times tell whether it is written in numeric
+#: dates (:class:`DateOrders`; the Spark path looks as far).
+HEAD_TIMES = 1000
+
+
+def head_date_evidence(path: Path, name: str) -> DateEvidence:
+    """The :class:`DateEvidence` of a log's first :data:`HEAD_TIMES` times
+    that are not empty (read from its first 64 KB)."""
+    part = (log_parts(path) or [path])[0]
+    for batch, _ in iter_batches(
+        part, (f"{name}_ts",), _positional(name), block_bytes=1 << 16
+    ):
+        times = _trimmed(batch.column(0))
+        times = times.filter(pc.not_equal(times, ""))
+        return date_evidence(times.slice(0, HEAD_TIMES))
+    return DateEvidence()
 
 
 def log_date_evidence(path: Path, name: str) -> DateEvidence:

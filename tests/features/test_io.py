@@ -397,6 +397,31 @@ def test_numeric_dates_a_log_mixes_or_borrows(tmp_path):
     assert "the other logs' tell both" in "\n".join(logs.report.summary_lines())
 
 
+def test_a_stray_numeric_date_is_an_error_unless_an_order_is_given(tmp_path):
+    # 1,200 ISO times, then a day and a month in numbers: no log begins with
+    # such dates, so it is taken for an error (the logs are not read again)
+    rows = "".join(
+        f"1\t2019-03-05 10:{k // 60:02d}:{k % 60:02d}\n" for k in range(1200)
+    )
+    search = "user_id\tsearch_ts\n" + rows + "1\t25/03/2019 10:00\n"
+    data = minimal_dir(tmp_path, search=search)
+    f = load_logs(data, now_ms=NOW).report.files["search"]
+    assert f.bad_rows == 1 and f.bad_lines == {"search_ts is not a timestamp": [1202]}
+    assert f.date_order == "stray"
+    assert "no log begins with dates so written" in f.reason_line(
+        "search_ts is not a timestamp"
+    )
+    logs = load_logs(data, now_ms=NOW, date_order="dmy")
+    assert logs.report.bad_rows == 0
+    assert ms("2019-03-25T10:00") in logs.events["ts_ms"].tolist()
+    # a log that begins with them has the logs read for their order, and the
+    # other log's late one is read in it
+    call = "user_id\tcall_ts\n2\t13/03/2019 10:00\n"
+    logs = load_logs(minimal_dir(tmp_path, search=search, call=call), now_ms=NOW)
+    assert logs.report.bad_rows == 0
+    assert logs.report.files["search"].date_order == "dmy"
+
+
 def test_a_headerless_log_of_numeric_dates(tmp_path):
     # its first line has a time, though no order is known yet: a row
     call = "2\t13/03/2019 10:00\n2\t14/03/2019 11:30\n"
