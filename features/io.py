@@ -186,8 +186,10 @@ _STRPTIME_FORMATS: tuple[str, ...] = (
     "%d-%b-%Y %H:%M",
     "%d-%b-%Y",
     "%d-%b-%y %H:%M:%S",  # Oracle's DD-MON-RR: 19-MAR-19
+    "%d-%b-%y %I.%M.%S %p",  # its timestamps: 19-MAR-19 12.53.20.123000 PM
     "%d-%b-%y",
     "%b %d %Y %I:%M%p",  # SQL Server's default: Mar 19 2019 12:53PM
+    "%b %d %Y %I:%M:%S%p",  # and its style 109: Mar 19 2019 12:53:20:123PM
     "%b %d, %Y %I:%M:%S %p",  # a month's name and a 12-hour clock
     "%b %d, %Y %I:%M %p",  # (%b takes the whole name too: March 19, 2019 …)
     "%A, %b %d, %Y %I:%M:%S %p",  # .NET: Tuesday, March 19, 2019 12:53:20 PM
@@ -1183,10 +1185,42 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
         text = text.take(pa.array(some))
         sep = pc.match_substring_regex(text, r"[ :/.-]").to_numpy(zero_copy_only=False)
         some, text = some[sep], text.filter(sep)
+        text, fraction_ms = _without_fraction(text)
         tried = np.full(some.size, np.nan)
         _strptime_into(tried, text, _STRPTIME_FORMATS)
-        out[some] = tried
+        out[some] = tried + fraction_ms
     return out
+
+
+#: The seconds' fraction of a time strptime cannot read (its ``%S`` takes
+#: whole seconds): 1:53:20.123 PM, SQL Server's 12:53:20:123PM, Oracle's
+#: 12.53.20.123000 PM. It is cut out and added back.
+_FRACTION = (
+    r"^(?P<head>(?:.*?[^0-9])?[0-9]{1,2}[:.][0-9]{2}[:.][0-9]{2})"
+    r"[.,:](?P<digits>[0-9]{1,9})"
+    r"(?P<tail>[^0-9].*)?$"
+)
+
+
+def _without_fraction(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """``text`` with each time's fraction of a second (:data:`_FRACTION`) cut
+    out, and those fractions in ms (0 where there is none)."""
+    parts = pc.extract_regex(text, _FRACTION)
+    found = pc.is_valid(parts)
+    fraction_ms = np.zeros(len(text))
+    if not pc.any(found).as_py():
+        return text, fraction_ms
+    parts = pc.fill_null(parts, {"head": "", "digits": "0", "tail": ""})
+    digits = pc.utf8_slice_codeunits(
+        pc.binary_join_element_wise(pc.struct_field(parts, "digits"), "00", ""), 0, 3
+    )
+    ms = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    where = found.to_numpy(zero_copy_only=False)
+    fraction_ms[where] = ms[where]
+    cut = pc.binary_join_element_wise(
+        pc.struct_field(parts, "head"), pc.struct_field(parts, "tail"), ""
+    )
+    return pc.if_else(found, cut, text), fraction_ms
 
 
 def _strptime_into(out: np.ndarray, text: pa.Array, forms: tuple[str, ...]) -> None:

@@ -102,6 +102,11 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("20190319 12:53:20", T - 123),  # the date's digits together
         ("2019.03.19 12:53:20", T - 123),  # the year first, with dots
         ("20190319", 1_552_953_600_000),  # a warehouse's date key
+        ("2019-03-19 12:53:20.123 PM", T),  # a fraction before AM/PM
+        ("Mar 19 2019 12:53:20:123PM", T),  # SQL Server's style 109
+        ("19-MAR-19 12.53.20.123000 PM", T),  # Oracle's timestamp
+        ("19-Mar-2019 12:53:20.123", T),
+        ("Mar 19, 2019 12:53:20.1", T - 23),
     ],
 )
 def test_every_timestamp_form(text, expected):
@@ -206,6 +211,8 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
         "2019-03-19T12:53:20[Europe/Paris]",
         "29-Feb-2019",
         "Mar 19 2019 13:53PM",
+        "x1:00:00.5y",
+        "19-Mar-2019 12:53:20.",
     ],
 )
 def test_unparseable_timestamps_are_nan(text):
@@ -232,6 +239,7 @@ def ms(iso: str) -> float:
         ("9/3/2019 9:05:01.250", "dmy", "2019-03-09T09:05:01.250"),
         (" 19/03/2019 10:00:00 UTC", "dmy", "2019-03-19T10:00"),
         ("19/03/2019T10:00:00+01:00", "dmy", "2019-03-19T09:00"),
+        ("3/19/2019 1:53:20.123 PM", "mdy", "2019-03-19T13:53:20.123"),
     ],
 )
 def test_numeric_dates_read_in_the_order_given(text, order, iso):
