@@ -480,6 +480,7 @@ def iter_batches(
     columns: tuple[str, ...],
     positional: tuple[str, ...] = (),
     block_bytes: int = 1 << 26,
+    encoding: str | None = None,
 ):
     """Stream one log file as record batches of its ``columns``, all strings
     (parquet keeps its types and is read column-wise).
@@ -491,6 +492,8 @@ def iter_batches(
     file.
     A text file without a header line (:func:`is_header_line`) has the
     ``positional`` columns, in that order (trailing ones may be absent).
+    ``encoding`` spares a text file the pass over every byte that tells
+    UTF-8 from latin-1.
     """
     skipped: list[int] = []
     if is_json_lines(path.name):
@@ -503,10 +506,11 @@ def iter_batches(
         for batch in pf.iter_batches(batch_size=1 << 20, columns=wanted):
             yield batch.rename_columns(list(columns)), skipped
         return
-    encoding = _encoding(path)
+    told = encoding is not None
+    encoding = encoding or _encoding(path)
     line = _first_line(path, encoding)
     delimiter = sniff_delimiter(path.name, line)
-    if encoding == "latin-1":
+    if encoding == "latin-1" and not told:
         # Bytes that are not UTF-8: read each byte as one character; such values
         # then fail to parse and are reported as bad rows, never dropped unseen.
         log.warning("%s: not valid UTF-8; undecodable values become bad rows", path)
@@ -1694,8 +1698,10 @@ def head_date_evidence(path: Path, name: str) -> DateEvidence:
     """The :class:`DateEvidence` of a log's first :data:`HEAD_TIMES` times
     that are not empty (read from its first 64 KB)."""
     part = (log_parts(path) or [path])[0]
+    # latin-1 reads any byte, and leaves digits and separators as they are
+    encoding = _bom_encoding(part) or "latin-1"
     for batch, _ in iter_batches(
-        part, (f"{name}_ts",), _positional(name), block_bytes=1 << 16
+        part, (f"{name}_ts",), _positional(name), 1 << 16, encoding
     ):
         times = _trimmed(batch.column(0))
         times = times.filter(pc.not_equal(times, ""))
