@@ -678,8 +678,8 @@ def _json_batches(
 ):
     """:func:`iter_batches` for JSON Lines: the values of ``columns`` (found
     among the first object's keys) as strings, a batch per block of about
-    ``block_bytes`` of whole lines. Blank lines are rows of empty values; a line that is
-    not one JSON object joins ``skipped``."""
+    ``block_bytes`` of whole lines. Blank lines are rows of empty values; a
+    line that is not one JSON object joins ``skipped``."""
     keys = _json_keys(path)
     if not keys:
         return
@@ -713,10 +713,17 @@ def _json_block(
         data = data.removeprefix(codecs.BOM_UTF8)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     blank = b"\n\n" in data or b"\n\r\n" in data or data.startswith((b"\n", b"\r\n"))
+
     # (a line of spaces Arrow skips: the count below tells); a key whose
     # values are numbers on some lines and strings on others fails Arrow's
     # types: then its numbers are quoted, as written, and Arrow tries again
-    for attempt in () if blank else (data, _quote_numbers(data, keys)):
+    # (quoted only then: the rewrite is a pass over the whole block)
+    def attempts():
+        if not blank:
+            yield data
+            yield _quote_numbers(data, keys)
+
+    for attempt in attempts():
         try:
             table = pajson.read_json(pa.BufferReader(attempt))
             if table.num_rows == n_lines:
