@@ -39,7 +39,6 @@ from features.io import (
     PLURALS,
     REPEATED_HEADER,
     REQUIRED_COLUMNS,
-    SUFFIXES,
     DateEvidence,
     LoadError,
     column_index,
@@ -48,12 +47,15 @@ from features.io import (
     has_column,
     is_header_line,
     is_json_lines,
+    is_log_part,
     log_file_names,
     parse_timestamps_ms,
     parse_user_ids,
+    positional_columns,
     positional_names,
     repeated_header,
     shard_patterns,
+    shard_regex,
     sniff_delimiter,
 )
 from models.rules import EVENT_RULES, event_rule_flags
@@ -125,7 +127,7 @@ def _first_part(spark, path: str) -> str:
     p = jvm.org.apache.hadoop.fs.Path(path)
     fs = p.getFileSystem(conf)
     if "*" in path:  # numbered shards beside the other logs: call-*.csv.gz
-        shard = re.escape(path.rsplit("/", 1)[-1]).replace(r"\*", "[0-9][^.]*")
+        shard = shard_regex(path.rsplit("/", 1)[-1])
         hits = [str(f.getPath().toString()) for f in fs.globStatus(p) or []]
         hits = [f for f in hits if re.fullmatch(shard, f.rsplit("/", 1)[-1])]
         return min(hits) if hits else ""
@@ -138,8 +140,7 @@ def _first_part(spark, path: str) -> str:
     files = fs.listFiles(p, True)
     while files.hasNext():
         f = str(files.next().getPath().toString())
-        inner = f[len(base) :]  # /day=2019-03-01/part-00000.csv
-        if f.endswith(SUFFIXES) and "/_" not in inner and "/." not in inner:
+        if is_log_part(f[len(base) :].lstrip("/")):  # day=…/part-00000.csv
             found.append(f)
     return min(found) if found else ""
 
@@ -198,7 +199,7 @@ def read_raw(spark, root: str):
             )
             if not header:  # the documented order, as features.io reads it
                 required = REQUIRED_COLUMNS[name]
-                order = (*required, "time_zone") if name == "signup" else required
+                order = positional_columns(name)
                 named = positional_names(kind, len(fields), order, len(required))
                 df = df.select(df.columns[: len(named)]).toDF(*named)
         # the columns as features.io finds them: in any case, a clear error

@@ -458,7 +458,7 @@ def log_parts(folder: Path) -> list[Path]:
     (``call-*.csv.gz``, see :func:`find_log`), the shards it names. Empty when
     ``folder`` is neither."""
     if "*" in folder.name:
-        shard = re.escape(folder.name).replace(r"\*", "[0-9][^.]*")
+        shard = shard_regex(folder.name)
         return sorted(
             f
             for f in folder.parent.iterdir()
@@ -469,9 +469,24 @@ def log_parts(folder: Path) -> list[Path]:
     return sorted(
         f
         for f in folder.rglob("*")
-        if f.is_file()
-        and f.name.endswith(SUFFIXES)
-        and not any(part.startswith(("_", ".")) for part in f.relative_to(folder).parts)
+        if f.is_file() and is_log_part(f.relative_to(folder).as_posix())
+    )
+
+
+def shard_regex(pattern: str) -> str:
+    """The regular expression of the file names a shard pattern of
+    :func:`shard_patterns` (``call-*.csv.gz``) takes: its ``*`` a digit, then
+    anything but a dot."""
+    return re.escape(pattern).replace(r"\*", "[0-9][^.]*")
+
+
+def is_log_part(relative: str) -> bool:
+    """Whether a file at ``relative`` (a ``/``-separated path below a log's
+    folder) is one of its parts: its name ends in one of :data:`SUFFIXES`, and
+    no folder or name on the way starts with ``_`` or ``.`` (``_SUCCESS``,
+    checksums, ``_temporary/``)."""
+    return relative.endswith(SUFFIXES) and not any(
+        part.startswith(("_", ".")) for part in relative.split("/")
     )
 
 
@@ -1558,7 +1573,7 @@ def _read_one(
     seen = 0
     skipped: list[int] = []
     columns = REQUIRED_COLUMNS[name]
-    positional = _positional(name)
+    positional = positional_columns(name)
     found = _column_names(path, positional)
     own_zone = name == "signup" and has_column(found, "time_zone")
     if own_zone:
@@ -1643,7 +1658,7 @@ def _read_one(
     return frame, report, names
 
 
-def _positional(name: str) -> tuple[str, ...]:
+def positional_columns(name: str) -> tuple[str, ...]:
     """A log's columns in their documented order, for a text file without a
     header line (the signup log's ``time_zone`` last, optional)."""
     columns = REQUIRED_COLUMNS[name]
@@ -1708,7 +1723,7 @@ def head_date_evidence(path: Path, name: str) -> DateEvidence:
     # latin-1 reads any byte, and leaves digits and separators as they are
     encoding = _bom_encoding(part) or "latin-1"
     for batch, _ in iter_batches(
-        part, (f"{name}_ts",), _positional(name), 1 << 16, encoding
+        part, (f"{name}_ts",), positional_columns(name), 1 << 16, encoding
     ):
         times = _trimmed(batch.column(0))
         times = times.filter(pc.not_equal(times, ""))
@@ -1720,7 +1735,7 @@ def log_date_evidence(path: Path, name: str) -> DateEvidence:
     """The :class:`DateEvidence` of every time in one log (each of its parts)."""
     evidence = DateEvidence()
     for part in log_parts(path) or [path]:
-        batches = iter_batches(part, (f"{name}_ts",), _positional(name))
+        batches = iter_batches(part, (f"{name}_ts",), positional_columns(name))
         for batch, _ in batches:
             evidence |= date_evidence(batch.column(0))
     return evidence
