@@ -913,8 +913,7 @@ def parse_timestamps_ms(
     numbers (03/04/2019, 3-4-2019) only in ``date_order``. A day its month
     does not have (2019-02-30) is NaN.
     """
-    if date_order not in (None, *DATE_ORDERS):
-        raise ValueError(f"date_order: {date_order!r} is not one of {DATE_ORDERS}")
+    _check_date_order(date_order)
     arr = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     )
@@ -1131,8 +1130,7 @@ def date_orders(
     system wrote them; a log with numbers above 12 in both places mixes the
     orders, and its numeric dates stay bad rows.
     """
-    if forced is not None and forced not in DATE_ORDERS:
-        raise ValueError(f"date_order: {forced!r} is not one of {DATE_ORDERS}")
+    _check_date_order(forced)
     together = _told_together(evidence)
     orders: dict[str, str | None] = {}
     for name, one in evidence.items():
@@ -1174,6 +1172,13 @@ def _fill_iso(out: np.ndarray, text: pa.Array, iso: np.ndarray) -> None:
         if mask.any():
             idx = np.flatnonzero(mask)
             out[idx] = _iso_to_ms(text.take(pa.array(idx)), typ)
+
+
+def _check_date_order(date_order: str | None) -> None:
+    """A ValueError naming ``date_order`` unless it is None or one of
+    :data:`DATE_ORDERS`."""
+    if date_order not in (None, *DATE_ORDERS):
+        raise ValueError(f"date_order: {date_order!r} is not one of {DATE_ORDERS}")
 
 
 def _told_together(evidence: Mapping[str, DateEvidence]) -> DateEvidence:
@@ -1677,8 +1682,7 @@ class DateOrders:
     """
 
     def __init__(self, paths: Mapping[str, Path | None], forced: str | None = None):
-        if forced is not None and forced not in DATE_ORDERS:
-            raise ValueError(f"date_order: {forced!r} is not one of {DATE_ORDERS}")
+        _check_date_order(forced)
         self.paths = {name: path for name, path in paths.items() if path}
         self.forced = forced
         self.evidence: dict[str, DateEvidence] | None = None
@@ -1802,8 +1806,7 @@ def is_header_line(fields: list[str]) -> bool:
     if any(_fold(f) in KNOWN_COLUMNS for f in clean):
         return True
     text = pa.array(clean, pa.string())
-    dated = pc.match_substring_regex(text, NUMERIC_DATE).to_numpy(zero_copy_only=False)
-    return bool((np.isnan(parse_timestamps_ms(text)) & ~dated).all())
+    return bool((np.isnan(parse_timestamps_ms(text)) & ~_is_numeric_date(text)).all())
 
 
 def positional_names(
