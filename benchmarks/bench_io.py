@@ -8,7 +8,9 @@ logs in one timestamp form each time — epoch ms, ``2019-03-02 10:00:00.123``,
 and shuffled; then the simulator's own files with a few duplicates and
 malformed rows (shuffled), its event logs as JSON Lines, and its event logs
 with the day and the month both in numbers (``02/03/2019 10:00:00.123``,
-whose order the reader tells from the values). Prints rows read,
+whose order the reader tells from the values; and as spreadsheets export them,
+``3/2/19 10:00:00``, the month first, numbers not padded, a year of two
+digits). Prints rows read,
 seconds (best of ``--repeat``) and rows/s of ``load_logs`` (read, parse, check,
 sort by user and time, remove duplicates). Goals (issue 19): ≥ 5 M rows/s for
 one form, ≥ 2 M for mixed.
@@ -40,8 +42,9 @@ FORMS = ("epoch_ms", "space_ms", "iso_z")
 
 
 def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
-    """The simulation's logs with every event time in ``form`` (or mixed, or
-    ``day_first``: ``02/03/2019 10:00:00.123``)."""
+    """The simulation's logs with every event time in ``form`` (or mixed,
+    ``day_first``: ``02/03/2019 10:00:00.123``, or ``spreadsheet``:
+    ``3/2/19 10:00:00``)."""
     rng = np.random.default_rng(0)
     out.mkdir(parents=True)
     write_logs(sim, out)  # signup (and labels) as the simulator writes them
@@ -56,6 +59,9 @@ def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
         elif form == "day_first":
             iso = pd.Series(format_timestamps(ts, "space_ms"))
             text = iso.str[8:10] + "/" + iso.str[5:7] + "/" + iso.str[:4] + iso.str[10:]
+        elif form == "spreadsheet":
+            when = pd.Series(pd.to_datetime(ts, unit="ms"))
+            text = when.dt.strftime("%-m/%-d/%y %H:%M:%S").to_numpy()
         else:
             text = format_timestamps(ts, form)
         frame = pd.DataFrame(
@@ -103,7 +109,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(f, s) for f in (*FORMS, "mixed") for s in (False, True)]
-        for form, shuffled in [*cases, ("day_first", False)]:
+        for form, shuffled in [*cases, ("day_first", False), ("spreadsheet", False)]:
             d = Path(tmp) / f"{form}_{shuffled}"
             write_form(sim, d, form, shuffled)
             order = "shuffled" if shuffled else "time order"

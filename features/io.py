@@ -31,7 +31,7 @@ import logging
 import re
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -136,26 +136,25 @@ _TO_ISO: tuple[tuple[str, str], ...] = (
         r"\1 \2",
     ),
 )
-#: A day and a month both in numbers, then a four-digit year (03/04/2019,
-#: 3-4-2019 13:53): 3 April in one country and 4 March in another, so such a
-#: value is read only in an order told for its log (:func:`date_orders`).
-NUMERIC_DATE = r"^\s*([0-9]{1,2})[/-]([0-9]{1,2})[/-]([0-9]{4})"
-#: :data:`NUMERIC_DATE` with its numbers named, for Arrow's extract_regex.
-_NUMERIC_DATE_FIELDS = (
-    r"^\s*(?P<first>[0-9]{1,2})[/-](?P<second>[0-9]{1,2})[/-](?P<year>[0-9]{4})"
-)
+#: A day and a month both in numbers, then a year of four digits or two
+#: (03/04/2019, 3-4-2019 13:53, 3/4/19 13:53 as spreadsheets export): 3 April
+#: in one country and 4 March in another, so such a value is read only in an
+#: order told for its log (:func:`date_orders`).
+_AND_YEAR = r"[/-]([0-9]{4}|[0-9]{2})([^0-9]|$)"
+NUMERIC_DATE = r"^\s*([0-9]{1,2})[/-]([0-9]{1,2})" + _AND_YEAR
+#: :data:`NUMERIC_DATE` with a number above 12 first (so the day is first),
+#: and second (the month is).
+_DAY_FIRST = r"^\s*(1[3-9]|[2-9][0-9])[/-][0-9]{1,2}" + _AND_YEAR
+_MONTH_FIRST = r"^\s*[0-9]{1,2}[/-](1[3-9]|[2-9][0-9])" + _AND_YEAR
 #: The orders a numeric date may be read in: the day first, or the month.
 DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy")
-#: :data:`NUMERIC_DATE` rewritten as an ISO date in each order.
-_NUMERIC_TO_ISO: Mapping[str, str] = {"dmy": r"\3-\2-\1", "mdy": r"\3-\1-\2"}
+#: A trimmed numeric date in its parts, with what follows the date (a time).
+_NUMERIC_DATE_PARTS = (
+    r"^(?P<first>[0-9]{1,2})[/-](?P<second>[0-9]{1,2})[/-]"
+    r"(?P<year>[0-9]{4}|[0-9]{2})(?P<rest>|[^0-9].*)$"
+)
 #: What stands between a numeric date's numbers.
 _DATE_SEPARATORS = pa.array([b"/", b"-"])
-#: Then a month, a day or an hour of one digit gets its zero (RE2 patterns).
-_PAD_ISO: tuple[tuple[str, str], ...] = (
-    (r"^([0-9]{4})-([0-9])-", r"\1-0\2-"),
-    (r"^([0-9]{4}-[0-9]{2})-([0-9])($|[^0-9])", r"\1-0\2\3"),
-    (r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ])([0-9]):", r"\10\2:"),  # RE2: \1, then 0
-)
 #: The zone words that end a value :data:`_TO_ISO` rewrites.
 _ZONE_WORDS = pa.array([b"UTC", b"GMT", b"utc", b"gmt"])
 #: Other forms, tried in turn on what is left once a zone word (UTC, GMT) is
@@ -182,6 +181,9 @@ _STRPTIME_FORMATS: tuple[str, ...] = (
     "%d.%m.%Y %H:%M:%S",  # 9.3.2019 2:53:20
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
+    "%d.%m.%y %H:%M:%S",  # and a year of two digits: 19.03.19 12:53
+    "%d.%m.%y %H:%M",
+    "%d.%m.%y",
     "%d-%b-%Y %H:%M:%S",  # spreadsheets, Oracle: 19-Mar-2019 12:53:20
     "%d-%b-%Y %H:%M",
     "%d-%b-%Y",
@@ -914,6 +916,15 @@ def parse_timestamps_ms(
     does not have (2019-02-30) is NaN.
     """
     _check_date_order(date_order)
+    return _parse_times(values, lambda: date_order)[0]
+
+
+def _parse_times(
+    values: pa.Array | pa.ChunkedArray | np.ndarray,
+    order_of: Callable[[], str | None],
+) -> tuple[np.ndarray, bool]:
+    """:func:`parse_timestamps_ms`, asking ``order_of()`` for the order of
+    numeric dates only when a value is one; and whether one was."""
     arr = (
         values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
     )
@@ -927,14 +938,14 @@ def parse_timestamps_ms(
             ms.to_numpy(zero_copy_only=False).astype("datetime64[ms]").astype(np.int64)
         )
         out[:] = np.where(pc.is_valid(arr).to_numpy(zero_copy_only=False), vals, np.nan)
-        return out
+        return out, False
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
         nums = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        return _epoch_to_ms(nums)
+        return _epoch_to_ms(nums), False
     text = pc.fill_null(pc.cast(arr, pa.string()), "")
     fast = _uniform_column(text)  # untrimmed: a clean export needs no trimming
     if fast is not None:
-        return fast
+        return fast, False
     text = pc.utf8_trim_whitespace(text)
     numeric = pc.match_substring_regex(text, _NUMERIC).to_numpy(zero_copy_only=False)
     spelled = _spelled_otherwise(text)
@@ -954,16 +965,17 @@ def parse_timestamps_ms(
     # (2019-03-19 12:53:20 Utc, 2019-3-9 2:53:20)
     left = np.flatnonzero(np.isnan(out) & ~numeric & ~empty)
     if not left.size:
-        return out
+        return out, False
     rest = text.take(pa.array(left))
     dated = _is_numeric_date(rest)
-    if dated.any():  # read in date_order, or left NaN: no other form takes them
+    if dated.any():  # read in their order, or left NaN: no other form takes them
+        date_order = order_of()
         if date_order is not None:
             out[left[dated]] = _numeric_dates_to_ms(rest.filter(dated), date_order)
         left, rest = left[~dated], rest.filter(pa.array(~dated))
     if left.size:
         out[left] = _other_forms_to_ms(rest)
-    return out
+    return out, bool(dated.any())
 
 
 class _PaddedDates:
@@ -1044,19 +1056,42 @@ def _is_numeric_date(text: pa.Array) -> np.ndarray:
 
 
 def _numeric_dates_to_ms(text: pa.Array, date_order: str) -> np.ndarray:
-    """Numeric dates (:data:`NUMERIC_DATE`, trimmed) read in ``date_order``:
-    made ISO dates with numbers padded, then read as ISO values are, or by the
-    other forms (a 12-hour clock, a zone word)."""
+    """Numeric dates (:data:`NUMERIC_DATE`, trimmed) read in ``date_order``.
+
+    Padded ones (19/03/2019) are made ISO in place and cast; the others
+    (3/4/19 1:53 PM) are taken apart by one expression: the date is counted
+    in numbers, the time after it read as any time of 1 January 1970 is."""
     padded = _PaddedDates(text)
+    out = np.full(len(text), np.nan)
     if padded.rows.size:
-        text = padded.as_iso(date_order)
-    if padded.rows.size < len(text):  # 3/4/2019, 3-4-2019: by expressions
-        text = pc.replace_substring_regex(
-            text, NUMERIC_DATE, _NUMERIC_TO_ISO[date_order]
+        out[padded.rows] = _iso_dates_to_ms(
+            padded.as_iso(date_order).take(pa.array(padded.rows))
         )
-        for pattern, replacement in _PAD_ISO:
-            text = pc.replace_substring_regex(text, pattern, replacement)
-    try:  # one cast when every value is a plain ISO time, as most are now
+    rest = np.flatnonzero(~padded.mask)
+    if not rest.size:
+        return out
+    parts = pc.extract_regex(text.take(pa.array(rest)), _NUMERIC_DATE_PARTS)
+    ok = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    parts = pc.fill_null(parts, {"first": "0", "second": "0", "year": "0", "rest": ""})
+
+    def number(field: str) -> np.ndarray:
+        return pc.cast(pc.struct_field(parts, field), pa.int64()).to_numpy()
+
+    first, second, year = number("first"), number("second"), number("year")
+    year = np.where(year < 100, year + np.where(year < 69, 2000, 1900), year)
+    day, month = (first, second) if date_order == "dmy" else (second, first)
+    days = _days_since_epoch(year, month, day)
+    clock = pc.binary_join_element_wise(
+        "1970-01-01", pc.struct_field(parts, "rest"), ""
+    )
+    out[rest] = np.where(ok, days * 86_400_000.0 + parse_timestamps_ms(clock), np.nan)
+    return out
+
+
+def _iso_dates_to_ms(text: pa.Array) -> np.ndarray:
+    """Values that begin with an ISO date, read as ISO values are, or by the
+    other forms (a 12-hour clock, a zone word)."""
+    try:  # one cast when every value is a plain ISO time, as most are
         us = pc.cast(text, pa.timestamp("us")).to_numpy(zero_copy_only=False)
         return np.floor_divide(us.astype(np.int64), 1000).astype(np.float64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -1070,6 +1105,26 @@ def _numeric_dates_to_ms(text: pa.Array, date_order: str) -> np.ndarray:
     if left.size:
         out[left] = _other_forms_to_ms(text.take(pa.array(left)))
     return out
+
+
+def _days_since_epoch(
+    year: np.ndarray, month: np.ndarray, day: np.ndarray
+) -> np.ndarray:
+    """The days from 1970-01-01 to each date; NaN where the month has no
+    such day (31 April, month 13)."""
+    start, length = _month_days(year, np.clip(month, 1, 12))
+    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= length)
+    return np.where(real, start + day - 1, np.nan)
+
+
+def _month_days(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The day (since 1970-01-01) each month begins on, and its length."""
+    months = (np.asarray(year) - 1970) * 12 + np.asarray(month) - 1
+    lo = int(months.min()) if months.size else 0
+    span = np.arange(lo, (int(months.max()) if months.size else lo) + 2)
+    days = np.array(span, dtype="datetime64[M]").astype("datetime64[D]")
+    days = days.astype(np.int64)  # each month's first day, looked up
+    return days[months - lo], days[months - lo + 1] - days[months - lo]
 
 
 class DateEvidence(NamedTuple):
@@ -1104,17 +1159,14 @@ def date_evidence(values: pa.Array | pa.ChunkedArray) -> DateEvidence:
         text = text.combine_chunks()
     padded = _PaddedDates(text)
     first, second = padded.number(0), padded.number(3)
+    found = [first.size, bool((first > 12).any()), bool((second > 12).any())]
     rest = np.flatnonzero(~padded.mask)
-    if rest.size:  # unpadded (3/4/2019) or after spaces: by an expression
-        parts = pc.extract_regex(text.take(pa.array(rest)), _NUMERIC_DATE_FIELDS)
-        parts = parts.filter(pc.is_valid(parts))
-
-        def number(field: str) -> np.ndarray:
-            return pc.cast(pc.struct_field(parts, field), pa.int64()).to_numpy()
-
-        first = np.concatenate([first, number("first")])
-        second = np.concatenate([second, number("second")])
-    return DateEvidence(first.size, bool((first > 12).any()), bool((second > 12).any()))
+    if rest.size:  # unpadded (3/4/19) or after spaces: by expressions
+        others = text.take(pa.array(rest))
+        for k, pattern in enumerate((NUMERIC_DATE, _DAY_FIRST, _MONTH_FIRST)):
+            hits = pc.sum(pc.match_substring_regex(others, pattern)).as_py() or 0
+            found[k] = found[k] + hits if k == 0 else found[k] or hits > 0
+    return DateEvidence(*found)
 
 
 def date_orders(
@@ -1164,6 +1216,8 @@ def _fill_iso(out: np.ndarray, text: pa.Array, iso: np.ndarray) -> None:
     """Set ``out`` where ``iso`` to the ms of those ISO values: with ``Z`` or an
     offset converted to UTC, naive ones taken as UTC (Arrow casts each kind
     only to its own type)."""
+    if not iso.any():
+        return
     zoned = pc.match_substring_regex(text, _ZONED).to_numpy(zero_copy_only=False)
     for mask, typ in (
         (iso & zoned, pa.timestamp("us", tz="UTC")),
@@ -1317,12 +1371,7 @@ def _real_dates(values: pa.Array, form: str) -> np.ndarray:
         month = np.nan_to_num(month).astype(np.int64) + 1
     else:
         month = field("m")
-    first = (year - 1970) * 12 + month - 1
-    length = (
-        np.array(first + 1, dtype="datetime64[M]").astype("datetime64[D]")
-        - np.array(first, dtype="datetime64[M]").astype("datetime64[D]")
-    ).astype(np.int64)
-    return ok & (day <= length)
+    return ok & (day <= _month_days(year, month)[1])
 
 
 def _uniform_column(text: pa.Array) -> np.ndarray | None:
@@ -1599,9 +1648,11 @@ def _read_one(
         else:
             user, user_ok = parse_user_ids(batch.column("user_id"))
             id_problem = "user_id is not an integer"
-        ts = parse_timestamps_ms(batch.column(ts_col))
-        if orders is not None:
-            _fill_numeric_dates(ts, batch.column(ts_col), name, orders, report)
+        ts, dated = _parse_times(
+            batch.column(ts_col), lambda: orders.order(name) if orders else None
+        )
+        if dated and orders is not None:
+            report.date_order = orders.order(name) or orders.why_not(name)
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         # files joined end to end repeat the header: neither an id nor a time
@@ -1743,31 +1794,6 @@ def log_date_evidence(path: Path, name: str) -> DateEvidence:
         for batch, _ in batches:
             evidence |= date_evidence(batch.column(0))
     return evidence
-
-
-def _fill_numeric_dates(
-    ts: np.ndarray,
-    values: pa.Array | pa.ChunkedArray,
-    name: str,
-    orders: DateOrders,
-    report: FileReport,
-) -> None:
-    """Set the times of ``ts`` that are NaN because they are numeric dates
-    (03/04/2019) from ``values``, read in the log's order; note the order (or
-    why there is none) in ``report.date_order``."""
-    missing = np.flatnonzero(np.isnan(ts))
-    if not missing.size:
-        return
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    text = _trimmed(values.take(pa.array(missing)))
-    dated = _is_numeric_date(text)
-    if not dated.any():
-        return
-    order = orders.order(name)
-    report.date_order = order or orders.why_not(name)
-    if order is not None:
-        ts[missing[dated]] = _numeric_dates_to_ms(text.filter(dated), order)
 
 
 def _trimmed(column: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -75,8 +75,8 @@ def numeric_dates_dirs(small_sim, tmp_path_factory):
 
     - signup: the day first, with slashes (19/03/2019 00:00:00);
     - call: the day first, with dashes and ms (19-03-2019 12:53:20.123);
-    - search: numbers not padded, a 12-hour clock, whole seconds
-      (19/3/2019 1:53:20 PM);
+    - search: numbers not padded, a year of two digits, a 12-hour clock,
+      whole seconds (19/3/19 1:53:20 PM, as spreadsheets export);
     - message: the day first, only days 1–12 of each month (as a capture
       of a few days would be): its own values cannot tell the order.
 
@@ -94,7 +94,7 @@ def numeric_dates_dirs(small_sim, tmp_path_factory):
     when = pd.to_datetime(pd.Series(ts_ms), unit="ms")
     forms = {
         "call": lambda t: t.dt.strftime("%d-%m-%Y %H:%M:%S.%f").str[:-3],
-        "search": lambda t: t.dt.strftime("%-d/%-m/%Y %-I:%M:%S %p"),
+        "search": lambda t: t.dt.strftime("%-d/%-m/%y %-I:%M:%S %p"),
         "message": lambda t: t.dt.strftime("%d/%m/%Y %H:%M:%S.%f").str[:-3],
     }
     dirs = []

@@ -80,6 +80,8 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("19.03.2019 12:53:20.123", T),  # day first with dots
         ("19.03.2019", 1_552_953_600_000),
         ("9.3.2019 2:53", 1_552_099_980_000),  # numbers not padded
+        ("19.03.19 12:53:20", T - 123),  # a year of two digits
+        ("9.3.19 2:53", 1_552_099_980_000),
         ("2019-3-19 12:53:20", T - 123),
         ("Tue Mar 19 12:53:20 UTC 2019", T - 123),  # Unix date, Java
         ("Tue Mar 19 13:53:20 +0100 2019", T - 123),
@@ -240,6 +242,12 @@ def ms(iso: str) -> float:
         (" 19/03/2019 10:00:00 UTC", "dmy", "2019-03-19T10:00"),
         ("19/03/2019T10:00:00+01:00", "dmy", "2019-03-19T09:00"),
         ("3/19/2019 1:53:20.123 PM", "mdy", "2019-03-19T13:53:20.123"),
+        ("3/19/19 13:53", "mdy", "2019-03-19T13:53"),  # spreadsheets' export
+        ("19/03/19 1:53 PM", "dmy", "2019-03-19T13:53"),
+        ("03-04-19", "dmy", "2019-04-03"),
+        ("03-04-19", "mdy", "2019-03-04"),
+        ("1/2/68 10:00", "dmy", "2068-02-01T10:00"),  # strptime's %y: 00-68
+        ("1/2/69 10:00", "dmy", "1969-02-01T10:00"),  # and 69-99
     ],
 )
 def test_numeric_dates_read_in_the_order_given(text, order, iso):
@@ -254,7 +262,9 @@ def test_numeric_dates_read_in_the_order_given(text, order, iso):
         ("03/19/2019", "dmy"),  # no month 19
         ("19/03/2019", "mdy"),
         ("3/4/2019 13:00 PM", "mdy"),
-        ("3/4/19 10:00", "mdy"),  # a year of two digits is not read
+        ("3/4/201 10:00", "mdy"),  # a year of three digits
+        ("3/4/20190", "mdy"),
+        ("3/4/19x", "mdy"),
     ],
 )
 def test_numeric_dates_that_name_no_day_are_nan(text, order):
@@ -263,9 +273,10 @@ def test_numeric_dates_that_name_no_day_are_nan(text, order):
 
 @pytest.mark.parametrize("order", ["dmy", "mdy"])
 def test_numeric_dates_of_every_spelling_against_numpy(order):
-    # 3,000 random times, each written padded or not, with / or -, with or
-    # without ms, seconds or a 12-hour clock, in an array sliced off a longer
-    # one with nulls (the padded ones are read off the array's bytes)
+    # 3,000 random times (2000-2030), each written padded or not, with / or
+    # -, a year of four digits or two, with or without ms, seconds or a
+    # 12-hour clock, in an array sliced off a longer one with nulls (the
+    # padded ones are read off the array's bytes)
     rng = np.random.default_rng(7)
     ms_ = rng.integers(946_684_800_000, 1_900_000_000_000, 3000)
     when = pd.to_datetime(ms_, unit="ms")
@@ -275,10 +286,11 @@ def test_numeric_dates_of_every_spelling_against_numpy(order):
     for k, t in enumerate(when):
         a, b = int(first[k]), int(second[k])
         sep = "/-"[k % 2]
+        year = f"{t.year % 100:02d}" if k % 3 == 0 else str(t.year)
         date = (
-            f"{a:02d}{sep}{b:02d}{sep}{t.year}"
+            f"{a:02d}{sep}{b:02d}{sep}{year}"
             if spelling[k] < 3
-            else f"{a}{sep}{b}{sep}{t.year}"
+            else f"{a}{sep}{b}{sep}{year}"
         )
         whole = t.floor("s")
         if spelling[k] in (0, 3):
