@@ -144,8 +144,9 @@ def add_data_args(group, *, default: str | None, default_help: str) -> None:
     group.add_argument(
         "--data",
         default=default,
-        help="data directory with signup, call, message, search logs, or a web "
-        "server access log (combined or common format, plain or .gz); with "
+        help="data directory with signup, call, message, search logs, or an "
+        "access log (a web server's, combined or common format, or a Squid "
+        "proxy's native log; plain or .gz); with "
         f"--engine spark any Spark path (hdfs://, s3a://) (default: {default_help})",
     )
     group.add_argument(

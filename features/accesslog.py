@@ -1,4 +1,5 @@
-"""Read a web server's access log (Apache/Nginx *combined* or *common* format).
+"""Read a web server's access log (Apache/Nginx *combined* or *common* format)
+or a proxy's (Squid's native format).
 
 Each client is a user: the authenticated user field where it is not ``-``, else
 the client address (IPv4 or IPv6), kept exactly as written. Each request is one
@@ -78,20 +79,30 @@ def open_bytes(path: str | Path):
     return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
 
 
-def looks_like_access_log(path: str | Path, lines: int = 20) -> bool:
-    """Whether most of the first non-blank lines parse as access log lines."""
+def access_log_form(path: str | Path, lines: int = 20) -> str | None:
+    """The form of :data:`FORMS` most of the first non-blank lines of
+    ``path`` parse in ("combined": Apache/Nginx combined or common; "squid":
+    Squid's native log), or None."""
     try:
         with open_bytes(path) as f:
             head = f.read(1 << 16)
     except (OSError, EOFError):
-        return False
+        return None
     cut = head.rfind(b"\n")
     body = head[: cut + 1] if cut >= 0 else head
     sample = [x for x in body.split(b"\n") if x.strip()][:lines]
     if not sample:
-        return False
-    parsed = parse_block(b"\n".join(sample) + b"\n")
-    return parsed["ok"].sum() * 2 > len(sample)
+        return None
+    for form, (parse, _) in FORMS.items():
+        if parse(b"\n".join(sample) + b"\n")["ok"].sum() * 2 > len(sample):
+            return form
+    return None
+
+
+def looks_like_access_log(path: str | Path, lines: int = 20) -> bool:
+    """Whether most of the first non-blank lines parse as access log lines of
+    one form (:func:`access_log_form`)."""
+    return access_log_form(path, lines) is not None
 
 
 def _first_byte(b: np.ndarray, start: np.ndarray, end: np.ndarray, byte: int):
@@ -184,6 +195,17 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     return era * 146097 + doe - 719468
 
 
+def _lines(buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bytes of ``buf`` (whole lines, each ending in ``\\n``) and each
+    line's start and end (its ``\\r\\n`` or ``\\n`` left out)."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(b == 10)
+    start = np.concatenate([[0], nl[:-1] + 1]).astype(np.int64)
+    end = nl.astype(np.int64)
+    end = np.where((end > start) & (b[np.maximum(end - 1, 0)] == 13), end - 1, end)
+    return b, start, end
+
+
 def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
     """Parse the whole lines of ``buf`` (each ending in ``\\n``).
 
@@ -194,11 +216,7 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
         3 time), ``ts_ms`` (int64), and for the ``ok`` lines only, in order,
         ``user`` and ``agent`` (Arrow strings).
     """
-    b = np.frombuffer(buf, dtype=np.uint8)
-    nl = np.flatnonzero(b == 10)
-    start = np.concatenate([[0], nl[:-1] + 1]).astype(np.int64)
-    end = nl.astype(np.int64)
-    end = np.where((end > start) & (b[np.maximum(end - 1, 0)] == 13), end - 1, end)
+    b, start, end = _lines(buf)
     n = start.size
 
     def at(i: np.ndarray) -> np.ndarray:  # bytes at positions, clipped to the block
@@ -279,6 +297,94 @@ def parse_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
     }
 
 
+def parse_squid_block(buf: bytes) -> dict[str, np.ndarray | pa.Array]:
+    """Parse the whole lines of ``buf`` as Squid's native access log.
+
+    A line is ten or more fields between runs of spaces: the time in epoch
+    seconds with a fraction (``1286536309.450``), the elapsed ms, the client
+    address, the result code and status (``TCP_MISS/200``), the bytes, the
+    method, the URL, the user (``-`` when none), the hierarchy code and peer,
+    the content type. The user is the client where it is not ``-``, else the
+    address. Returns what :func:`parse_block` returns; ``agent`` is empty (the
+    format has no user agent).
+    """
+    b, start, end = _lines(buf)
+    n = start.size
+    word = (b != 32) & (b != 9) & (b != 10) & (b != 13)
+    starts = np.flatnonzero(word & ~np.r_[False, word[:-1]])
+    stops = np.flatnonzero(word & ~np.r_[word[1:], False]) + 1
+    first = np.searchsorted(starts, start)
+    fields = np.searchsorted(starts, end) - first
+    reason = np.where(end == start, 1, 0).astype(np.int8)
+    good = fields >= 10
+
+    def field(k: int) -> tuple[np.ndarray, np.ndarray]:
+        if not starts.size:
+            return np.zeros(n, np.int64), np.zeros(n, np.int64)
+        at = np.where(good, first + k, 0).clip(0, starts.size - 1)
+        return starts[at], stops[at]
+
+    def digits(lo: np.ndarray, hi: np.ndarray, most: int = 15) -> np.ndarray:
+        """Whether [lo, hi) is 1 to ``most`` digits, looked at place by place."""
+        ok = (hi > lo) & (hi - lo <= most)
+        for k in range(most):
+            at = np.flatnonzero(ok & (lo + k < hi))
+            if not at.size:
+                break
+            ok[at] = (b[lo[at] + k] - 48) <= 9  # uint8: below "0" wraps round
+        return ok
+
+    code_lo, code_hi = field(3)  # TCP_MISS/200
+    good &= (code_hi - code_lo >= 5) & (b[np.maximum(code_hi - 4, 0)] == 47)
+    good &= digits(code_hi - 3, code_hi)
+    good &= digits(*field(4))  # bytes
+    reason[(reason == 0) & ~good] = 2
+    t_lo, t_hi = field(0)
+    dot = _first_byte(b, t_lo, t_hi, 46)
+    whole_hi = np.where(dot >= 0, dot, t_hi)
+    frac_hi = np.where(dot >= 0, t_hi, t_hi + 1)
+    time_ok = digits(t_lo, whole_hi, 12)
+    time_ok &= (frac_hi == t_hi + 1) | digits(whole_hi + 1, frac_hi, 9)
+    ts = np.zeros(n, np.int64)
+    for k in range(12):  # the whole seconds, digit by digit
+        more = time_ok & (t_lo + k < whole_hi)
+        ts[more] = ts[more] * 10 + (b[t_lo[more] + k] - 48)
+    ts *= 1000
+    for k, scale in ((1, 100), (2, 10), (3, 1)):  # ms: the fraction's first three
+        more = time_ok & (whole_hi + k < frac_hi)
+        ts[more] += (b[whole_hi[more] + k] - 48).astype(np.int64) * scale
+    bad_time = good & ~time_ok
+    reason[bad_time] = 3
+    good &= time_ok
+    keep = np.flatnonzero(good)
+    a_lo, a_hi = field(2)
+    u_lo, u_hi = field(7)
+    named = (u_hi - u_lo != 1) | (b[u_lo] != 45)
+    u_start = np.where(named, u_lo, a_lo)[keep]
+    u_stop = np.where(named, u_hi, a_hi)[keep]
+    return {
+        "ok": good,
+        "reason": reason,
+        "ts_ms": ts,
+        "user": _slices(buf, u_start, u_stop),
+        "agent": pc.fill_null(pa.nulls(keep.size, pa.string()), ""),
+    }
+
+
+#: How each form of access log is parsed, and what its malformed lines are
+#: reported as (:data:`REASONS` otherwise).
+FORMS: dict[str, tuple] = {
+    "combined": (parse_block, {}),
+    "squid": (
+        parse_squid_block,
+        {
+            2: "not a Squid native access log line",
+            3: "time is not epoch seconds (1286536309.450)",
+        },
+    ),
+}
+
+
 def iter_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES):
     """Yield ``(buf, cut)`` blocks of whole lines; the last block of a file that
     does not end with an end of line is completed with one and ``cut`` is True."""
@@ -300,19 +406,24 @@ def iter_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES):
 
 
 def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
-    """Read an access log into :class:`features.io.Logs`.
+    """Read an access log (either form of :data:`FORMS`, told from its first
+    lines) into :class:`features.io.Logs`.
 
     Users are numbered 0, 1, … in the sorted order of their names (the client
     address or authenticated user); ``Logs.user_names`` maps a number back to
-    its name and ``Logs.user_info`` holds each user's most frequent user agent.
+    its name and ``Logs.user_info`` holds each user's most frequent user agent
+    (None for Squid's log, which has none).
     Every line is either an event or a bad row (blank, not the format, a bad
     time, before 2000 or after ``now_ms``), counted with its first line numbers.
     """
     path = Path(path)
+    form = access_log_form(path) or "combined"
+    parse, own_reasons = FORMS[form]
+    reasons = {**REASONS, **own_reasons}
     report = FileReport(path=str(path))
     users, agents, stamps = [], [], []
     seen = 0
-    for cut, p in _parsed_blocks(path):
+    for cut, p in _parsed_blocks(path, parse):
         reason = p["reason"].astype(np.int16)
         ts = p["ts_ms"]
         ok = p["ok"]
@@ -323,9 +434,9 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
             reason[-1] = 6
         if strict and reason.any():  # the first bad line, whatever its reason
             first = int(np.argmax(reason != 0))
-            text = REASONS[int(reason[first])]
+            text = reasons[int(reason[first])]
             raise BadRowError(f"{path}: line {seen + first + 1}: {text}")
-        for code, text in REASONS.items():
+        for code, text in reasons.items():
             _record_bad(
                 report, reason == code, text, False, lambda i, s=seen: s + i + 1
             )
@@ -363,7 +474,7 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
         signups=signups,
         report=load,
         user_names=names,
-        user_info=pd.DataFrame({"user_agent": info}),
+        user_info=pd.DataFrame({"user_agent": info}) if form == "combined" else None,
     )
 
 
@@ -382,8 +493,8 @@ def _top_agent(code: np.ndarray, agents: list[pa.Array], n_users: int) -> np.nda
     return out
 
 
-def _parsed_blocks(path: Path, workers: int = 2):
-    """``(cut, parse_block(buf))`` for the blocks of :func:`iter_blocks`, in file
+def _parsed_blocks(path: Path, parse=parse_block, workers: int = 2):
+    """``(cut, parse(buf))`` for the blocks of :func:`iter_blocks`, in file
     order, two parsed at a time (numpy and Arrow release the GIL for most of
     the work)."""
     from collections import deque
@@ -392,7 +503,7 @@ def _parsed_blocks(path: Path, workers: int = 2):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         for buf, cut in iter_blocks(path):
-            pending.append((cut, pool.submit(parse_block, buf)))
+            pending.append((cut, pool.submit(parse, buf)))
             if len(pending) > workers:
                 cut, fut = pending.popleft()
                 yield cut, fut.result()

@@ -2111,9 +2111,9 @@ def load_data(
     date_order: str | None = None,
 ) -> Logs:
     """Read whatever ``path`` holds: a directory of the four marketplace logs, or
-    a web server access log (a file, or a directory whose only log it is),
-    recognised from its content (plain or gzip); or a ``.zip`` archive of
-    either. ``date_order`` is :func:`load_logs`'.
+    an access log, a web server's or a Squid proxy's (a file, or a directory
+    whose only log it is), recognised from its content (plain or gzip); or a
+    ``.zip`` archive of either. ``date_order`` is :func:`load_logs`'.
 
     Raises
     ------
@@ -2126,8 +2126,8 @@ def load_data(
     path = Path(path)
     expected = (
         "expected a directory of signup, call, message and search logs "
-        f"({SUFFIXES_TEXT}) or a web server access log in the combined or "
-        "common format (plain or .gz)"
+        f"({SUFFIXES_TEXT}) or an access log: a web server's in the combined "
+        "or common format, or a proxy's in Squid's native format (plain or .gz)"
     )
     if path.is_file() and zipfile.is_zipfile(path):
         return _load_archive(path, now_ms=now_ms, strict=strict, date_order=date_order)

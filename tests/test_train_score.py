@@ -1,6 +1,7 @@
 """End to end: train.py into a temporary sqlite store, read back with MlflowClient,
 then score.py with the logged model reproduces the training scores exactly."""
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -389,6 +390,24 @@ def test_access_log_through_train_and_score(tmp_path, train_into):
     report = load_access_log(path, now_ms=1_700_000_000_000).report
     assert report.duplicates == 0 and report.rows_kept == len(ev)  # whole seconds
     got = _train_then_score(path, tmp_path, train_into)
+    # the same requests in a proxy's log (Squid's native format, shuffled,
+    # gzipped) score the same: the same clients at the same instants
+    whole = ev["ts_ms"] // 1000
+    squid = (
+        whole.astype(str)
+        + ".000    12 "
+        + client
+        + " TCP_MISS/200 10 GET http://x/ - DIRECT/192.0.2.1 text/html"
+    ).sample(frac=1.0, random_state=0)
+    proxy = tmp_path / "proxy"
+    proxy.mkdir()
+    (proxy / "squid.gz").write_bytes(gzip.compress(("\n".join(squid) + "\n").encode()))
+    again = _train_then_score(proxy / "squid.gz", proxy, train_into)
+    assert "user_agent" not in again.columns  # the format has none
+    pd.testing.assert_frame_equal(
+        again.set_index("user_id")[["score", "rank", "suspect"]].sort_index(),
+        got.set_index("user_id")[["score", "rank", "suspect"]].sort_index(),
+    )
     assert set(got["user_id"]) == set(client)
     assert list(got.columns[:6]) == [
         "user_id",

@@ -177,3 +177,126 @@ def test_load_data_recognises_content_and_names_what_it_expected(tmp_path):
         load_data(other, now_ms=NOW)
     with pytest.raises(LoadError, match="no such file"):
         load_data(tmp_path / "missing.log", now_ms=NOW)
+
+
+SQUID = [
+    "1286536309.450    103 192.168.0.68 TCP_MISS/200 1209 GET http://g.com/ - "
+    "DIRECT/74.125.39.103 text/html",
+    "1286536310.5      7 192.168.0.68 TCP_HIT/304 0 GET http://g.com/a.png bob "
+    "NONE/- image/png",
+    "1286536311 100 2001:db8::9 TCP_DENIED/403 3 CONNECT x.com:443 - HIER_NONE/- -",
+    "",
+    "garbage line here",
+    "1286536x12.000 1 10.0.0.3 TCP_MISS/200 1 GET http://a/ - DIRECT/1.1.1.1 -",
+    "1286536312.000 1 10.0.0.3 TCP_MISS/2x0 1 GET http://a/ - DIRECT/1.1.1.1 -",
+    "1286536312.000\t1\t10.0.0.3 TCP_MISS/200 1 GET http://a/ - DIRECT/1.1.1.1 - x",
+]
+
+
+def test_squid_native_lines_by_hand(tmp_path):
+    path = write(tmp_path / "access.log", SQUID)
+    assert looks_like_access_log(path)
+    logs = load_access_log(path, now_ms=NOW)
+    ev = logs.events.assign(user=lambda f: logs.user_names[f["user_id"]])
+    by_user = ev.groupby("user")["ts_ms"].apply(list).to_dict()
+    assert by_user == {
+        "192.168.0.68": [1_286_536_309_450],
+        "bob": [1_286_536_310_500],  # the user field where it is not "-"
+        "2001:db8::9": [1_286_536_311_000],  # no fraction: whole seconds
+        "10.0.0.3": [1_286_536_312_000],  # tabs, and a field more, are fine
+    }
+    assert logs.user_info is None  # no user agent in this format
+    f = logs.report.files["access_log"]
+    assert (f.rows_read, f.rows_kept, f.bad_rows) == (8, 4, 4)
+    assert f.bad_lines == {
+        "blank line": [4],
+        "not a Squid native access log line": [5, 7],
+        "time is not epoch seconds (1286536309.450)": [6],
+    }
+    with pytest.raises(BadRowError, match="line 4: blank line"):
+        load_access_log(path, now_ms=NOW, strict=True)
+
+
+def squid_by_regex(line: bytes):
+    """(ok, ms, user) of one Squid line, by a plain regular expression."""
+    import re
+
+    m = re.match(
+        rb"^\s*([0-9]{1,12})(?:\.([0-9]+))?\s+\S+\s+(\S+)\s+\S*/[0-9]{3}\s+"
+        rb"[0-9]+\s+\S+\s+\S+\s+(\S+)(?:\s+\S+){2,}\s*$",
+        line,
+    )
+    if m is None:
+        return False, 0, None
+    ms = int(m.group(1)) * 1000 + int(((m.group(2) or b"") + b"000")[:3])
+    return True, ms, (m.group(3) if m.group(4) == b"-" else m.group(4)).decode()
+
+
+def test_squid_parser_matches_a_regular_expression():
+    from features.accesslog import parse_squid_block
+
+    rng = np.random.default_rng(5)
+    lines = []
+    for k in range(4000):
+        t = int(rng.integers(1_000_000_000, 1_700_000_000))
+        frac = ["", ".", f".{k % 10}", f".{k % 1000:03d}", f".{k:06d}"][k % 5]
+        user = "-" if k % 3 else f"u{k % 7}"
+        fields = [
+            f"{t}{frac}",
+            str(k % 900),
+            f"10.0.{k % 5}.{k % 11}",
+            ["TCP_MISS/200", "NONE/000", "TCP_MISS/20", "TCP_MISS200"][k % 4],
+            ["1209", "12a", "0"][k % 3],
+            "GET",
+            f"http://h/{k}",
+            user,
+            "DIRECT/1.2.3.4",
+            "text/html",
+        ]
+        if k % 17 == 0:
+            fields[0] = fields[0].replace("1", "x", 1)
+        if k % 13 == 0:
+            fields = fields[: k % 10]  # too few fields
+        sep = ["    ", " ", "\t"][k % 3]
+        lines.append(sep.join(fields).encode())
+    want = [squid_by_regex(x) for x in lines]
+    got = parse_squid_block(b"\n".join(lines) + b"\n")
+    ok = np.array([w[0] for w in want])
+    assert 0 < ok.sum() < len(lines)  # both kinds are there
+    np.testing.assert_array_equal(got["ok"], ok)
+    np.testing.assert_array_equal(got["ts_ms"][ok], [w[1] for w in want if w[0]])
+    assert got["user"].to_pylist() == [w[2] for w in want if w[0]]
+
+
+def test_a_squid_log_reads_back_the_events_it_was_written_from(tmp_path):
+    # 20,000 requests of 300 clients, shuffled, gzipped, read in blocks cut
+    # anywhere: the same (client, ms) pairs, sorted, and load_data finds it
+    rng = np.random.default_rng(2)
+    n = 20_000
+    client = rng.integers(0, 300, n)
+    ts = rng.integers(1_553_000_000_000, 1_553_086_400_000, n)
+    names = np.array([f"172.16.{c // 256}.{c % 256}" for c in range(300)])
+    lines = [
+        f"{t // 1000}.{t % 1000:03d} {rng.integers(0, 999):6d} {names[c]} "
+        f"TCP_MISS/200 512 GET http://api.example/poll - DIRECT/10.1.1.1 -"
+        for c, t in zip(client, ts, strict=True)
+    ]
+    path = write(tmp_path / "squid.gz", lines, gz=True)
+    import features.accesslog as al
+
+    old = al.BLOCK_BYTES
+    try:
+        al.BLOCK_BYTES = 4099  # many blocks, cut mid-line
+        logs = load_data(path, now_ms=NOW)
+    finally:
+        al.BLOCK_BYTES = old
+    got = pd.DataFrame(
+        {"name": logs.user_names[logs.events["user_id"]], "ts": logs.events["ts_ms"]}
+    )
+    want = (
+        pd.DataFrame({"name": names[client], "ts": ts})
+        .sort_values(["name", "ts"])
+        .reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert logs.report.rows_read == n and logs.report.bad_rows == 0
