@@ -405,24 +405,78 @@ def iter_blocks(path: str | Path, block_bytes: int = BLOCK_BYTES):
             yield rest + b"\n", True
 
 
-def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
-    """Read an access log (either form of :data:`FORMS`, told from its first
-    lines) into :class:`features.io.Logs`.
+def load_access_log(
+    path: str | Path | list[Path], *, now_ms: int, strict: bool = False
+):
+    """Read an access log, or several read as one capture (the files a log
+    rotation leaves: ``access.log``, ``access.log.1``, ``access.log.2.gz``),
+    each in either form of :data:`FORMS` told from its first lines, into
+    :class:`features.io.Logs`.
 
     Users are numbered 0, 1, … in the sorted order of their names (the client
     address or authenticated user); ``Logs.user_names`` maps a number back to
     its name and ``Logs.user_info`` holds each user's most frequent user agent
-    (None for Squid's log, which has none).
+    (None when every file is Squid's log, which has none).
     Every line is either an event or a bad row (blank, not the format, a bad
-    time, before 2000 or after ``now_ms``), counted with its first line numbers.
+    time, before 2000 or after ``now_ms``), counted with its first line numbers
+    in the report of its file (``access_log`` for one file; by name for
+    several).
     """
-    path = Path(path)
-    form = access_log_form(path) or "combined"
+    paths = [Path(p) for p in path] if isinstance(path, list) else [Path(path)]
+    users: list[pa.Array] = []
+    agents: list[pa.Array] = []
+    stamps: list[np.ndarray] = []
+    files, forms = {}, set()
+    for one in paths:
+        form = access_log_form(one) or "combined"
+        forms.add(form)
+        report = _read_access_file(one, form, now_ms, strict, users, agents, stamps)
+        files["access_log" if len(paths) == 1 else one.name] = report
+    ts = np.concatenate(stamps) if stamps else np.zeros(0, np.int64)
+    code, names = encode_strings(users)  # numbers follow the names' order
+    info = _top_agent(code, agents, names.size)
+    code, ts = _sorted_pairs(code, ts)
+    events = pd.DataFrame(
+        {
+            "user_id": code,
+            "event": pd.Categorical.from_codes(
+                np.zeros(code.size, np.int8), categories=list(EVENT_TYPES)
+            ),
+            "ts_ms": ts,
+        }
+    )
+    signups = pd.DataFrame(
+        {
+            "user_id": np.zeros(0, np.int64),
+            "country_code": np.zeros(0, dtype=object),
+            "signup_ms": np.zeros(0, np.int64),
+        }
+    )
+    load = LoadReport(files=files, source="access_log")
+    return Logs(
+        events=events,
+        signups=signups,
+        report=load,
+        user_names=names,
+        user_info=pd.DataFrame({"user_agent": info}) if "combined" in forms else None,
+    )
+
+
+def _read_access_file(
+    path: Path,
+    form: str,
+    now_ms: int,
+    strict: bool,
+    users: list[pa.Array],
+    agents: list[pa.Array],
+    stamps: list[np.ndarray],
+) -> FileReport:
+    """Parse one access log file in ``form``, appending its good lines'
+    users, agents and times; its report."""
     parse, own_reasons = FORMS[form]
     reasons = {**REASONS, **own_reasons}
     report = FileReport(path=str(path))
-    users, agents, stamps = [], [], []
-    seen = 0
+    seen = kept = 0
     for cut, p in _parsed_blocks(path, parse):
         reason = p["reason"].astype(np.int16)
         ts = p["ts_ms"]
@@ -446,36 +500,9 @@ def load_access_log(path: str | Path, *, now_ms: int, strict: bool = False):
         agents.append(p["agent"].filter(mask))
         stamps.append(ts[ok][keep_in_ok])
         seen += reason.size
-    report.rows_read = seen
-    ts = np.concatenate(stamps) if stamps else np.zeros(0, np.int64)
-    report.rows_kept = int(ts.size)
-    code, names = encode_strings(users)  # numbers follow the names' order
-    info = _top_agent(code, agents, names.size)
-    code, ts = _sorted_pairs(code, ts)
-    events = pd.DataFrame(
-        {
-            "user_id": code,
-            "event": pd.Categorical.from_codes(
-                np.zeros(code.size, np.int8), categories=list(EVENT_TYPES)
-            ),
-            "ts_ms": ts,
-        }
-    )
-    signups = pd.DataFrame(
-        {
-            "user_id": np.zeros(0, np.int64),
-            "country_code": np.zeros(0, dtype=object),
-            "signup_ms": np.zeros(0, np.int64),
-        }
-    )
-    load = LoadReport(files={"access_log": report}, source="access_log")
-    return Logs(
-        events=events,
-        signups=signups,
-        report=load,
-        user_names=names,
-        user_info=pd.DataFrame({"user_agent": info}) if form == "combined" else None,
-    )
+        kept += int(keep_in_ok.sum())
+    report.rows_read, report.rows_kept = seen, kept
+    return report
 
 
 def _top_agent(code: np.ndarray, agents: list[pa.Array], n_users: int) -> np.ndarray:

@@ -280,6 +280,8 @@ class LoadReport:
     unknown_countries: dict[str, int] = dataclasses.field(default_factory=dict)
     #: values of the signup log's time_zone column that name no zone → users
     unknown_zones: dict[str, int] = dataclasses.field(default_factory=dict)
+    #: files of a folder of access logs that are none (not read)
+    not_read: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -310,6 +312,7 @@ class LoadReport:
             "source": self.source,
             "unknown_countries": dict(self.unknown_countries),
             "unknown_zones": dict(self.unknown_zones),
+            "not_read": list(self.not_read),
             "files": {k: dataclasses.asdict(v) for k, v in self.files.items()},
         }
 
@@ -335,6 +338,8 @@ class LoadReport:
             lines.append(line)
         for name in self.missing_logs:
             lines.append(f"{name}: no file, treated as an empty stream")
+        if self.not_read:
+            lines.append(f"not read, no access log: {', '.join(self.not_read)}")
         if self.users_without_signup:
             lines.append(
                 f"{self.users_without_signup:,} users have events but no signup"
@@ -2111,9 +2116,10 @@ def load_data(
     date_order: str | None = None,
 ) -> Logs:
     """Read whatever ``path`` holds: a directory of the four marketplace logs, or
-    an access log, a web server's or a Squid proxy's (a file, or a directory
-    whose only log it is), recognised from its content (plain or gzip); or a
-    ``.zip`` archive of either. ``date_order`` is :func:`load_logs`'.
+    an access log, a web server's or a Squid proxy's, recognised from its
+    content (plain or gzip): a file, or a directory of such files read as one
+    capture (a rotation's ``access.log``, ``access.log.1``, …; its other files
+    are listed in the report as not read); or a ``.zip`` archive of either. ``date_order`` is :func:`load_logs`'.
 
     Raises
     ------
@@ -2139,16 +2145,16 @@ def load_data(
         raise LoadError(f"{path}: no such file or directory")
     if any(find_log(path, name) for name in LOGS):
         return load_logs(path, now_ms=now_ms, strict=strict, date_order=date_order)
-    files = sorted(f for f in path.iterdir() if f.is_file())
+    files = sorted(
+        f for f in path.iterdir() if f.is_file() and not f.name.startswith(".")
+    )
     access = [f for f in files if looks_like_access_log(f)]
-    if len(access) == 1:
-        return load_access_log(access[0], now_ms=now_ms, strict=strict)
-    if len(access) > 1:
-        raise LoadError(
-            f"{path}: {len(access)} access logs ({', '.join(f.name for f in access)});"
-            " name one file with --data"
-        )
-    raise LoadError(f"{path}: no logs found; {expected}")
+    if not access:
+        raise LoadError(f"{path}: no logs found; {expected}")
+    # one capture, however a rotation split it (access.log, access.log.1, …)
+    logs = load_access_log(access, now_ms=now_ms, strict=strict)
+    logs.report.not_read = [f.name for f in files if f not in access]
+    return logs
 
 
 def archive_folder(names: list[str]) -> str:

@@ -300,3 +300,37 @@ def test_a_squid_log_reads_back_the_events_it_was_written_from(tmp_path):
     )
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
     assert logs.report.rows_read == n and logs.report.bad_rows == 0
+
+
+def test_a_folder_of_rotated_logs_is_one_capture(tmp_path):
+    # a rotation's files, one gzipped and one in Squid's form, beside a file
+    # that is no log: every client's requests are put together, each file
+    # keeps its own report, and the other file is named as not read
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    write(folder / "access.log", [COMBINED[0], COMBINED[1]])
+    write(folder / "access.log.1", [COMBINED[2], COMBINED[3], "garbage"], gz=True)
+    write(folder / "access.log.2", SQUID[:3])
+    (folder / "README.txt").write_text("rotated daily\n")
+    (folder / ".hidden").write_text("x\n")
+    logs = load_data(folder, now_ms=NOW)
+    ev = logs.events.assign(user=lambda f: logs.user_names[f["user_id"]])
+    by_user = ev.groupby("user")["ts_ms"].apply(list).to_dict()
+    assert by_user == {
+        "10.0.0.1": [ms("2015-05-17T10:05:03")] * 2,  # one in each of two files
+        "2001:db8::1": [ms("2015-05-17T10:05:03")],
+        "alice": [ms("2015-05-17T10:06:03")],
+        "192.168.0.68": [1_286_536_309_450],
+        "bob": [1_286_536_310_500],
+        "2001:db8::9": [1_286_536_311_000],
+    }
+    r = logs.report
+    assert list(r.files) == ["access.log", "access.log.1", "access.log.2"]
+    assert r.files["access.log.1"].bad_lines == {
+        "not a combined or common access log line": [3]
+    }
+    assert (r.rows_read, r.rows_kept, r.bad_rows) == (8, 7, 1)
+    assert r.not_read == ["README.txt"]
+    assert "not read, no access log: README.txt" in r.summary_lines()
+    agents = dict(zip(logs.user_names, logs.user_info["user_agent"], strict=True))
+    assert agents["alice"] == "Wget/1.0" and agents["bob"] == ""
