@@ -193,6 +193,8 @@ def prepare_spark(
         has_string_ids,
         read_raw,
         spark_date_orders,
+        spark_heads,
+        spark_ms_clocks,
         spark_session,
         spark_table,
         spark_user_logs,
@@ -206,10 +208,17 @@ def prepare_spark(
     t0 = time.perf_counter()
     raw = read_raw(spark, root)  # the logs found and their forms told once
     string_ids = has_string_ids(raw)
-    orders = spark_date_orders(raw, date_order)
+    heads = spark_heads(raw)  # each log's first times: its form and clock
+    orders = spark_date_orders(raw, date_order, heads)
+    clocks = spark_ms_clocks(heads, orders)
     table, bad = collect_table(
         spark_table(
-            raw, now_ms=now_ms, buckets=buckets, string_ids=string_ids, orders=orders
+            raw,
+            now_ms=now_ms,
+            buckets=buckets,
+            string_ids=string_ids,
+            orders=orders,
+            clocks=clocks,
         )
     )
     features = table[COLUMNS]
@@ -227,7 +236,12 @@ def prepare_spark(
         seconds=seconds,
         bad_rows=bad,
         fetch_user_logs=lambda ids: spark_user_logs(
-            raw, ids, now_ms=now_ms, string_ids=string_ids, orders=orders
+            raw,
+            ids,
+            now_ms=now_ms,
+            string_ids=string_ids,
+            orders=orders,
+            clocks=clocks,
         ),
     )
 

@@ -49,6 +49,7 @@ from features.io import (
     is_json_lines,
     is_log_part,
     log_file_names,
+    ms_clock,
     parse_timestamps_ms,
     parse_user_ids,
     positional_columns,
@@ -239,10 +240,14 @@ def _clean(
     now_ms: int,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
+    clocks: dict[str, bool] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse one bucket's raw rows exactly as features.io does, each log's
     numeric dates (03/04/2019) in its order of ``orders``
-    (:func:`spark_date_orders`).
+    (:func:`spark_date_orders`); a row repeating a user's time is a
+    duplicate in the signup log and in the logs whose clock counts ms
+    (``clocks``, :func:`spark_ms_clocks`; all when None), an event in the
+    others.
 
     Returns the clean rows (user_id, event, ts_ms, country_code and, with
     ``string_ids``, ``user_name``: the id as written, ``user_id`` then being
@@ -304,6 +309,9 @@ def _clean(
     if string_ids:
         clean["user_name"] = text[keep]
     dup = clean.duplicated(["user_id", "event", "ts_ms", "country_code", "time_zone"])
+    coarse = [name for name, fine in (clocks or {}).items() if not fine]
+    if coarse:  # on a clock of whole seconds or coarser, two events share a time
+        dup &= ~clean["event"].isin(coarse)
     bad = pd.DataFrame(
         {"event": pdf["event"].to_numpy()[~keep], "reason": reason[~keep]}
     )
@@ -318,11 +326,12 @@ def bucket_table(
     now_ms: int,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
+    clocks: dict[str, bool] | None = None,
 ) -> pd.DataFrame:
     """One bucket's rows (any order) → its users' features and per-user rule flags
     (:data:`models.rules.EVENT_RULES`), plus one row per (log, reason) counting
     the rows it excluded (``row`` = "excluded"; see :func:`table_schema`)."""
-    clean, bad = _clean(pdf, now_ms, string_ids, orders)
+    clean, bad = _clean(pdf, now_ms, string_ids, orders, clocks)
     events, signups = _split_logs(clean)
     features = build_features(events, signups)
     flags = event_rule_flags(events, features.index.to_numpy(np.int64))
@@ -449,31 +458,55 @@ def has_string_ids(raw) -> bool:
     return odd.limit(1).count() > 0
 
 
-def spark_date_orders(raw, forced: str | None = None) -> dict[str, str | None]:
-    """Each log's order of day and month in numeric dates (03/04/2019) of
-    ``raw`` (:func:`read_raw`), told from its values as
-    :func:`features.io.date_orders` tells it, or ``forced``.
-
-    The values of every log are scanned only when the first thousand times of
-    one of them hold a numeric date, as :class:`features.io.DateOrders` does,
-    so the logs of most exports are read once, not twice.
-    """
+def spark_heads(raw) -> pd.DataFrame:
+    """The first :data:`features.io.HEAD_TIMES` times (not null) of each log
+    of ``raw`` (:func:`read_raw`), as written: ``event`` and ``ts``."""
     from pyspark.sql import functions as F
 
-    if forced is not None:
-        return date_orders({name: DateEvidence() for name in LOGS}, forced)
-    dated = F.col("ts").rlike(NUMERIC_DATE)
     heads = [
         raw.where((F.col("event") == name) & F.col("ts").isNotNull())
-        .select("ts")
+        .select("event", "ts")
         .limit(HEAD_TIMES)
         for name in LOGS
     ]
     head = heads[0]
     for more in heads[1:]:
         head = head.union(more)
-    if not date_evidence(pa.array(head.toPandas()["ts"].astype(str))).dates:
+    return head.toPandas()
+
+
+def spark_ms_clocks(
+    heads: pd.DataFrame, orders: dict[str, str | None] | None = None
+) -> dict[str, bool]:
+    """Whether each event log's clock counts ms (:func:`features.io.ms_clock`),
+    from its first times (:func:`spark_heads`) read as the buckets read them."""
+    clocks = {}
+    for name in EVENT_TYPES:
+        text = pa.array(heads.loc[heads["event"] == name, "ts"].astype(str))
+        clocks[name] = ms_clock(parse_timestamps_ms(text, (orders or {}).get(name)))
+    return clocks
+
+
+def spark_date_orders(
+    raw, forced: str | None = None, heads: pd.DataFrame | None = None
+) -> dict[str, str | None]:
+    """Each log's order of day and month in numeric dates (03/04/2019) of
+    ``raw`` (:func:`read_raw`), told from its values as
+    :func:`features.io.date_orders` tells it, or ``forced``.
+
+    The values of every log are scanned only when the first thousand times of
+    one of them (``heads``, :func:`spark_heads`) hold a numeric date, as
+    :class:`features.io.DateOrders` does, so the logs of most exports are
+    read once, not twice.
+    """
+    from pyspark.sql import functions as F
+
+    if forced is not None:
+        return date_orders({name: DateEvidence() for name in LOGS}, forced)
+    heads = spark_heads(raw) if heads is None else heads
+    if not date_evidence(pa.array(heads["ts"].astype(str))).dates:
         return {}
+    dated = F.col("ts").rlike(NUMERIC_DATE)
 
     def above_12(group: int):
         number = F.regexp_extract(F.col("ts"), NUMERIC_DATE, group).cast("int")
@@ -498,14 +531,16 @@ def spark_user_logs(
     now_ms: int,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
+    clocks: dict[str, bool] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clean events and signups of a few users of ``raw`` (for the report),
     parsed and deduplicated on the driver exactly as each bucket does (ids as
     :func:`has_string_ids` says, numeric dates in ``orders``,
-    :func:`spark_date_orders`)."""
+    :func:`spark_date_orders`; repeated times as ``clocks`` says,
+    :func:`spark_ms_clocks`)."""
     wanted = [str(u) if string_ids else str(int(u)) for u in user_ids]
     raw = raw.where(_user_key(string_ids).isin(wanted))
-    clean = _clean(raw.toPandas(), now_ms, string_ids, orders)[0]
+    clean = _clean(raw.toPandas(), now_ms, string_ids, orders, clocks)[0]
     events, signups = _split_logs(clean)
     if string_ids:  # the ids as written, as the score table has them
         names = clean.drop_duplicates("user_id").set_index("user_id")["user_name"]
@@ -521,17 +556,19 @@ def spark_table(
     buckets: int = DEFAULT_BUCKETS,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
+    clocks: dict[str, bool] | None = None,
 ):
     """Every bucket's :func:`bucket_table` of ``raw`` (:func:`read_raw`), as
     one Spark DataFrame: the logs are read and parsed once for the features,
     the per-user rules and the counts of excluded rows. The rules that compare
     users run on the driver (:func:`models.rules.with_population_rules`); see
     :func:`collect_table`. Ids are read as :func:`has_string_ids` says, numeric
-    dates in ``orders`` (:func:`spark_date_orders`).
+    dates in ``orders`` (:func:`spark_date_orders`), repeated times as
+    ``clocks`` says (:func:`spark_ms_clocks`).
     """
     raw = _bucketed(raw, buckets, string_ids)
     return raw.groupBy("bucket").applyInPandas(
-        lambda pdf: bucket_table(pdf, now_ms, string_ids, orders),
+        lambda pdf: bucket_table(pdf, now_ms, string_ids, orders, clocks),
         schema=table_schema(),
     )
 

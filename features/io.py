@@ -233,6 +233,13 @@ class FileReport:
     #: how numeric dates (03/04/2019) were read: "dmy", "mdy"; or why they
     #: were not (:meth:`DateOrders.why_not`); "" if the log has none
     date_order: str = ""
+    #: whether the log's clock tells events apart to the ms (:func:`ms_clock`),
+    #: so that a row repeating a user's time is an export's duplicate; None
+    #: before a time is read (and for the signup log)
+    ms_clock: bool | None = None
+    #: rows that repeat a time of their user in a log whose clock is whole
+    #: seconds or coarser, kept as events (two can share one tick)
+    repeated_times: int = 0
 
     def hint(self, value: str | None) -> str:
         """What the user can do about a bad ``value``, or "" (a numeric date
@@ -326,6 +333,12 @@ class LoadReport:
             )
             for reason in f.bad_reasons:
                 line += f"\n    {f.reason_line(reason)}"
+            if f.repeated_times:
+                line += (
+                    f"\n    {f.repeated_times:,} rows repeat a time of their user, "
+                    "kept as events: the log's times are whole seconds or coarser, "
+                    "so two events can share one"
+                )
             if f.date_order in DATE_ORDERS:
                 first, example = {
                     "dmy": ("day", "3 April"),
@@ -1606,6 +1619,8 @@ def _read_log(
         for reason, value in one.bad_values.items():
             report.bad_values.setdefault(reason, value)
         report.date_order = report.date_order or one.date_order
+        if report.ms_clock is None:
+            report.ms_clock = one.ms_clock
     frame = pd.concat(frames, ignore_index=True)
     if "time_zone" in frame.columns:  # a part without the column: no own zones
         frame["time_zone"] = frame["time_zone"].fillna("")
@@ -1658,6 +1673,8 @@ def _read_one(
         )
         if dated and orders is not None:
             report.date_order = orders.order(name) or orders.why_not(name)
+        if report.ms_clock is None and name != "signup" and np.isfinite(ts).any():
+            report.ms_clock = ms_clock(ts)
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         # files joined end to end repeat the header: neither an id nor a time
@@ -1772,8 +1789,20 @@ class DateOrders:
 
 
 #: How many of each log's first times tell whether it is written in numeric
-#: dates (:class:`DateOrders`; the Spark path looks as far).
+#: dates (:class:`DateOrders`) and whether its clock counts ms
+#: (:func:`ms_clock`); the Spark path looks as far.
 HEAD_TIMES = 1000
+
+
+def ms_clock(ts_ms: np.ndarray) -> bool:
+    """Whether a log's clock tells events apart to the ms, from its first
+    times (``ts_ms``, NaN where unread; the first :data:`HEAD_TIMES` read
+    count): more than half of them have a part of a second. On such a clock
+    a row repeating a user's time is an export's duplicate; on a clock of
+    whole seconds or coarser (minutes, days) two events of one user can share
+    a time, and both are kept."""
+    head = ts_ms[np.isfinite(ts_ms)][:HEAD_TIMES]
+    return head.size == 0 or bool(np.mean(head % 1000 != 0) > 0.5)
 
 
 def head_date_evidence(path: Path, name: str) -> DateEvidence:
@@ -1979,18 +2008,32 @@ def load_logs(
     )
     del frames
     user, ts, code = sort_events(user, ts, code)
-    # exact duplicates (same log, user and ms) are now adjacent: keep the first
+    # rows repeating a user's time in one log are now adjacent: in a log
+    # whose clock tells events apart to the ms they are an export's
+    # duplicates (the first is kept); on a coarser clock, events
     dup = np.zeros(user.size, dtype=bool)
     if user.size > 1:
         dup[1:] = (np.diff(user) == 0) & (np.diff(ts) == 0) & (np.diff(code) == 0)
+    fine = np.array(
+        [
+            n not in report.files or report.files[n].ms_clock is not False
+            for n in EVENT_TYPES
+        ]
+    )
+    repeated = dup & ~fine[code]
+    dup &= fine[code]
+    for flags, field in ((dup, "duplicates"), (repeated, "repeated_times")):
+        if flags.any():
+            per_log = np.bincount(code[flags], minlength=len(EVENT_TYPES))
+            for k, name in enumerate(EVENT_TYPES):
+                if name in report.files:
+                    setattr(report.files[name], field, int(per_log[k]))
     if dup.any():
-        per_log = np.bincount(code[dup], minlength=len(EVENT_TYPES))
-        for k, name in enumerate(EVENT_TYPES):
+        for name in EVENT_TYPES:
             if name in report.files:
-                report.files[name].duplicates = int(per_log[k])
-                report.files[name].rows_kept -= int(per_log[k])
+                report.files[name].rows_kept -= report.files[name].duplicates
         user, ts, code = user[~dup], ts[~dup], code[~dup]
-    del dup
+    del dup, repeated
     events = pd.DataFrame(
         {
             "user_id": user,
@@ -2119,7 +2162,8 @@ def load_data(
     an access log, a web server's or a Squid proxy's, recognised from its
     content (plain or gzip): a file, or a directory of such files read as one
     capture (a rotation's ``access.log``, ``access.log.1``, …; its other files
-    are listed in the report as not read); or a ``.zip`` archive of either. ``date_order`` is :func:`load_logs`'.
+    are listed in the report as not read); or a ``.zip`` archive of either.
+    ``date_order`` is :func:`load_logs`'.
 
     Raises
     ------

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from features.io import (
+    HEAD_TIMES,
     BadRowError,
     DateEvidence,
     LoadError,
@@ -19,6 +20,7 @@ from features.io import (
     date_evidence,
     date_orders,
     load_logs,
+    ms_clock,
     parse_timestamps_ms,
     parse_user_ids,
     sort_events,
@@ -514,24 +516,82 @@ def test_clean_directory_loads_everything(tmp_path):
     assert msg == 1_551_780_000_000  # 2019-03-05T10:00:00Z
 
 
+def test_a_repeated_time_is_a_duplicate_only_on_a_clock_of_ms(tmp_path):
+    # search: whole minutes, user 1 twice at 10:00 and user 2 three times at
+    # 10:01 (four rows repeat a time), one row read ms-exact: kept as events;
+    # call: ms, one row written twice (another form): a duplicate
+    search = (
+        "user_id\tsearch_ts\n1\t2019-03-05 10:00\n1\t2019-03-05 10:00\n"
+        "2\t2019-03-05 10:01\n2\t2019-03-05 10:01\n2\t2019-03-05 10:01\n"
+        "1\t2019-03-05 10:02:00.500\n"
+    )
+    call = "user_id\tcall_ts\n2\t1551780000250\n2\t2019-03-05T10:00:00.250Z\n"
+    call += "2\t1551780000750\n"
+    logs = load_logs(minimal_dir(tmp_path, search=search, call=call), now_ms=NOW)
+    files = logs.report.files
+    assert not files["search"].ms_clock and files["call"].ms_clock
+    assert (files["search"].rows_kept, files["search"].duplicates) == (6, 0)
+    assert files["search"].repeated_times == 3  # the rows after each first
+    assert (files["call"].rows_kept, files["call"].duplicates) == (2, 1)
+    ev = logs.events
+    assert (ev["event"] == "search").sum() == 6 and (ev["event"] == "call").sum() == 2
+    text = "\n".join(logs.report.summary_lines())
+    assert "3 rows repeat a time of their user, kept as events" in text
+    for f in files.values():
+        assert f.rows_read == f.rows_kept + f.duplicates + f.bad_rows
+
+
+def test_ms_clock_by_hand():
+    nan = float("nan")
+    assert ms_clock(np.array([1_000.0, 2_500.0, 3_250.0, nan]))  # 2 of 3 with ms
+    assert not ms_clock(np.array([1_000.0, 2_000.0, 3_500.0]))  # 1 of 3
+    assert not ms_clock(np.array([60_000.0, 120_000.0]))  # whole minutes
+    assert ms_clock(np.array([nan]))  # nothing read: duplicates as before
+    # only the first HEAD_TIMES times read count
+    head = np.r_[np.full(HEAD_TIMES, 7_000.0), np.full(5 * HEAD_TIMES, 7_001.0)]
+    assert not ms_clock(head)
+
+
+def test_a_whole_minute_export_keeps_every_event(tmp_path):
+    """The hard world on a clock of whole minutes, written and read back:
+    every event the simulator made is there (many share a user's minute) and
+    the features are those of the simulator's own events."""
+    from cadence.simulate import simulate, world_config, write_logs
+    from features.build import build_features
+
+    sim = simulate(world_config("hard_minutes", users=3000, seed=4))
+    write_logs(sim, tmp_path)
+    logs = load_logs(tmp_path, now_ms=NOW)
+    assert logs.report.duplicates == 0 and logs.report.bad_rows == 0
+    assert len(logs.events) == len(sim.events)
+    repeats = sum(f.repeated_times for f in logs.report.files.values())
+    assert repeats > 0.1 * len(sim.events)  # what the old rule dropped
+    pd.testing.assert_frame_equal(
+        build_features(logs.events, logs.signups),
+        build_features(sim.events, sim.signups),
+        check_dtype=False,
+    )
+
+
 def test_duplicates_and_bad_rows_are_counted_with_lines(tmp_path):
     search = (
         "user_id\tsearch_ts\n"
-        "1\t2019-03-05 10:00:00.000\n"  # line 2
-        "1\t2019-03-05 10:00:00.000\n"  # 3: exact duplicate
-        "1\t1551780000000\n"  # 4: same instant, another form: duplicate after parsing
-        "x\t2019-03-05 10:00:01\n"  # 5: bad user id
+        "1\t2019-03-05 10:00:00.250\n"  # line 2 (a clock of ms: see ms_clock)
+        "1\t2019-03-05 10:00:00.250\n"  # 3: exact duplicate
+        "1\t1551780000250\n"  # 4: same instant, another form: duplicate after parsing
+        "x\t2019-03-05 10:00:01.5\n"  # 5: bad user id
         "1\t03/05/2019 10:00\n"  # 6: bad timestamp (day and month in either order)
         "1\t1999-12-31\n"  # 7: before 2000
         "1\t2030-01-01\n"  # 8: after now
         "1\t2019-03-05 10:00:02\textra\n"  # 9: wrong number of fields
         "\n"  # 10: blank line
-        "2\t2019-03-05 10:00:03\n"  # 11: fine
+        "2\t2019-03-05 10:00:03.125\n"  # 11: fine
     )
     logs = load_logs(minimal_dir(tmp_path, search=search), now_ms=NOW)
     f = logs.report.files["search"]
     assert f.rows_read == 10
     assert f.rows_kept == 2 and f.duplicates == 2 and f.bad_rows == 6
+    assert f.ms_clock and f.repeated_times == 0
     assert f.rows_read == f.rows_kept + f.duplicates + f.bad_rows
     assert f.bad_lines["user_id is not an integer"] == [5]
     assert f.bad_lines["search_ts is not a timestamp"] == [6]
