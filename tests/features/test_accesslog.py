@@ -268,7 +268,7 @@ def test_squid_parser_matches_a_regular_expression():
     assert got["user"].to_pylist() == [w[2] for w in want if w[0]]
 
 
-def test_a_squid_log_reads_back_the_events_it_was_written_from(tmp_path):
+def test_a_squid_log_reads_back_the_events_it_was_written_from(tmp_path, monkeypatch):
     # 20,000 requests of 300 clients, shuffled, gzipped, read in blocks cut
     # anywhere: the same (client, ms) pairs, sorted, and load_data finds it
     rng = np.random.default_rng(2)
@@ -284,12 +284,8 @@ def test_a_squid_log_reads_back_the_events_it_was_written_from(tmp_path):
     path = write(tmp_path / "squid.gz", lines, gz=True)
     import features.accesslog as al
 
-    old = al.BLOCK_BYTES
-    try:
-        al.BLOCK_BYTES = 4099  # many blocks, cut mid-line
-        logs = load_data(path, now_ms=NOW)
-    finally:
-        al.BLOCK_BYTES = old
+    monkeypatch.setattr(al, "BLOCK_BYTES", 4099)  # many blocks, cut mid-line
+    logs = load_data(path, now_ms=NOW)
     got = pd.DataFrame(
         {"name": logs.user_names[logs.events["user_id"]], "ts": logs.events["ts_ms"]}
     )
