@@ -194,7 +194,7 @@ def prepare_spark(
         read_raw,
         spark_date_orders,
         spark_heads,
-        spark_ms_clocks,
+        spark_log_clocks,
         spark_session,
         spark_table,
         spark_user_logs,
@@ -210,7 +210,7 @@ def prepare_spark(
     string_ids = has_string_ids(raw)
     heads = spark_heads(raw)  # each log's first times: its form and clock
     orders = spark_date_orders(raw, date_order, heads)
-    clocks = spark_ms_clocks(heads, orders)
+    clocks = spark_log_clocks(heads, orders)
     table, bad = collect_table(
         spark_table(
             raw,

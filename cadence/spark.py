@@ -41,15 +41,17 @@ from features.io import (
     REQUIRED_COLUMNS,
     DateEvidence,
     LoadError,
+    LogClock,
     column_index,
     date_evidence,
+    date_only,
     date_orders,
     has_column,
     is_header_line,
     is_json_lines,
     is_log_part,
+    log_clock,
     log_file_names,
-    ms_clock,
     parse_timestamps_ms,
     parse_user_ids,
     positional_columns,
@@ -240,14 +242,15 @@ def _clean(
     now_ms: int,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
-    clocks: dict[str, bool] | None = None,
+    clocks: dict[str, LogClock] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse one bucket's raw rows exactly as features.io does, each log's
     numeric dates (03/04/2019) in its order of ``orders``
     (:func:`spark_date_orders`); a row repeating a user's time is a
     duplicate in the signup log and in the logs whose clock counts ms
-    (``clocks``, :func:`spark_ms_clocks`; all when None), an event in the
-    others.
+    (``clocks``, :func:`spark_log_clocks`; all when None), an event in the
+    others; a date without a time of day is a bad row in the logs not
+    written in dates.
 
     Returns the clean rows (user_id, event, ts_ms, country_code and, with
     ``string_ids``, ``user_name``: the id as written, ``user_id`` then being
@@ -287,6 +290,11 @@ def _clean(
     with np.errstate(invalid="ignore"):
         reason[ok & (ts < MIN_TS_MS)] = "timestamp before 2000-01-01"
         reason[ok & (ts > now_ms)] = "timestamp after now"
+    timed = [name for name, clock in (clocks or {}).items() if not clock.dates]
+    if timed:  # a date alone in a log of times of day (features.io.date_only)
+        idx = np.flatnonzero((reason == "") & np.isin(event, timed))
+        day = date_only(ts[idx], stamps.take(pa.array(idx)))
+        reason[idx[day]] = "timestamp is a date without a time of day"
     keep = reason == ""
     clean = pd.DataFrame(
         {
@@ -309,7 +317,7 @@ def _clean(
     if string_ids:
         clean["user_name"] = text[keep]
     dup = clean.duplicated(["user_id", "event", "ts_ms", "country_code", "time_zone"])
-    coarse = [name for name, fine in (clocks or {}).items() if not fine]
+    coarse = [name for name, clock in (clocks or {}).items() if not clock.ms]
     if coarse:  # on a clock of whole seconds or coarser, two events share a time
         dup &= ~clean["event"].isin(coarse)
     bad = pd.DataFrame(
@@ -326,7 +334,7 @@ def bucket_table(
     now_ms: int,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
-    clocks: dict[str, bool] | None = None,
+    clocks: dict[str, LogClock] | None = None,
 ) -> pd.DataFrame:
     """One bucket's rows (any order) → its users' features and per-user rule flags
     (:data:`models.rules.EVENT_RULES`), plus one row per (log, reason) counting
@@ -475,15 +483,18 @@ def spark_heads(raw) -> pd.DataFrame:
     return head.toPandas()
 
 
-def spark_ms_clocks(
+def spark_log_clocks(
     heads: pd.DataFrame, orders: dict[str, str | None] | None = None
-) -> dict[str, bool]:
-    """Whether each event log's clock counts ms (:func:`features.io.ms_clock`),
-    from its first times (:func:`spark_heads`) read as the buckets read them."""
+) -> dict[str, LogClock]:
+    """Each event log's :class:`features.io.LogClock` (does it count ms, is it
+    written in dates) from its first times (:func:`spark_heads`), read as the
+    buckets read them."""
     clocks = {}
     for name in EVENT_TYPES:
         text = pa.array(heads.loc[heads["event"] == name, "ts"].astype(str))
-        clocks[name] = ms_clock(parse_timestamps_ms(text, (orders or {}).get(name)))
+        clocks[name] = log_clock(
+            parse_timestamps_ms(text, (orders or {}).get(name)), text
+        )
     return clocks
 
 
@@ -531,13 +542,13 @@ def spark_user_logs(
     now_ms: int,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
-    clocks: dict[str, bool] | None = None,
+    clocks: dict[str, LogClock] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clean events and signups of a few users of ``raw`` (for the report),
     parsed and deduplicated on the driver exactly as each bucket does (ids as
     :func:`has_string_ids` says, numeric dates in ``orders``,
     :func:`spark_date_orders`; repeated times as ``clocks`` says,
-    :func:`spark_ms_clocks`)."""
+    :func:`spark_log_clocks`)."""
     wanted = [str(u) if string_ids else str(int(u)) for u in user_ids]
     raw = raw.where(_user_key(string_ids).isin(wanted))
     clean = _clean(raw.toPandas(), now_ms, string_ids, orders, clocks)[0]
@@ -556,7 +567,7 @@ def spark_table(
     buckets: int = DEFAULT_BUCKETS,
     string_ids: bool = False,
     orders: dict[str, str | None] | None = None,
-    clocks: dict[str, bool] | None = None,
+    clocks: dict[str, LogClock] | None = None,
 ):
     """Every bucket's :func:`bucket_table` of ``raw`` (:func:`read_raw`), as
     one Spark DataFrame: the logs are read and parsed once for the features,
@@ -564,7 +575,7 @@ def spark_table(
     users run on the driver (:func:`models.rules.with_population_rules`); see
     :func:`collect_table`. Ids are read as :func:`has_string_ids` says, numeric
     dates in ``orders`` (:func:`spark_date_orders`), repeated times as
-    ``clocks`` says (:func:`spark_ms_clocks`).
+    ``clocks`` says (:func:`spark_log_clocks`).
     """
     raw = _bucketed(raw, buckets, string_ids)
     return raw.groupBy("bucket").applyInPandas(

@@ -240,6 +240,9 @@ class FileReport:
     #: rows that repeat a time of their user in a log whose clock is whole
     #: seconds or coarser, kept as events (two can share one tick)
     repeated_times: int = 0
+    #: whether the log is written in dates (:func:`keeps_dates`); if not, a
+    #: date alone is a bad row; None before a time is read (and for signups)
+    dates: bool | None = None
 
     def hint(self, value: str | None) -> str:
         """What the user can do about a bad ``value``, or "" (a numeric date
@@ -1620,7 +1623,7 @@ def _read_log(
             report.bad_values.setdefault(reason, value)
         report.date_order = report.date_order or one.date_order
         if report.ms_clock is None:
-            report.ms_clock = one.ms_clock
+            report.ms_clock, report.dates = one.ms_clock, one.dates
     frame = pd.concat(frames, ignore_index=True)
     if "time_zone" in frame.columns:  # a part without the column: no own zones
         frame["time_zone"] = frame["time_zone"].fillna("")
@@ -1673,8 +1676,9 @@ def _read_one(
         )
         if dated and orders is not None:
             report.date_order = orders.order(name) or orders.why_not(name)
+        when = batch.column(ts_col)
         if report.ms_clock is None and name != "signup" and np.isfinite(ts).any():
-            report.ms_clock = ms_clock(ts)
+            report.ms_clock, report.dates = log_clock(ts, when)
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         # files joined end to end repeat the header: neither an id nor a time
@@ -1693,7 +1697,6 @@ def _read_one(
         user_text = batch.column("user_id")
         _record_bad(report, bad_user, id_problem, strict, lines, user_text)
         bad_ts = ~gone & ~bad_user & no_time
-        when = batch.column(ts_col)
         _record_bad(report, bad_ts, f"{ts_col} is not a timestamp", strict, lines, when)
         ok = ~gone & ~bad_user & ~bad_ts
         early = ok & (ts < MIN_TS_MS)
@@ -1701,6 +1704,17 @@ def _read_one(
         late = ok & (ts > now_ms)
         _record_bad(report, late, f"{ts_col} after now", strict, lines, when)
         keep = ok & ~early & ~late
+        if report.dates is False:  # a log of times of day: a date alone is no time
+            day = keep & date_only(ts, when)
+            _record_bad(
+                report,
+                day,
+                f"{ts_col} is a date without a time of day",
+                strict,
+                lines,
+                when,
+            )
+            keep &= ~day
         users.append(user[keep].astype(np.int64))
         if string_ids:
             names.append(id_text.filter(pa.array(keep)))
@@ -1792,6 +1806,59 @@ class DateOrders:
 #: dates (:class:`DateOrders`) and whether its clock counts ms
 #: (:func:`ms_clock`); the Spark path looks as far.
 HEAD_TIMES = 1000
+
+
+DAY_MS = 86_400_000
+
+
+def date_only(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Which times are a date without a time of day: exactly midnight UTC,
+    written without a clock (``2019-03-19``, ``19/03/2019``, ``Mar 19, 2019``,
+    a date key ``20190319``: no ``:``, and no epoch number, which may be a
+    time of a coarse clock that fell on midnight). Read as midnight, such a
+    time would be an event at 00:00 and gaps of whole days."""
+    with np.errstate(invalid="ignore"):
+        out = np.fmod(ts_ms, DAY_MS) == 0
+    idx = np.flatnonzero(out)
+    if idx.size:
+        values = pc.utf8_trim_whitespace(pc.cast(text, pa.string()).take(pa.array(idx)))
+        values = pc.fill_null(values, "")
+        clocked = pc.match_substring_regex(values, r":|[0-9]T[0-9]")  # or 20190319T00…
+        epoch = pc.or_(
+            pc.match_substring_regex(values, _NUMERIC),
+            pc.match_substring_regex(values, _SCIENTIFIC),
+        )
+        key = pc.match_substring_regex(values, r"^[0-9]{8}$")  # 20190319
+        dated = pc.and_(pc.invert(clocked), pc.or_(pc.invert(epoch), key))
+        out[idx] = dated.to_numpy(zero_copy_only=False)
+    return out
+
+
+def keeps_dates(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a log is written in dates (:func:`date_only`), from its first
+    times (NaN where unread; the first :data:`HEAD_TIMES` read count): at
+    least half of them are. In a log of times of day, a date alone is an
+    event whose time was lost, kept out of the events (a bad row) rather than
+    put at midnight; a log of dates keeps them, the only times it has."""
+    read = np.flatnonzero(np.isfinite(ts_ms))[:HEAD_TIMES]
+    if not read.size:
+        return True
+    chunk = text if isinstance(text, pa.Array) else text.combine_chunks()
+    return bool(np.mean(date_only(ts_ms[read], chunk.take(pa.array(read)))) >= 0.5)
+
+
+class LogClock(NamedTuple):
+    """What a log's first times tell of its clock: whether it counts ms
+    (:func:`ms_clock`) and whether it is written in dates (:func:`keeps_dates`)."""
+
+    ms: bool = True
+    dates: bool = True
+
+
+def log_clock(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> LogClock:
+    """The :class:`LogClock` of a log from its first times (``ts_ms`` as read
+    from ``text``)."""
+    return LogClock(ms_clock(ts_ms), keeps_dates(ts_ms, text))
 
 
 def ms_clock(ts_ms: np.ndarray) -> bool:

@@ -256,3 +256,26 @@ def test_spark_string_ids_equal_pandas(spark, tmp_path):
         ev_want.sort_values(key)[key].reset_index(drop=True).astype({"event": str}),
         check_dtype=False,
     )
+
+
+def test_dates_among_times_are_bad_rows_on_both_paths(spark, small_dir, tmp_path):
+    """One search in seven written as its date alone: a bad row on both
+    paths, counted alike, and the same features from what is left."""
+    from cadence.pipeline import prepare_spark
+
+    data = tmp_path / "dated"
+    shutil.copytree(small_dir, data)
+    search = pd.read_csv(data / "search.tsv", sep="\t", dtype=str)
+    some = np.arange(len(search)) % 7 == 3
+    search.loc[some, "search_ts"] = search.loc[some, "search_ts"].str[:10]
+    search.to_csv(data / "search.tsv", sep="\t", index=False)
+    want = prepare(data, now_ms=NOW)
+    got = prepare_spark(str(data), now_ms=NOW, buckets=8)
+    reason = "search_ts is a date without a time of day"
+    count = want.logs.report.files["search"].bad_reasons[reason]
+    assert count == some.sum()  # every one of them, and nothing else
+    bad = got.bad_rows.set_index(["event", "reason"])["rows"]
+    assert bad[("search", "timestamp is a date without a time of day")] == count
+    pd.testing.assert_frame_equal(
+        got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
+    )

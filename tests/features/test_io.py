@@ -18,7 +18,9 @@ from features.io import (
     LoadError,
     archive_folder,
     date_evidence,
+    date_only,
     date_orders,
+    keeps_dates,
     load_logs,
     ms_clock,
     parse_timestamps_ms,
@@ -539,6 +541,61 @@ def test_a_repeated_time_is_a_duplicate_only_on_a_clock_of_ms(tmp_path):
     assert "3 rows repeat a time of their user, kept as events" in text
     for f in files.values():
         assert f.rows_read == f.rows_kept + f.duplicates + f.bad_rows
+
+
+def test_a_date_alone_in_a_log_of_times_is_a_bad_row(tmp_path):
+    # search: times of day, two rows written as dates (a bad row each, not an
+    # event at midnight); midnight written with a clock, or as epoch ms, is a
+    # time; message: a log of dates keeps its dates
+    search = (
+        "user_id\tsearch_ts\n1\t2019-03-05 10:00:00.250\n1\t2019-03-06\n"
+        "1\t2019-03-06T00:00:00Z\n2\t1551830400000\n2\t2019-03-07 09:00:00.5\n"
+        "2\t07/03/2019\n"
+    )
+    message = "user_id\tmessage_ts\n1\t2019-03-05\n1\t2019-03-06\n2\t2019-03-05\n"
+    d = minimal_dir(tmp_path, search=search, message=message)
+    logs = load_logs(d, now_ms=NOW, date_order="dmy")
+    files = logs.report.files
+    reason = "search_ts is a date without a time of day"
+    assert files["search"].bad_lines == {reason: [3, 7]}
+    assert files["search"].bad_values[reason] == "2019-03-06"
+    assert files["search"].rows_kept == 4 and files["search"].dates is False
+    assert files["message"].rows_kept == 3 and files["message"].dates is True
+    searches = logs.events.loc[logs.events["event"] == "search", "ts_ms"]
+    assert sorted(searches) == [
+        1_551_780_000_250,
+        1_551_830_400_000,  # 2019-03-06T00:00:00Z
+        1_551_830_400_000,  # the same instant as epoch ms (user 2)
+        1_551_949_200_500,
+    ]
+    with pytest.raises(BadRowError, match=f"line 3: {reason}: '2019-03-06'"):
+        load_logs(d, now_ms=NOW, date_order="dmy", strict=True)
+
+
+def test_date_only_by_hand():
+    midnight = 1_552_953_600_000.0  # 2019-03-19T00:00:00Z
+    text = pa.array(
+        [
+            "2019-03-19",
+            " 19/03/2019 ",
+            "Mar 19, 2019",
+            "20190319",  # a date key
+            "2019-03-19T00:00:00Z",  # a clock
+            "20190319T000000Z",
+            "1552953600000",  # epoch numbers may be a coarse clock's midnight
+            "1.5529536E12",
+            "2019-03-19 00:00:00.001",
+        ]
+    )
+    ts = np.full(len(text), midnight)
+    ts[-1] += 1
+    got = date_only(ts, text)
+    assert got.tolist() == [True] * 4 + [False] * 5
+    # a log is written in dates when at least half of its first times are
+    assert keeps_dates(ts[:8], text.slice(0, 8))  # 4 of 8: a tie keeps them
+    more = pa.concat_arrays([text, text.slice(4)])  # 4 of 14
+    assert not keeps_dates(np.r_[ts, ts[4:]], more)
+    assert keeps_dates(np.full(3, np.nan), text.slice(0, 3))  # nothing read
 
 
 def test_ms_clock_by_hand():
