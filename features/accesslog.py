@@ -37,6 +37,8 @@ from features.io import (
     FileReport,
     LoadReport,
     Logs,
+    _days_from_civil,
+    _days_in_month,
     _record_bad,
     encode_strings,
 )
@@ -176,23 +178,6 @@ def _decode_time(b: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     days = _days_from_civil(year.astype(np.int64), month, day)
     secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_s
     return secs * 1000, ok
-
-
-def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    base = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-    return base[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
-
-
-def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of a proleptic Gregorian date (vectorised)."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m + 9) % 12
-    doy = (153 * mp + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
 
 
 def _lines(buf: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1105,7 +1105,7 @@ def _numeric_dates_to_ms(text: pa.Array, date_order: str) -> np.ndarray:
     clock = pc.binary_join_element_wise(
         "1970-01-01", pc.struct_field(parts, "rest"), ""
     )
-    out[rest] = np.where(ok, days * 86_400_000.0 + parse_timestamps_ms(clock), np.nan)
+    out[rest] = np.where(ok, days * DAY_MS + parse_timestamps_ms(clock), np.nan)
     return out
 
 
@@ -1133,19 +1133,27 @@ def _days_since_epoch(
 ) -> np.ndarray:
     """The days from 1970-01-01 to each date; NaN where the month has no
     such day (31 April, month 13)."""
-    start, length = _month_days(year, np.clip(month, 1, 12))
-    real = (month >= 1) & (month <= 12) & (day >= 1) & (day <= length)
-    return np.where(real, start + day - 1, np.nan)
+    real = (month >= 1) & (month <= 12) & (day >= 1)
+    real &= day <= _days_in_month(year, month)
+    return np.where(real, _days_from_civil(year, np.clip(month, 1, 12), day), np.nan)
 
 
-def _month_days(year: np.ndarray, month: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The day (since 1970-01-01) each month begins on, and its length."""
-    months = (np.asarray(year) - 1970) * 12 + np.asarray(month) - 1
-    lo = int(months.min()) if months.size else 0
-    span = np.arange(lo, (int(months.max()) if months.size else lo) + 2)
-    days = np.array(span, dtype="datetime64[M]").astype("datetime64[D]")
-    days = days.astype(np.int64)  # each month's first day, looked up
-    return days[months - lo], days[months - lo + 1] - days[months - lo]
+def _days_in_month(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """The days of each month (proleptic Gregorian; month clipped to 1–12)."""
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    base = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    return base[np.clip(month, 1, 12) - 1] + (leap & (month == 2))
+
+
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of a proleptic Gregorian date (vectorised)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
 
 
 class DateEvidence(NamedTuple):
@@ -1392,7 +1400,7 @@ def _real_dates(values: pa.Array, form: str) -> np.ndarray:
         month = np.nan_to_num(month).astype(np.int64) + 1
     else:
         month = field("m")
-    return ok & (day <= _month_days(year, month)[1])
+    return ok & (day <= _days_in_month(year, month))
 
 
 def _uniform_column(text: pa.Array) -> np.ndarray | None:
