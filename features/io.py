@@ -1188,14 +1188,20 @@ def date_evidence(values: pa.Array | pa.ChunkedArray) -> DateEvidence:
         text = text.combine_chunks()
     padded = _PaddedDates(text)
     first, second = padded.number(0), padded.number(3)
-    found = [first.size, bool((first > 12).any()), bool((second > 12).any())]
+    padded_evidence = DateEvidence(
+        first.size, bool((first > 12).any()), bool((second > 12).any())
+    )
     rest = np.flatnonzero(~padded.mask)
-    if rest.size:  # unpadded (3/4/19) or after spaces: by expressions
-        others = text.take(pa.array(rest))
-        for k, pattern in enumerate((NUMERIC_DATE, _DAY_FIRST, _MONTH_FIRST)):
-            hits = pc.sum(pc.match_substring_regex(others, pattern)).as_py() or 0
-            found[k] = found[k] + hits if k == 0 else found[k] or hits > 0
-    return DateEvidence(*found)
+    if not rest.size:
+        return padded_evidence
+    others = text.take(pa.array(rest))  # unpadded (3/4/19) or after spaces
+
+    def hits(pattern: str) -> int:
+        return pc.sum(pc.match_substring_regex(others, pattern)).as_py() or 0
+
+    return padded_evidence | DateEvidence(
+        hits(NUMERIC_DATE), hits(_DAY_FIRST) > 0, hits(_MONTH_FIRST) > 0
+    )
 
 
 def date_orders(
@@ -2097,16 +2103,14 @@ def load_logs(
     )
     repeated = dup & ~fine[code]
     dup &= fine[code]
-    for flags, field in ((dup, "duplicates"), (repeated, "repeated_times")):
-        if flags.any():
-            per_log = np.bincount(code[flags], minlength=len(EVENT_TYPES))
-            for k, name in enumerate(EVENT_TYPES):
-                if name in report.files:
-                    setattr(report.files[name], field, int(per_log[k]))
+    dups = np.bincount(code[dup], minlength=len(EVENT_TYPES))
+    repeats = np.bincount(code[repeated], minlength=len(EVENT_TYPES))
+    for k, name in enumerate(EVENT_TYPES):
+        if name in report.files:
+            f = report.files[name]
+            f.duplicates, f.repeated_times = int(dups[k]), int(repeats[k])
+            f.rows_kept -= f.duplicates
     if dup.any():
-        for name in EVENT_TYPES:
-            if name in report.files:
-                report.files[name].rows_kept -= report.files[name].duplicates
         user, ts, code = user[~dup], ts[~dup], code[~dup]
     del dup, repeated
     events = pd.DataFrame(
