@@ -175,25 +175,28 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
     if local is None:
         _check_store(args)
     with tempfile.TemporaryDirectory(prefix="cadence-model-") as copy:
-        child = None if local else _start_locate(args, copy)
-        # the detector's classes (scikit-learn), imported beside the reading
-        importing = threading.Thread(
-            target=importlib.import_module, args=("models.ensemble",)
-        )
-        importing.start()
+        child = importing = None
         try:
+            child = None if local else _start_locate(args, copy)
+            # the detector's classes (scikit-learn), imported beside the reading
+            importing = threading.Thread(
+                target=importlib.import_module, args=("models.ensemble",)
+            )
+            importing.start()
             prepared = load_data(args, data)
-        except BaseException:
-            if child is not None:
+            t0 = time.perf_counter()
+            importing.join()
+            if child is None:
+                uri, detector = args.model, read_detector(local, args.model)
+            else:
+                uri, detector = _finish_locate(child, args)
+        finally:  # an error or SIGTERM: the child must not write on, and
+            # the import must end before the interpreter does
+            if child is not None and child.poll() is None:
                 child.kill()
                 child.wait()
-            raise
-        t0 = time.perf_counter()
-        importing.join()
-        if child is None:
-            uri, detector = args.model, read_detector(local, args.model)
-        else:
-            uri, detector = _finish_locate(child, args)
+            if importing is not None and importing.is_alive():
+                importing.join()
         return prepared, uri, detector, time.perf_counter() - t0
 
 

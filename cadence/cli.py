@@ -8,6 +8,7 @@ import gc
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import zipfile
@@ -28,15 +29,37 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
+class Terminated(SystemExit):
+    """SIGTERM, raised in the main thread (exit code 143)."""
+
+
+def _terminated(signum: int, frame) -> None:
+    raise Terminated(128 + signum)
+
+
 def run(main: Callable[[], int]) -> None:
     """Run a command's ``main`` and exit with its code.
+
+    SIGTERM (``kill``, a scheduler's timeout, a container stopping) ends the
+    command as an error does: the output file keeps its previous content, the
+    temporary files and folders are removed, the model lookup's child process
+    is stopped and an MLflow run open at that moment is ended as failed. With
+    Python's default handling none of that cleanup would run.
 
     The objects of the run are frozen out of the garbage collector first: the
     interpreter's last sweep over every object that MLflow, scikit-learn and
     the data made cost 0.6 s of a few-second score run, for memory the system
     takes back at exit anyway. Exit handlers and file flushes still run.
     """
-    code = main()
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        code = main()
+    except Terminated:
+        print(
+            "stopped by SIGTERM: output files keep their previous content",
+            file=sys.stderr,
+        )
+        raise
     gc.freeze()
     sys.exit(code)
 

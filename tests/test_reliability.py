@@ -5,6 +5,7 @@ import hashlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -340,9 +341,16 @@ def test_killed_scoring_never_leaves_a_partial_file(small_dir, tmp_path, train_i
         "-q",
     ]
     complete = None
+    # a killed run cannot remove its temporary folders: keep them out of /tmp
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
     for delay in (0.5, 2.0, 4.0, 6.0, 8.0, None):
         proc = subprocess.Popen(
-            cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            cmd,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         if delay is None:
             assert proc.wait(timeout=300) == 0
@@ -358,3 +366,84 @@ def test_killed_scoring_never_leaves_a_partial_file(small_dir, tmp_path, train_i
         leftovers = [p for p in tmp_path.iterdir() if p.name.startswith(".scores.csv")]
         assert len(leftovers) <= 1  # a killed run may leave its temp file, never out
     assert complete is not None
+
+
+def _wait_for(found, proc, what: str, timeout: float = 120):
+    """Poll ``found()`` until it is true while ``proc`` runs."""
+    deadline = time.time() + timeout
+    while not found():
+        assert proc.poll() is None, f"the command ended before {what}"
+        assert time.time() < deadline, f"no {what} in {timeout} s"
+        time.sleep(0.05)
+
+
+def test_sigterm_while_scoring_cleans_up(small_dir, tmp_path, train_into):
+    """score.py stopped by SIGTERM while its child copies the model: exit 143,
+    the previous output kept, no temporary file or folder left, the child gone."""
+    store = train_into(small_dir, "--n-estimators", "30", db="t.db")
+    out = tmp_path / "scores.csv"
+    out.write_text("previous\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "score.py"), "--data", str(small_dir)]
+        + ["--tracking-uri", store, "--out", str(out), "-q"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+    )
+    _wait_for(lambda: any(tmp.glob("cadence-model-*")), proc, "model folder")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM" in err and "Traceback" not in err
+    assert out.read_text() == "previous\n"
+    assert list(tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv", "t.db", "tmp"]
+    # the lookup child was stopped, not left to run on: no process has our TMPDIR
+    children = subprocess.run(
+        ["pgrep", "-f", f"cadence.locate --dst {tmp}"], capture_output=True
+    )
+    assert children.returncode == 1  # pgrep: no process matched
+
+
+def test_sigterm_while_training_fails_the_run(small_dir, tmp_path):
+    """train.py stopped by SIGTERM inside its MLflow run: the run ends FAILED,
+    not RUNNING for ever, and the process exits 143."""
+    from mlflow import MlflowClient
+
+    store = f"sqlite:///{tmp_path / 'r.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "train.py"), "--data", str(small_dir)]
+        + ["--tracking-uri", store, "--experiment", "sigterm", "-q"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def started() -> bool:
+        """A run in the store, read without MLflow: its client would create
+        the tables beside the child and lock the store."""
+        if not (tmp_path / "r.db").exists():
+            return False
+        db = sqlite3.connect(f"file:{tmp_path / 'r.db'}?mode=ro", uri=True)
+        try:
+            return bool(db.execute("SELECT count(*) FROM runs").fetchone()[0])
+        except sqlite3.OperationalError:  # no tables yet
+            return False
+        finally:
+            db.close()
+
+    _wait_for(started, proc, "MLflow run", timeout=180)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    assert "stopped by SIGTERM" in err
+    client = MlflowClient(store)
+    (got,) = client.search_runs(
+        [client.get_experiment_by_name("sigterm").experiment_id]
+    )
+    assert got.info.status == "FAILED"
