@@ -136,6 +136,44 @@ _TO_ISO: tuple[tuple[str, str], ...] = (
         r"\1 \2",
     ),
 )
+#: Zone abbreviations after a time of day, as Unix ``date`` and Java's
+#: ``Date.toString()`` print a local time (Tue Mar 19 13:53:20 PDT 2019) and
+#: e-mail may (RFC 2822 names the US ones) → the offset read. Most name one
+#: offset in the zone database; those that name more are read in their
+#: North American meaning, so that a log keeps its winter and its summer
+#: alike, and the load report says so (:data:`ABBREVIATIONS_ALSO`). IST
+#: (India, Ireland, Israel) and AST (the Atlantic, Arabia) name no zone most
+#: exports mean, and stay bad rows. UTC and GMT are read elsewhere.
+ZONE_ABBREVIATIONS: dict[str, str] = {
+    # North America
+    "EST": "-0500", "EDT": "-0400", "CST": "-0600", "CDT": "-0500",
+    "MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700",
+    "AKST": "-0900", "AKDT": "-0800", "HST": "-1000", "NST": "-0330",
+    "NDT": "-0230",
+    # Europe
+    "WET": "+0000", "WEST": "+0100", "BST": "+0100", "CET": "+0100",
+    "CEST": "+0200", "EET": "+0200", "EEST": "+0300", "MSK": "+0300",
+    # elsewhere
+    "SAST": "+0200", "PKT": "+0500", "WIB": "+0700", "HKT": "+0800",
+    "AWST": "+0800", "JST": "+0900", "KST": "+0900", "ACST": "+0930",
+    "ACDT": "+1030", "AEST": "+1000", "AEDT": "+1100", "NZST": "+1200",
+    "NZDT": "+1300",
+}  # fmt: skip
+#: What the abbreviations read in one meaning mean elsewhere.
+ABBREVIATIONS_ALSO: dict[str, str] = {
+    "CST": "China's +0800 and Cuba's -0500",
+    "CDT": "Cuba's -0400",
+    "PST": "the Philippines' +0800",
+}
+#: A time of day, then a zone abbreviation, then perhaps the year (Unix date).
+_ABBREVIATED = (
+    r"^(?P<head>.*[0-9]:[0-9]{2}(?:[.,][0-9]+)?)\s+(?P<zone>[A-Z]{3,4})"
+    r"(?P<tail>\s+[0-9]{4})?$"
+)
+_ABBREVIATION_KEYS = pa.array(list(ZONE_ABBREVIATIONS))
+_ABBREVIATION_OFFSETS = pa.array([f" {o}" for o in ZONE_ABBREVIATIONS.values()])
+
+
 #: A day and a month both in numbers, then a year of four digits or two
 #: (03/04/2019, 3-4-2019 13:53, 3/4/19 13:53 as spreadsheets export): 3 April
 #: in one country and 4 March in another, so such a value is read only in an
@@ -195,6 +233,7 @@ _STRPTIME_FORMATS: tuple[str, ...] = (
     "%b %d, %Y %I:%M:%S %p",  # a month's name and a 12-hour clock
     "%b %d, %Y %I:%M %p",  # (%b takes the whole name too: March 19, 2019 …)
     "%A, %b %d, %Y %I:%M:%S %p",  # .NET: Tuesday, March 19, 2019 12:53:20 PM
+    "%A, %b %d, %Y %I:%M %p",  # and without seconds: … 2019 12:53 PM
     "%d %b %Y %H:%M",  # 19 March 2019 12:53
     "%Y%m%d %H:%M:%S",  # the date's digits together: 20190319 12:53:20
     "%Y.%m.%d %H:%M:%S",  # the year first with dots: 2019.03.19 12:53:20
@@ -243,6 +282,10 @@ class FileReport:
     #: whether the log is written in dates (:func:`keeps_dates`); if not, a
     #: date alone is a bad row; None before a time is read (and for signups)
     dates: bool | None = None
+    #: the zone abbreviations (PDT) among the log's first times, each with
+    #: the offset it was read as (:data:`ZONE_ABBREVIATIONS`); None before a
+    #: time is read
+    zone_abbreviations: dict[str, str] | None = None
 
     def hint(self, value: str | None) -> str:
         """What the user can do about a bad ``value``, or "" (a numeric date
@@ -342,6 +385,8 @@ class LoadReport:
                     "kept as events: the log's times are whole seconds or coarser, "
                     "so two events can share one"
                 )
+            if f.zone_abbreviations:
+                line += "\n    " + abbreviations_line(f.zone_abbreviations)
             if f.date_order in DATE_ORDERS:
                 first, example = {
                     "dmy": ("day", "3 April"),
@@ -928,7 +973,8 @@ def parse_timestamps_ms(
     fraction (2019-03-19 12:53:20,123), numbers not padded (2019-3-9 2:53:20),
     the day first with dots (19.03.2019), month names (web server logs'
     19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
-    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019, Oracle's
+    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019 (or PDT, CET and
+    the other abbreviations of :data:`ZONE_ABBREVIATIONS`), Oracle's
     19-MAR-19, SQL Server's Mar 19 2019 12:53PM), the date's digits together
     (20190319 12:53:20; 20190319 alone, a date key) and times as Go,
     Java and JavaScript print them (an offset with the zone's name beside it)
@@ -1291,6 +1337,7 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
         idx = np.flatnonzero(sci)
         nums = pc.cast(text.take(pa.array(idx)), pa.float64())
         out[idx] = _epoch_to_ms(nums.to_numpy(zero_copy_only=False))
+    text = _abbreviations_to_offsets(text)
     for pattern, replacement in _TO_ISO:
         text = pc.replace_substring_regex(text, pattern, replacement)
     iso = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
@@ -1310,6 +1357,45 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
         _strptime_into(tried, text, _STRPTIME_FORMATS)
         out[some] = tried + fraction_ms
     return out
+
+
+def head_abbreviations(text: pa.Array | pa.ChunkedArray) -> dict[str, str]:
+    """The zone abbreviations of :data:`ZONE_ABBREVIATIONS` among a log's
+    first :data:`HEAD_TIMES` values (``text``, as written), each with the
+    offset it is read as, in the order met."""
+    head = _trimmed(text.drop_null().slice(0, HEAD_TIMES))
+    zones = pc.struct_field(pc.extract_regex(head, _ABBREVIATED), "zone").drop_null()
+    found = pc.unique(zones.filter(pc.is_in(zones, value_set=_ABBREVIATION_KEYS)))
+    return {z: ZONE_ABBREVIATIONS[z] for z in found.to_pylist()}
+
+
+def abbreviations_line(read: dict[str, str]) -> str:
+    """The load report's line for a log's zone abbreviations (``read``:
+    :attr:`FileReport.zone_abbreviations`)."""
+    line = "zone abbreviations read as offsets: " + ", ".join(
+        f"{z} {o}" for z, o in read.items()
+    )
+    also = [
+        f"{z} is also {ABBREVIATIONS_ALSO[z]}" for z in read if z in ABBREVIATIONS_ALSO
+    ]
+    if also:
+        line += f" ({'; '.join(also)}: write offsets if that is meant)"
+    return line
+
+
+def _abbreviations_to_offsets(text: pa.Array) -> pa.Array:
+    """``text`` with a zone abbreviation of :data:`ZONE_ABBREVIATIONS` after
+    a time of day written as its offset: ``2019-03-19 13:53:20 PDT`` →
+    ``2019-03-19 13:53:20 -0700``, ``Tue Mar 19 13:53:20 PDT 2019`` →
+    ``Tue Mar 19 13:53:20 -0700 2019``. Other values are unchanged."""
+    parts = pc.extract_regex(text, _ABBREVIATED)
+    which = pc.index_in(parts.field("zone"), value_set=_ABBREVIATION_KEYS)
+    if which.null_count == len(which):
+        return text
+    offset = _ABBREVIATION_OFFSETS.take(which)
+    tail = pc.fill_null(parts.field("tail"), "")
+    spelled = pc.binary_join_element_wise(parts.field("head"), offset, tail, "")
+    return pc.if_else(pc.is_valid(which), spelled, text)
 
 
 #: The seconds' fraction of a time strptime cannot read (its ``%S`` takes
@@ -1693,6 +1779,8 @@ def _read_one(
         when = batch.column(ts_col)
         if report.ms_clock is None and name != "signup" and np.isfinite(ts).any():
             report.ms_clock, report.dates = log_clock(ts, when)
+        if report.zone_abbreviations is None and np.isfinite(ts).any():
+            report.zone_abbreviations = head_abbreviations(when)
         blank = _blank_rows(batch)
         _record_bad(report, blank, "blank line", strict, lines)
         # files joined end to end repeat the header: neither an id nor a time

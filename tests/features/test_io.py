@@ -104,6 +104,7 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("Mar  9 2019  2:53AM", 1_552_099_980_000),
         ("March 19, 2019 12:53:20 PM", T - 123),  # a month's whole name
         ("Tuesday, March 19, 2019 12:53:20 PM", T - 123),  # .NET's long form
+        ("Tuesday, March 19, 2019 1:53 AM", T - 39_620_123),  # and without seconds
         ("19 March 2019 12:53", T - 20_123),
         ("20190319 12:53:20", T - 123),  # the date's digits together
         ("2019.03.19 12:53:20", T - 123),  # the year first, with dots
@@ -113,6 +114,15 @@ def minimal_dir(tmp_path: Path, **logs: str) -> Path:
         ("19-MAR-19 12.53.20.123000 PM", T),  # Oracle's timestamp
         ("19-Mar-2019 12:53:20.123", T),
         ("Mar 19, 2019 12:53:20.1", T - 23),
+        # a zone abbreviation after the time, as Unix date and Java print it
+        ("Tue Mar 19 05:53:20 PDT 2019", T - 123),
+        ("Tue Mar 19 04:53:20 PST 2019", T - 123),  # PST in its US meaning
+        ("2019-03-19 13:53:20.123 CET", T),
+        ("2019-03-19 14:53:20.123 CEST", T),
+        ("Tue, 19 Mar 2019 07:53:20 EST", T - 123),  # e-mail (RFC 2822)
+        ("2019-03-19T21:53:20,123 JST", T),
+        ("2019-03-19 23:23:20 ACDT", T - 123),  # half an hour: +1030
+        ("2019-03-19 10:23:20 NDT", T - 123),  # -0230
     ],
 )
 def test_every_timestamp_form(text, expected):
@@ -140,6 +150,8 @@ def test_every_timestamp_form(text, expected):
         "go",
         "java_zoned",
         "javascript",
+        "unix_date_pacific",
+        "abbreviated_sydney",
     ],
 )
 def test_one_form_columns_parse_as_value_by_value(form):
@@ -170,6 +182,13 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "javascript": ts.tz_convert("America/New_York").strftime(
             "%a %b %d %Y %H:%M:%S GMT%z (Eastern Time)"
         ),
+        # the zone database's abbreviations (PST in winter, PDT in summer)
+        "unix_date_pacific": ts.tz_convert("America/Los_Angeles").strftime(
+            "%a %b %d %H:%M:%S %Z %Y"
+        ),
+        "abbreviated_sydney": ts.tz_convert("Australia/Sydney").strftime(
+            "%Y-%m-%d %H:%M:%S.%f %Z"
+        ),
     }[form]
     values = list(text)
     whole = parse_timestamps_ms(pa.array(values))
@@ -185,6 +204,7 @@ def test_one_form_columns_parse_as_value_by_value(form):
         "http_date": ms // 1000 * 1000,
         "unix_date": ms // 1000 * 1000,
         "javascript": ms // 1000 * 1000,
+        "unix_date_pacific": ms // 1000 * 1000,
     }.get(form, ms)
     np.testing.assert_array_equal(whole, expected)
 
@@ -205,7 +225,9 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
         "1e5x",
         "NaN",
         "03/04/2019",  # 3 April or 4 March: the order cannot be told
-        "2019-03-19 12:53:20 PST",  # a zone abbreviation that is not one zone
+        "2019-03-19 12:53:20 IST",  # India, Ireland or Israel: no one zone
+        "2019-03-19 12:53:20 XYZ",  # no zone's abbreviation
+        "2019-03-19 PDT",  # an abbreviation after a date: no time of day
         "Tue, 19 Foo 2019 12:53:20 GMT",
         "2019/13/45",
         "2019-02-30",  # days a month does not have are not carried over
@@ -213,7 +235,7 @@ def test_forms_mixed_in_one_column_keep_milliseconds():
         "Fri Feb 29 12:00:00 2019",
         "31/Apr/2019:12:53:20 +0000",
         "2019-03-19 25:00:00",
-        "2019-03-19 12:53:20 CET",  # an abbreviation with no offset beside it
+        "Tue Mar 19 12:53:20 AST 2019",  # the Atlantic or Arabia
         "2019-03-19T12:53:20[Europe/Paris]",
         "29-Feb-2019",
         "Mar 19 2019 13:53PM",
@@ -419,6 +441,40 @@ def test_numeric_dates_a_log_mixes_or_borrows(tmp_path):
     logs = load_logs(data, now_ms=NOW)
     assert logs.report.files["search"].date_order == "disagree"
     assert "the other logs' tell both" in "\n".join(logs.report.summary_lines())
+
+
+def test_zone_abbreviations_read_as_their_offsets(tmp_path):
+    # a year of times written by the zone database in two zones, winter and
+    # summer: Unix date in Los Angeles (PST, PDT), ISO with the abbreviation
+    # in Paris (CET, CEST); every row is read back as the instant it was
+    rng = np.random.default_rng(3)
+    at = np.sort(rng.integers(ms("2019-01-01"), ms("2020-01-01"), 2000)) // 1000 * 1000
+    stamps = pd.to_datetime(at, unit="ms", utc=True)
+    pacific = stamps.tz_convert("America/Los_Angeles").strftime(
+        "%a %b %d %H:%M:%S %Z %Y"
+    )
+    paris = stamps.tz_convert("Europe/Paris").strftime("%Y-%m-%d %H:%M:%S %Z")
+    search = "user_id\tsearch_ts\n" + "".join(f"1\t{t}\n" for t in pacific)
+    call = "user_id\tcall_ts\n" + "".join(f"2\t{t}\n" for t in paris)
+    logs = load_logs(minimal_dir(tmp_path, search=search, call=call), now_ms=NOW)
+    assert logs.report.bad_rows == 0
+    for log in ("search", "call"):
+        got = logs.events.loc[logs.events["event"] == log, "ts_ms"]
+        np.testing.assert_array_equal(np.sort(got.to_numpy()), at)
+    files = logs.report.files
+    assert files["search"].zone_abbreviations == {"PST": "-0800", "PDT": "-0700"}
+    assert files["call"].zone_abbreviations == {"CET": "+0100", "CEST": "+0200"}
+    assert files["message"].zone_abbreviations == {}
+    text = "\n".join(logs.report.summary_lines())
+    assert (
+        "zone abbreviations read as offsets: PST -0800, PDT -0700 (PST is also" in text
+    )
+    assert "read as offsets: CET +0100, CEST +0200\n" in text
+    # an abbreviation several zones share and none is read as: a bad row
+    search = "user_id\tsearch_ts\n1\t2019-03-05 10:00:00 IST\n"
+    f = load_logs(minimal_dir(tmp_path, search=search), now_ms=NOW).report.files
+    assert f["search"].bad_reasons == {"search_ts is not a timestamp": 1}
+    assert not f["search"].zone_abbreviations  # no time read: none told
 
 
 def test_a_stray_numeric_date_is_an_error_unless_an_order_is_given(tmp_path):
