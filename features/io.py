@@ -165,13 +165,10 @@ ABBREVIATIONS_ALSO: dict[str, str] = {
     "CDT": "Cuba's -0400",
     "PST": "the Philippines' +0800",
 }
-#: A time of day, then a zone abbreviation, then perhaps the year (Unix date).
-_ABBREVIATED = (
-    r"^(?P<head>.*[0-9]:[0-9]{2}(?:[.,][0-9]+)?)\s+(?P<zone>[A-Z]{3,4})"
-    r"(?P<tail>\s+[0-9]{4})?$"
-)
+#: A time of day, then a zone abbreviation, then perhaps the year (Unix date):
+#: a search from the value's end, which is fast where ``^.*`` is not.
+_ABBREVIATED = r"[0-9]:[0-9]{2}(?:[.,][0-9]+)?\s+(?P<zone>[A-Z]{3,4})(?:\s+[0-9]{4})?$"
 _ABBREVIATION_KEYS = pa.array(list(ZONE_ABBREVIATIONS))
-_ABBREVIATION_OFFSETS = pa.array([f" {o}" for o in ZONE_ABBREVIATIONS.values()])
 
 
 #: A day and a month both in numbers, then a year of four digits or two
@@ -1388,14 +1385,28 @@ def _abbreviations_to_offsets(text: pa.Array) -> pa.Array:
     a time of day written as its offset: ``2019-03-19 13:53:20 PDT`` →
     ``2019-03-19 13:53:20 -0700``, ``Tue Mar 19 13:53:20 PDT 2019`` →
     ``Tue Mar 19 13:53:20 -0700 2019``. Other values are unchanged."""
-    parts = pc.extract_regex(text, _ABBREVIATED)
-    which = pc.index_in(parts.field("zone"), value_set=_ABBREVIATION_KEYS)
-    if which.null_count == len(which):
+    zone = pc.struct_field(pc.extract_regex(text, _ABBREVIATED), "zone")
+    which = pc.index_in(zone, value_set=_ABBREVIATION_KEYS).to_numpy(
+        zero_copy_only=False
+    )
+    known = np.isfinite(which)
+    if not known.any():
         return text
-    offset = _ABBREVIATION_OFFSETS.take(which)
-    tail = pc.fill_null(parts.field("tail"), "")
-    spelled = pc.binary_join_element_wise(parts.field("head"), offset, tail, "")
-    return pc.if_else(pc.is_valid(which), spelled, text)
+    at, spelled = [], []
+    for k in np.unique(which[known]).astype(int):  # a log writes a zone or two
+        name = _ABBREVIATION_KEYS[k].as_py()
+        rows = np.flatnonzero(which == k)
+        pattern = rf"\s+{name}(\s+[0-9]{{4}})?$"
+        offset = ZONE_ABBREVIATIONS[name]
+        at.append(rows)
+        spelled.append(
+            pc.replace_substring_regex(
+                text.take(pa.array(rows)), pattern, rf" {offset}\1"
+            )
+        )
+    order = np.argsort(np.concatenate(at), kind="stable")
+    replacements = pa.concat_arrays(spelled).take(pa.array(order))
+    return pc.replace_with_mask(text, pa.array(known), replacements)
 
 
 #: The seconds' fraction of a time strptime cannot read (its ``%S`` takes
