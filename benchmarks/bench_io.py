@@ -10,7 +10,9 @@ malformed rows (shuffled), its event logs as JSON Lines, and its event logs
 with the day and the month both in numbers (``02/03/2019 10:00:00.123``,
 whose order the reader tells from the values; and as spreadsheets export them,
 ``3/2/19 10:00:00``, the month first, numbers not padded, a year of two
-digits). Prints rows read,
+digits), and as Unix ``date`` prints a US server's local time
+(``Sat Mar 02 02:00:00 PST 2019``, a month's name and a zone's abbreviation).
+Prints rows read,
 seconds (best of ``--repeat``) and rows/s of ``load_logs`` (read, parse, check,
 sort by user and time, remove duplicates). Goals (issue 19): ≥ 5 M rows/s for
 one form, ≥ 2 M for mixed.
@@ -43,8 +45,8 @@ FORMS = ("epoch_ms", "space_ms", "iso_z")
 
 def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
     """The simulation's logs with every event time in ``form`` (or mixed,
-    ``day_first``: ``02/03/2019 10:00:00.123``, or ``spreadsheet``:
-    ``3/2/19 10:00:00``)."""
+    ``day_first``: ``02/03/2019 10:00:00.123``, ``spreadsheet``:
+    ``3/2/19 10:00:00``, or ``unix_date``: ``Sat Mar 02 02:00:00 PST 2019``)."""
     rng = np.random.default_rng(0)
     out.mkdir(parents=True)
     write_logs(sim, out)  # signup (and labels) as the simulator writes them
@@ -62,6 +64,10 @@ def write_form(sim, out: Path, form: str, shuffled: bool) -> None:
         elif form == "spreadsheet":
             when = pd.Series(pd.to_datetime(ts, unit="ms"))
             text = when.dt.strftime("%-m/%-d/%y %H:%M:%S").to_numpy()
+        elif form == "unix_date":  # a US server's local time, PST or PDT
+            when = pd.Series(pd.to_datetime(ts, unit="ms", utc=True))
+            local = when.dt.tz_convert("America/Los_Angeles")
+            text = local.dt.strftime("%a %b %d %H:%M:%S %Z %Y").to_numpy()
         else:
             text = format_timestamps(ts, form)
         frame = pd.DataFrame(
@@ -109,7 +115,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(f, s) for f in (*FORMS, "mixed") for s in (False, True)]
-        for form, shuffled in [*cases, ("day_first", False), ("spreadsheet", False)]:
+        more = [("day_first", False), ("spreadsheet", False), ("unix_date", False)]
+        for form, shuffled in [*cases, *more]:
             d = Path(tmp) / f"{form}_{shuffled}"
             write_form(sim, d, form, shuffled)
             order = "shuffled" if shuffled else "time order"

@@ -1287,20 +1287,20 @@ def _spelled_otherwise(text: pa.Array) -> np.ndarray:
     return hit.to_numpy(zero_copy_only=False) | _ends_in_letters(b)
 
 
-#: ASCII letters, as bytes.
-_LETTERS = pa.array(
-    [bytes([c]) for c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"]
+#: The letters a value may end in that no ISO time does (``Z`` says UTC).
+_NOT_ISO_LAST = pa.array(
+    [bytes([c]) for c in b"ABCDEFGHIJKLMNOPQRSTUVWXY"]
+    + [bytes([c]) for c in b"abcdefghijklmnopqrstuvwxy"]
 )
 
 
 def _ends_in_letters(b: pa.Array) -> np.ndarray:
-    """Which values (as binary) end in two letters: a 12-hour clock's AM or
-    PM, a zone's abbreviation. No ISO time does (its zone is ``Z`` or an
-    offset), so Arrow's ISO cast is not tried on them: a failed cast costs
-    as much as a parse."""
-    last = pc.is_in(pc.binary_slice(b, -1), value_set=_LETTERS)
-    before = pc.is_in(pc.binary_slice(b, -2, -1), value_set=_LETTERS)
-    return pc.and_(last, before).to_numpy(zero_copy_only=False)
+    """Which values (as binary) end in a letter other than ``Z``: a 12-hour
+    clock's AM or PM, a zone's abbreviation. No ISO time does (its zone is
+    ``Z`` or an offset), so Arrow's ISO cast is not tried on them: a failed
+    cast costs as much as a parse."""
+    last = pc.binary_slice(b, -1)
+    return pc.is_in(last, value_set=_NOT_ISO_LAST).to_numpy(zero_copy_only=False)
 
 
 def _fill_iso(out: np.ndarray, text: pa.Array, iso: np.ndarray) -> None:
