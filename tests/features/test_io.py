@@ -209,6 +209,31 @@ def test_one_form_columns_parse_as_value_by_value(form):
     np.testing.assert_array_equal(whole, expected)
 
 
+def test_forms_the_sample_misses_are_still_read():
+    # 3,000 values: strptime's forms are ordered by a sample of 1,000 of them,
+    # which holds Unix dates and HTTP dates; values of three more forms sit
+    # between the sampled places, and each is read as if alone
+    rng = np.random.default_rng(5)
+    ms = (T + rng.integers(-(10**10), 10**10, 3000)) // 1000 * 1000
+    ts = pd.to_datetime(ms, unit="ms", utc=True)
+    values = np.where(
+        np.arange(3000) % 2 == 0,
+        ts.strftime("%a %b %d %H:%M:%S UTC %Y"),
+        ts.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    ).astype(object)
+    sampled = set(np.linspace(0, 2999, 1000).astype(np.int64))
+    odd = [k for k in range(3000) if k not in sampled][:3]
+    values[odd] = ["19-Mar-2019 12:53:20", "Mar 19 2019 12:53PM", "19/03/19 12:53"]
+    got = parse_timestamps_ms(pa.array(list(values)))
+    alone = [parse_timestamps_ms(pa.array([v]))[0] for v in values[odd]]
+    assert alone[:2] == [T - 123, T - 20_123] and np.isnan(
+        alone[2]
+    )  # 19/03/19: no order
+    np.testing.assert_array_equal(got[odd], alone)
+    rest = np.setdiff1d(np.arange(3000), odd)
+    np.testing.assert_array_equal(got[rest], ms[rest])
+
+
 def test_forms_mixed_in_one_column_keep_milliseconds():
     values = ["1553000000123", "2019-03-19T12:53:20.124Z", "2019-03-19 12:53:20.125"]
     out = parse_timestamps_ms(pa.array(values))
