@@ -969,9 +969,10 @@ def parse_timestamps_ms(
     (2019/03/19), the basic format (20190319T125320Z), a comma before the
     fraction (2019-03-19 12:53:20,123), numbers not padded (2019-3-9 2:53:20),
     the day first with dots (19.03.2019), month names (web server logs'
-    19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT, Mar 19,
-    2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC 2019 (or PDT, CET and
-    the other abbreviations of :data:`ZONE_ABBREVIATIONS`), Oracle's
+    19/Mar/2019:12:53:20 +0000, e-mail's Tue, 19 Mar 2019 12:53:20 GMT (or
+    -0700 (PDT)), Mar 19, 2019 12:53:20, Unix date's Tue Mar 19 12:53:20 UTC
+    2019 (or PDT, CET and the other abbreviations of
+    :data:`ZONE_ABBREVIATIONS`), Oracle's
     19-MAR-19, SQL Server's Mar 19 2019 12:53PM), the date's digits together
     (20190319 12:53:20; 20190319 alone, a date key) and times as Go,
     Java and JavaScript print them (an offset with the zone's name beside it)
@@ -1348,6 +1349,8 @@ def _other_forms_to_ms(text: pa.Array) -> np.ndarray:
         nums = pc.cast(text.take(pa.array(idx)), pa.float64())
         out[idx] = _epoch_to_ms(nums.to_numpy(zero_copy_only=False))
     text = _abbreviations_to_offsets(text)
+    # e-mail's offset with the zone's name as a comment: -0700 (PDT)
+    text = _rewrite(text, r"([+-][0-9]{4})\s+\([A-Za-z .]+\)$", r"\1")
     for pattern, replacement in _TO_ISO:
         text = _rewrite(text, pattern, replacement)
     iso = pc.match_substring_regex(text, _ISO_DATE).to_numpy(zero_copy_only=False)
