@@ -37,6 +37,31 @@ def _terminated(signum: int, frame) -> None:
     raise Terminated(128 + signum)
 
 
+def _caused_by_sigterm(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is :class:`Terminated` or was raised while one was
+    handled (an MLflow store interrupted mid-write fails to end its run)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Terminated):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _fail_open_runs() -> None:
+    """End as failed any MLflow run a stop left open (one whose end the
+    interrupted store refused); a store that refuses again is left as is."""
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    while mlflow.active_run() is not None:
+        try:
+            mlflow.end_run("FAILED")
+        except Exception:  # noqa: BLE001 - stopping: nothing more to do
+            return
+
+
 def run(main: Callable[[], int]) -> None:
     """Run a command's ``main`` and exit with its code.
 
@@ -54,12 +79,15 @@ def run(main: Callable[[], int]) -> None:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         code = main()
-    except Terminated:
+    except BaseException as exc:
+        if not _caused_by_sigterm(exc):
+            raise
+        _fail_open_runs()
         print(
             "stopped by SIGTERM: output files keep their previous content",
             file=sys.stderr,
         )
-        raise
+        raise Terminated(128 + signal.SIGTERM) from None
     gc.freeze()
     sys.exit(code)
 

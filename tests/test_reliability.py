@@ -425,19 +425,21 @@ def test_sigterm_while_training_fails_the_run(small_dir, tmp_path):
     )
 
     def started() -> bool:
-        """A run in the store, read without MLflow: its client would create
-        the tables beside the child and lock the store."""
+        """The run has logged its suspects (it is now writing the reasons,
+        not the store), read without MLflow: its client would create the
+        tables beside the child and lock the store."""
         if not (tmp_path / "r.db").exists():
             return False
         db = sqlite3.connect(f"file:{tmp_path / 'r.db'}?mode=ro", uri=True)
         try:
-            return bool(db.execute("SELECT count(*) FROM runs").fetchone()[0])
+            query = "SELECT count(*) FROM metrics WHERE key = 'suspects'"
+            return bool(db.execute(query).fetchone()[0])
         except sqlite3.OperationalError:  # no tables yet
             return False
         finally:
             db.close()
 
-    _wait_for(started, proc, "MLflow run", timeout=180)
+    _wait_for(started, proc, "logged suspects", timeout=180)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
