@@ -167,7 +167,8 @@ ABBREVIATIONS_ALSO: dict[str, str] = {
 }
 #: A time of day, then a zone abbreviation, then perhaps the year (Unix date):
 #: a search from the value's end, which is fast where ``^.*`` is not.
-_ABBREVIATED = r"[0-9]:[0-9]{2}(?:[.,][0-9]+)?\s+(?P<zone>[A-Z]{3,4})(?:\s+[0-9]{4})?$"
+_TIME_OF_DAY = r"[0-9]:[0-9]{2}(?:[.,][0-9]+)?"
+_ABBREVIATED = _TIME_OF_DAY + r"\s+(?P<zone>[A-Z]{3,4})(?:\s+[0-9]{4})?$"
 _ABBREVIATION_KEYS = pa.array(list(ZONE_ABBREVIATIONS))
 
 
@@ -1375,9 +1376,16 @@ def head_abbreviations(text: pa.Array | pa.ChunkedArray) -> dict[str, str]:
     first :data:`HEAD_TIMES` values (``text``, as written), each with the
     offset it is read as, in the order met."""
     head = _trimmed(text.drop_null().slice(0, HEAD_TIMES))
-    zones = pc.struct_field(pc.extract_regex(head, _ABBREVIATED), "zone").drop_null()
-    found = pc.unique(zones.filter(pc.is_in(zones, value_set=_ABBREVIATION_KEYS)))
-    return {z: ZONE_ABBREVIATIONS[z] for z in found.to_pylist()}
+    return {z: ZONE_ABBREVIATIONS[z] for z in _abbreviations_in(head)}
+
+
+def _abbreviations_in(text: pa.Array) -> list[str]:
+    """The abbreviations of :data:`ZONE_ABBREVIATIONS` after a time of day in
+    ``text``, in the order met."""
+    zone = pc.struct_field(pc.extract_regex(text, _ABBREVIATED), "zone")
+    return pc.unique(
+        zone.filter(pc.is_in(zone, value_set=_ABBREVIATION_KEYS))
+    ).to_pylist()
 
 
 def abbreviations_line(read: dict[str, str]) -> str:
@@ -1413,28 +1421,10 @@ def _abbreviations_to_offsets(text: pa.Array) -> pa.Array:
     a time of day written as its offset: ``2019-03-19 13:53:20 PDT`` →
     ``2019-03-19 13:53:20 -0700``, ``Tue Mar 19 13:53:20 PDT 2019`` →
     ``Tue Mar 19 13:53:20 -0700 2019``. Other values are unchanged."""
-    zone = pc.struct_field(pc.extract_regex(text, _ABBREVIATED), "zone")
-    which = pc.index_in(zone, value_set=_ABBREVIATION_KEYS).to_numpy(
-        zero_copy_only=False
-    )
-    known = np.isfinite(which)
-    if not known.any():
-        return text
-    at, spelled = [], []
-    for k in np.unique(which[known]).astype(int):  # a log writes a zone or two
-        name = _ABBREVIATION_KEYS[k].as_py()
-        rows = np.flatnonzero(which == k)
-        pattern = rf"\s+{name}(\s+[0-9]{{4}})?$"
-        offset = ZONE_ABBREVIATIONS[name]
-        at.append(rows)
-        spelled.append(
-            pc.replace_substring_regex(
-                text.take(pa.array(rows)), pattern, rf" {offset}\1"
-            )
-        )
-    order = np.argsort(np.concatenate(at), kind="stable")
-    replacements = pa.concat_arrays(spelled).take(pa.array(order))
-    return pc.replace_with_mask(text, pa.array(known), replacements)
+    for name in _abbreviations_in(text):  # a log writes a zone or two
+        pattern = rf"({_TIME_OF_DAY})\s+{name}(\s+[0-9]{{4}})?$"
+        text = _rewrite(text, pattern, rf"\1 {ZONE_ABBREVIATIONS[name]}\2")
+    return text
 
 
 #: The seconds' fraction of a time strptime cannot read (its ``%S`` takes
