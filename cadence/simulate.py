@@ -50,6 +50,7 @@ from cadence.atomic import atomic_output
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
+MINUTE_MS = 60_000
 BOT_KINDS: tuple[str, ...] = (
     "burst_scraper",
     "periodic",
@@ -236,6 +237,10 @@ class SimConfig:
     kinds: tuple[str, ...] = ()
     #: timestamps floored to this many ms (1000: whole seconds)
     clock_ms: int = 1
+    #: every timestamp written at this minute of its hour, its second kept, as
+    #: an export that anonymises its minutes writes them (the shared access
+    #: log's are all at minute 05); None writes them as they happened
+    frozen_minute: int | None = None
     #: people sleep: each has a nightly window of 5–8 h, starting between
     #: 22:00 and 04:00 local, in which they never act
     people_sleep: bool = True
@@ -289,6 +294,10 @@ class SimConfig:
             )
         if self.clock_ms < 1:
             raise ValueError(f"clock_ms must be at least 1, got {self.clock_ms}")
+        if self.frozen_minute is not None and not 0 <= self.frozen_minute < 60:
+            raise ValueError(
+                f"frozen_minute must be in [0, 59] or None, got {self.frozen_minute}"
+            )
         if not self.sleep_wander_h >= 0:
             raise ValueError(
                 f"sleep_wander_h must be at least 0, got {self.sleep_wander_h}"
@@ -444,6 +453,12 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "default): the automation is no longer rare",
         {**_HARD, "bot_share": 0.15},
     ),
+    "frozen_minutes": (
+        "the default sample as an export that anonymises its minutes writes "
+        "it: every time at minute 05 of its hour, its second kept (the shared "
+        "access log's form): times known to the hour, gaps inside an hour lost",
+        {"frozen_minute": 5},
+    ),
     "local_stamps": (
         "the hard world written in each country's local time with no zone, "
         "read as UTC: every clock off by its country's offset (−3 h to +9 h)",
@@ -591,6 +606,10 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         signup_ms = signup_ms + written
     if config.clock_ms > 1:
         events["ts_ms"] = events["ts_ms"] // config.clock_ms * config.clock_ms
+    if config.frozen_minute is not None:
+        ts = events["ts_ms"].to_numpy()
+        minute = (ts // MINUTE_MS) % 60
+        events["ts_ms"] = ts + (config.frozen_minute - minute) * MINUTE_MS
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(
         drop=True
     )

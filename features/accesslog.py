@@ -41,6 +41,7 @@ from features.io import (
     _days_in_month,
     _record_bad,
     encode_strings,
+    frozen_clock,
 )
 
 #: Bytes read per block (cut at the last end of line).
@@ -415,7 +416,11 @@ def load_access_log(
     for one in paths:
         form = access_log_form(one) or "combined"
         forms.add(form)
+        before = len(stamps)
         report = _read_access_file(one, form, now_ms, strict, users, agents, stamps)
+        mine = stamps[before:] or [np.zeros(0, np.int64)]
+        frozen = frozen_clock(np.concatenate(mine))
+        report.frozen = list(frozen) if frozen[0] else None
         files["access_log" if len(paths) == 1 else one.name] = report
     ts = np.concatenate(stamps) if stamps else np.zeros(0, np.int64)
     code, names = encode_strings(users)  # numbers follow the names' order

@@ -284,6 +284,9 @@ class FileReport:
     #: the offset it was read as (:data:`ZONE_ABBREVIATIONS`); None before a
     #: time is read
     zone_abbreviations: dict[str, str] | None = None
+    #: a field of every time that holds one value (:func:`frozen_clock`):
+    #: [field, value, coarser units spanned], or None
+    frozen: list | None = None
 
     def hint(self, value: str | None) -> str:
         """What the user can do about a bad ``value``, or "" (a numeric date
@@ -385,6 +388,8 @@ class LoadReport:
                 )
             if f.zone_abbreviations:
                 line += "\n    " + abbreviations_line(f.zone_abbreviations)
+            if f.frozen:
+                line += "\n    " + frozen_line(*f.frozen)
             if f.date_order in DATE_ORDERS:
                 first, example = {
                     "dmy": ("day", "3 April"),
@@ -2042,6 +2047,71 @@ def ms_clock(ts_ms: np.ndarray) -> bool:
     return head.size == 0 or bool(np.mean(head % 1000 != 0) > 0.5)
 
 
+#: Times a log needs before one field of them that never changes is told
+#: (by chance, n times of people share one minute of the hour once in 60^(n−1)).
+FROZEN_MIN_TIMES = 50
+#: Times :func:`frozen_clock` looks at first: only where they share the field
+#: is every time read.
+FROZEN_SAMPLE = 10_000
+#: Fields of a time that an export can write as one value for every row →
+#: (its length, the next coarser unit's), in ms.
+FROZEN_FIELDS: dict[str, tuple[int, int]] = {
+    "minute": (60_000, 3_600_000),
+    "second": (1000, 60_000),
+}
+
+
+def frozen_clock(ts_ms: np.ndarray) -> tuple[str, int, int]:
+    """A field of a log's times that holds one value in every time while the
+    time goes on past its unit: (field, value, coarser units spanned), or
+    ("", 0, 0) if none.
+
+    An export that anonymises or rounds its times can write every one at one
+    minute of its hour (``10:05:41``, ``11:05:03``, …: the shared access
+    log). Its times are then known to the hour, not the second: two events an
+    hour apart may read a second apart. The minute counts where its times
+    span two hours or more; the second (``…:07.412``) where its times span
+    two minutes or more and their parts of a second vary (on a clock of whole
+    minutes the second is always 00, as it should be). Needs
+    :data:`FROZEN_MIN_TIMES` times; a field frozen only by chance in fewer
+    is not told.
+
+    Examples
+    --------
+    Times at 10:05:41, 11:05:03, 13:05:59 (and 47 more at minute 5 of other
+    hours) → ("minute", 5, hours spanned); times at :00 seconds of varying
+    minutes → ("", 0, 0) (a clock of whole minutes).
+    """
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    if ts.size < FROZEN_MIN_TIMES:
+        return "", 0, 0
+    head = ts[np.linspace(0, ts.size - 1, min(ts.size, FROZEN_SAMPLE)).astype(np.int64)]
+    for field, (unit, coarser) in FROZEN_FIELDS.items():
+        value = head[0] // unit % (coarser // unit)
+        if (head // unit % (coarser // unit) != value).any():
+            continue
+        if field == "second" and not (head % 1000 != head[0] % 1000).any():
+            continue  # whole seconds of whole minutes: a clock of minutes
+        if (ts // unit % (coarser // unit) != value).any():
+            continue
+        spanned = int(ts.max() // coarser - ts.min() // coarser) + 1
+        if spanned >= 2:
+            return field, int(value), spanned
+    return "", 0, 0
+
+
+def frozen_line(field: str, value: int, spanned: int) -> str:
+    """The load report's words for a field of :func:`frozen_clock`."""
+    coarser = {"minute": "hour", "second": "minute"}[field]
+    return (
+        f"every time is at {field} {value:02d} of its {coarser} (UTC), in times "
+        f"spanning {spanned:,} {coarser}s: the log's {field}s were not written as they "
+        f"happened (rounded or anonymised), so its times are known to the "
+        f"{coarser} at best; gaps, bursts and schedules inside an {coarser} "
+        "read from them are not the users'"
+    )
+
+
 def head_date_evidence(path: Path, name: str) -> DateEvidence:
     """The :class:`DateEvidence` of a log's first :data:`HEAD_TIMES` times
     that are not empty (read from its first 64 KB)."""
@@ -2217,6 +2287,9 @@ def load_logs(
             paths[name], name, now_ms, strict, string_ids, orders
         )
         frames.append((EVENT_TYPES.index(name), frame))
+        frozen = frozen_clock(frame["ts_ms"].to_numpy(np.int64))
+        if frozen[0]:
+            report.files[name].frozen = list(frozen)
         id_parts += parts
     report.files["signup"] = sign_report
     user_names = None

@@ -416,3 +416,24 @@ def test_people_act_as_many_times_a_session_as_asked():
     assert 0.2 <= alone.median() <= 0.4 and short_alone.median() < 0.1
     with pytest.raises(ValueError, match="session_actions"):
         SimConfig(session_actions=(10.0, 3.0))
+
+
+def test_frozen_minutes_keep_each_times_hour_and_second():
+    """The frozen_minutes world is the default's events with every time's
+    minute written as 05: the same hour and second, the same labels."""
+    config = dict(users=2000, seed=3)
+    true = simulate(world_config("default", **config))
+    frozen = simulate(world_config("frozen_minutes", **config))
+    t = true.events["ts_ms"].to_numpy()
+    hour, minute = 3_600_000, 60_000
+    written = true.events.assign(ts_ms=t // hour * hour + 5 * minute + t % minute)
+    keys = ["user_id", "ts_ms", "event"]
+    pd.testing.assert_frame_equal(
+        frozen.events.sort_values(keys).reset_index(drop=True),
+        written.sort_values(keys).reset_index(drop=True),
+    )
+    assert (frozen.events["ts_ms"] // minute % 60 == 5).all()
+    assert (t // minute % 60 != 5).mean() > 0.9
+    pd.testing.assert_frame_equal(frozen.labels, true.labels)
+    with pytest.raises(ValueError, match="frozen_minute"):
+        SimConfig(frozen_minute=60)

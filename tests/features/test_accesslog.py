@@ -330,3 +330,24 @@ def test_a_folder_of_rotated_logs_is_one_capture(tmp_path):
     assert "not read, no access log: README.txt" in r.summary_lines()
     agents = dict(zip(logs.user_names, logs.user_info["user_agent"], strict=True))
     assert agents["alice"] == "Wget/1.0" and agents["bob"] == ""
+
+
+def test_an_access_log_whose_minutes_are_all_one_is_told(tmp_path):
+    """Every request at minute 05 of its hour (the shared log's form): the
+    report names the minute; the same requests at their own minutes do not."""
+
+    def line(day: int, hour: int, minute: int, second: int) -> str:
+        when = f"{day:02d}/May/2015:{hour:02d}:{minute:02d}:{second:02d} +0000"
+        return f'10.0.0.{hour % 7} - - [{when}] "GET /p HTTP/1.1" 200 9 "-" "x"'
+
+    times = [(17 + k // 24, k % 24, (11 * k) % 60, (7 * k) % 60) for k in range(60)]
+    frozen = write(tmp_path / "frozen.log", [line(d, h, 5, s) for d, h, _, s in times])
+    logs = load_access_log(frozen, now_ms=NOW)
+    assert logs.report.files["access_log"].frozen == ["minute", 5, 60]
+    text = "\n".join(logs.report.summary_lines())
+    assert "every time is at minute 05 of its hour (UTC)" in text
+    assert "spanning 60 hours" in text
+    free = write(tmp_path / "free.log", [line(*t) for t in times])
+    logs = load_access_log(free, now_ms=NOW)
+    assert logs.report.files["access_log"].frozen is None
+    assert "every time is at" not in "\n".join(logs.report.summary_lines())

@@ -1369,3 +1369,76 @@ def test_resolve_zone_by_hand():
     assert resolve_zone("+0530") == dt.timezone(dt.timedelta(hours=5, minutes=30))
     assert resolve_zone("UTC") == "UTC"
     assert resolve_zone("nowhere") is None and resolve_zone("") is None
+
+
+def _at(*clock: str) -> np.ndarray:
+    """ms of ``2019-03-05 HH:MM:SS.fff`` times, UTC."""
+    return np.array(
+        [pd.Timestamp(f"2019-03-05 {c}", tz="UTC").value // 1_000_000 for c in clock],
+        dtype=np.int64,
+    )
+
+
+def test_frozen_clock_tells_a_field_every_time_holds_by_hand():
+    from features.io import FROZEN_MIN_TIMES, frozen_clock
+
+    # minute 05 of hours 10, 11 and 13, seconds running: the shared log's form
+    hours = [f"{10 + k % 4 if k % 4 != 2 else 13}:05:{k % 60:02d}" for k in range(50)]
+    assert frozen_clock(_at(*hours)) == ("minute", 5, 4)  # hours 10–13 spanned
+    assert frozen_clock(_at(*hours[: FROZEN_MIN_TIMES - 1])) == ("", 0, 0)
+    # fifty times in one minute: no hour goes by, nothing is frozen
+    assert frozen_clock(_at(*[f"10:05:{k:02d}" for k in range(50)])) == ("", 0, 0)
+    # a clock of whole minutes: the second is always 00, as it should be
+    minutes = [f"{10 + k // 60}:{k % 60:02d}:00" for k in range(0, 150, 3)]
+    assert frozen_clock(_at(*minutes)) == ("", 0, 0)
+    # a clock of whole hours: every time at minute 00, known to the hour
+    assert frozen_clock(_at(*[f"{k % 24:02d}:00:00" for k in range(50)])) == (
+        "minute",
+        0,
+        24,
+    )
+    # the second frozen at 07 while the ms run, over 50 minutes
+    seconds = [f"10:{k:02d}:07.{(37 * k) % 1000:03d}" for k in range(50)]
+    assert frozen_clock(_at(*seconds)) == ("second", 7, 50)
+    # ordinary times
+    free = [f"{10 + k % 5}:{(7 * k) % 60:02d}:{(13 * k) % 60:02d}" for k in range(60)]
+    assert frozen_clock(_at(*free)) == ("", 0, 0)
+
+
+def test_frozen_clock_checks_every_time_not_only_its_sample():
+    from features.io import FROZEN_SAMPLE, frozen_clock
+
+    n = 2 * FROZEN_SAMPLE + 2
+    ts = _at("10:05:00")[0] + np.arange(n, dtype=np.int64) * 3_600_000
+    assert frozen_clock(ts) == ("minute", 5, n)
+    # index 1 lies between the sampled places (every second one): it is read
+    ts[1] += 60_000
+    pick = np.linspace(0, n - 1, FROZEN_SAMPLE).astype(np.int64)
+    assert 1 not in pick
+    assert frozen_clock(ts) == ("", 0, 0)
+
+
+def test_an_export_with_anonymised_minutes_is_told_in_the_report(tmp_path):
+    """The default world written at minute 05 of every hour (the shared access
+    log's form): every event log's report names the frozen minute; the same
+    world written as it happened names none."""
+    from cadence.simulate import simulate, world_config, write_logs
+
+    frozen = simulate(world_config("frozen_minutes", users=2000, seed=3))
+    write_logs(frozen, tmp_path / "frozen")
+    logs = load_logs(tmp_path / "frozen", now_ms=NOW)
+    # two events of a user whole hours apart at one second and ms now share a
+    # time, which a clock of ms takes for a duplicate row: few are
+    assert len(logs.events) + logs.report.duplicates == len(frozen.events)
+    assert logs.report.duplicates < 0.002 * len(frozen.events)
+    for name in ("call", "message", "search"):
+        field, minute, hours = logs.report.files[name].frozen
+        assert (field, minute) == ("minute", 5) and hours > 24 * 20
+    assert logs.report.files["signup"].frozen is None
+    text = "\n".join(logs.report.summary_lines())
+    assert text.count("every time is at minute 05 of its hour (UTC)") == 3
+    plain = simulate(world_config("default", users=2000, seed=3))
+    write_logs(plain, tmp_path / "plain")
+    report = load_logs(tmp_path / "plain", now_ms=NOW).report
+    assert all(f.frozen is None for f in report.files.values())
+    assert "every time is at" not in "\n".join(report.summary_lines())
