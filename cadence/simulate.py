@@ -237,9 +237,11 @@ class SimConfig:
     kinds: tuple[str, ...] = ()
     #: timestamps floored to this many ms (1000: whole seconds)
     clock_ms: int = 1
-    #: every timestamp written at this minute of its hour, its second kept, as
-    #: an export that anonymises its minutes writes them (the shared access
-    #: log's are all at minute 05); None writes them as they happened
+    #: every timestamp written at this minute of its hour and at a second drawn
+    #: at random (whole seconds), as an export that anonymises its times
+    #: writes them: the shared access log's are all at minute 05, their
+    #: seconds in no order (a page's requests as often fall as rise). Only
+    #: the hour is the event's. None writes them as they happened
     frozen_minute: int | None = None
     #: people sleep: each has a nightly window of 5–8 h, starting between
     #: 22:00 and 04:00 local, in which they never act
@@ -454,9 +456,9 @@ WORLDS: dict[str, tuple[str, dict]] = {
         {**_HARD, "bot_share": 0.15},
     ),
     "frozen_minutes": (
-        "the default sample as an export that anonymises its minutes writes "
-        "it: every time at minute 05 of its hour, its second kept (the shared "
-        "access log's form): times known to the hour, gaps inside an hour lost",
+        "the default sample as an export that anonymises its times writes it: "
+        "every time at minute 05 of its hour and a random second (the shared "
+        "access log's form): only the hour is the event's",
         {"frozen_minute": 5},
     ),
     "local_stamps": (
@@ -607,9 +609,9 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
     if config.clock_ms > 1:
         events["ts_ms"] = events["ts_ms"] // config.clock_ms * config.clock_ms
     if config.frozen_minute is not None:
-        ts = events["ts_ms"].to_numpy()
-        minute = (ts // MINUTE_MS) % 60
-        events["ts_ms"] = ts + (config.frozen_minute - minute) * MINUTE_MS
+        second = np.random.default_rng([config.seed, 5]).integers(0, 60, len(events))
+        hour = events["ts_ms"].to_numpy() // HOUR_MS * HOUR_MS
+        events["ts_ms"] = hour + config.frozen_minute * MINUTE_MS + second * 1000
     events = events.sort_values(["user_id", "ts_ms"], kind="stable").reset_index(
         drop=True
     )
