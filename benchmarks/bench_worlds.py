@@ -75,6 +75,7 @@ from cadence.simulate import (
     world_config,
 )
 from features.build import build_features
+from features.io import read_frozen
 from models.ensemble import CadenceDetector
 from models.evaluate import CEILING_FOLDS, supervised_ceiling
 
@@ -108,10 +109,27 @@ def world_data(
         kinds = (kinds + " (unseen)").where(bot, "human")
         return features, kinds, features["n_events"].where(bot, 0).astype(int)
     sim = simulate(world_config(name, users=users, seed=seed))
-    features = build_features(sim.events, sim.signups)
+    features = build_features(as_read(sim.events), sim.signups)
     features = features[features["n_events"] > 0]
     truth = sim.labels.set_index("user_id").reindex(features.index)
     return features, truth["kind"], truth["automated_events"]
+
+
+def as_read(events: pd.DataFrame) -> pd.DataFrame:
+    """The simulator's events as the reader takes each log's times
+    (:func:`features.io.read_frozen`: to the hour where one field of them never
+    changes, ``frozen_minutes``), in its order (user, time, log); the events
+    themselves where no log's times change."""
+    ts = events["ts_ms"].to_numpy(np.int64).copy()
+    code = events["event"].cat.codes.to_numpy()
+    for k in np.unique(code):
+        mine = code == k
+        ts[mine] = read_frozen(ts[mine])[0]
+    if np.array_equal(ts, events["ts_ms"].to_numpy()):
+        return events
+    user = events["user_id"].to_numpy()
+    order = np.lexsort((code, ts, user))
+    return events.assign(ts_ms=ts).iloc[order].reset_index(drop=True)
 
 
 def _ap_among(is_bot: np.ndarray, scores: np.ndarray, keep: np.ndarray) -> float:

@@ -273,6 +273,10 @@ def _clean(
         rows = np.flatnonzero(np.isnan(ts) & (event == name))
         if order is not None and rows.size:
             ts[rows] = parse_timestamps_ms(stamps.take(pa.array(rows)), order)
+    for name, clock in (clocks or {}).items():  # a frozen field: to the hour
+        if clock.known_to_ms > 1:
+            rows = np.flatnonzero(np.isfinite(ts) & (event == name))
+            ts[rows] = ts[rows] // clock.known_to_ms * clock.known_to_ms
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
     reason[~user_ok] = id_problem

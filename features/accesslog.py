@@ -41,7 +41,7 @@ from features.io import (
     _days_in_month,
     _record_bad,
     encode_strings,
-    frozen_clock,
+    read_frozen,
 )
 
 #: Bytes read per block (cut at the last end of line).
@@ -418,9 +418,10 @@ def load_access_log(
         forms.add(form)
         before = len(stamps)
         report = _read_access_file(one, form, now_ms, strict, users, agents, stamps)
-        mine = stamps[before:] or [np.zeros(0, np.int64)]
-        frozen = frozen_clock(np.concatenate(mine))
-        report.frozen = list(frozen) if frozen[0] else None
+        read, frozen = read_frozen(np.concatenate(stamps[before:] or [[]]))
+        if frozen[0]:  # known to the hour: read so
+            report.frozen = list(frozen)
+            stamps[before:] = [read]
         files["access_log" if len(paths) == 1 else one.name] = report
     ts = np.concatenate(stamps) if stamps else np.zeros(0, np.int64)
     code, names = encode_strings(users)  # numbers follow the names' order

@@ -1851,7 +1851,7 @@ def _read_one(
             report.date_order = orders.order(name) or orders.why_not(name)
         when = batch.column(ts_col)
         if report.ms_clock is None and name != "signup" and np.isfinite(ts).any():
-            report.ms_clock, report.dates = log_clock(ts, when)
+            report.ms_clock, report.dates = ms_clock(ts), keeps_dates(ts, when)
         if report.zone_abbreviations is None and np.isfinite(ts).any():
             report.zone_abbreviations = head_abbreviations(when)
         blank = _blank_rows(batch)
@@ -2024,16 +2024,20 @@ def keeps_dates(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> bool:
 
 class LogClock(NamedTuple):
     """What a log's first times tell of its clock: whether it counts ms
-    (:func:`ms_clock`) and whether it is written in dates (:func:`keeps_dates`)."""
+    (:func:`ms_clock`), whether it is written in dates (:func:`keeps_dates`)
+    and the unit its times are known to where one of their fields never
+    changes (:func:`frozen_clock`; 1: none)."""
 
     ms: bool = True
     dates: bool = True
+    known_to_ms: int = 1
 
 
 def log_clock(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> LogClock:
     """The :class:`LogClock` of a log from its first times (``ts_ms`` as read
-    from ``text``)."""
-    return LogClock(ms_clock(ts_ms), keeps_dates(ts_ms, text))
+    from ``text``). A log whose times have a frozen field counts no ms."""
+    known = known_to_ms(frozen_clock(ts_ms[np.isfinite(ts_ms)].astype(np.int64))[0])
+    return LogClock(ms_clock(ts_ms) and known == 1, keeps_dates(ts_ms, text), known)
 
 
 def ms_clock(ts_ms: np.ndarray) -> bool:
@@ -2100,6 +2104,27 @@ def frozen_clock(ts_ms: np.ndarray) -> tuple[str, int, int]:
     return "", 0, 0
 
 
+def known_to_ms(field: str) -> int:
+    """The unit (ms) times are known to when ``field`` of them is frozen
+    (:func:`frozen_clock`): the next coarser one; 1 for no field."""
+    return FROZEN_FIELDS[field][1] if field else 1
+
+
+def read_to(ts_ms: np.ndarray, unit_ms: int) -> np.ndarray:
+    """Times floored to ``unit_ms``: each at the start of the hour (or
+    minute) it is known to lie in."""
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    return ts if unit_ms <= 1 else ts // unit_ms * unit_ms
+
+
+def read_frozen(ts_ms: np.ndarray) -> tuple[np.ndarray, tuple[str, int, int]]:
+    """One log's times as the readers take them: floored to the unit a
+    frozen field of theirs leaves (:func:`frozen_clock`, :func:`read_to`),
+    as written if none; and the field."""
+    frozen = frozen_clock(ts_ms)
+    return read_to(ts_ms, known_to_ms(frozen[0])), frozen
+
+
 def frozen_line(field: str, value: int, spanned: int) -> str:
     """The load report's words for a field of :func:`frozen_clock`."""
     coarser = {"minute": "hour", "second": "minute"}[field]
@@ -2107,8 +2132,8 @@ def frozen_line(field: str, value: int, spanned: int) -> str:
         f"every time is at {field} {value:02d} of its {coarser} (UTC), in times "
         f"spanning {spanned:,} {coarser}s: the log's {field}s were not written as they "
         f"happened (rounded or anonymised), so its times are known to the "
-        f"{coarser} at best; gaps, bursts and schedules inside an {coarser} "
-        "read from them are not the users'"
+        f"{coarser} and read so, each at the start of its {coarser}: no gap, "
+        f"burst or schedule inside an {coarser} is read"
     )
 
 
@@ -2287,9 +2312,11 @@ def load_logs(
             paths[name], name, now_ms, strict, string_ids, orders
         )
         frames.append((EVENT_TYPES.index(name), frame))
-        frozen = frozen_clock(frame["ts_ms"].to_numpy(np.int64))
-        if frozen[0]:
+        read, frozen = read_frozen(frame["ts_ms"].to_numpy(np.int64))
+        if frozen[0]:  # known to the hour: read so, and two events share one
             report.files[name].frozen = list(frozen)
+            report.files[name].ms_clock = False
+            frame["ts_ms"] = read
         id_parts += parts
     report.files["signup"] = sign_report
     user_names = None

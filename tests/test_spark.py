@@ -279,3 +279,26 @@ def test_dates_among_times_are_bad_rows_on_both_paths(spark, small_dir, tmp_path
     pd.testing.assert_frame_equal(
         got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
     )
+
+
+def test_spark_reads_anonymised_minutes_to_the_hour_as_pandas_does(spark, tmp_path):
+    """Logs whose every time is at minute 05 of its hour (the shared access
+    log's form): both paths read each time at the start of its hour, keep
+    the events a user repeats in one hour, and give the same features."""
+    from cadence.pipeline import prepare_spark
+    from cadence.simulate import simulate, world_config, write_logs
+
+    sim = simulate(world_config("frozen_minutes", users=1500, seed=6))
+    write_logs(sim, tmp_path)
+    want = prepare(tmp_path, now_ms=NOW)
+    assert all(
+        want.logs.report.files[name].frozen[:2] == ["minute", 5]
+        for name in ("call", "message", "search")
+    )
+    assert (want.logs.events["ts_ms"] % 3_600_000 == 0).all()
+    assert len(want.logs.events) == len(sim.events)
+    got = prepare_spark(str(tmp_path), now_ms=NOW, buckets=8)
+    pd.testing.assert_frame_equal(
+        got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
+    )
+    assert not (got.bad_rows["rows"] > 0).any()

@@ -332,9 +332,10 @@ def test_a_folder_of_rotated_logs_is_one_capture(tmp_path):
     assert agents["alice"] == "Wget/1.0" and agents["bob"] == ""
 
 
-def test_an_access_log_whose_minutes_are_all_one_is_told(tmp_path):
+def test_an_access_log_whose_minutes_are_all_one_is_read_to_the_hour(tmp_path):
     """Every request at minute 05 of its hour (the shared log's form): the
-    report names the minute; the same requests at their own minutes do not."""
+    report names the minute and each request is read at the start of its
+    hour; the same requests at their own minutes are read as written."""
 
     def line(day: int, hour: int, minute: int, second: int) -> str:
         when = f"{day:02d}/May/2015:{hour:02d}:{minute:02d}:{second:02d} +0000"
@@ -344,10 +345,15 @@ def test_an_access_log_whose_minutes_are_all_one_is_told(tmp_path):
     frozen = write(tmp_path / "frozen.log", [line(d, h, 5, s) for d, h, _, s in times])
     logs = load_access_log(frozen, now_ms=NOW)
     assert logs.report.files["access_log"].frozen == ["minute", 5, 60]
+    # each request read at the start of its hour
+    hours = sorted(ms(f"2015-05-{d}T{h:02d}:00:00") for d, h, _, _ in times)
+    assert sorted(logs.events["ts_ms"]) == hours
     text = "\n".join(logs.report.summary_lines())
     assert "every time is at minute 05 of its hour (UTC)" in text
     assert "spanning 60 hours" in text
     free = write(tmp_path / "free.log", [line(*t) for t in times])
     logs = load_access_log(free, now_ms=NOW)
     assert logs.report.files["access_log"].frozen is None
+    written = sorted(ms(f"2015-05-{d}T{h:02d}:{m:02d}:{s:02d}") for d, h, m, s in times)
+    assert sorted(logs.events["ts_ms"]) == written
     assert "every time is at" not in "\n".join(logs.report.summary_lines())

@@ -1380,7 +1380,7 @@ def _at(*clock: str) -> np.ndarray:
 
 
 def test_frozen_clock_tells_a_field_every_time_holds_by_hand():
-    from features.io import FROZEN_MIN_TIMES, frozen_clock
+    from features.io import FROZEN_MIN_TIMES, frozen_clock, read_frozen
 
     # minute 05 of hours 10, 11 and 13, seconds running: the shared log's form
     hours = [f"{10 + k % 4 if k % 4 != 2 else 13}:05:{k % 60:02d}" for k in range(50)]
@@ -1403,6 +1403,12 @@ def test_frozen_clock_tells_a_field_every_time_holds_by_hand():
     # ordinary times
     free = [f"{10 + k % 5}:{(7 * k) % 60:02d}:{(13 * k) % 60:02d}" for k in range(60)]
     assert frozen_clock(_at(*free)) == ("", 0, 0)
+    # read as the readers take them: to the hour, to the minute, as written
+    read, _ = read_frozen(_at(*hours))
+    np.testing.assert_array_equal(read, _at(*[f"{h[:2]}:00:00" for h in hours]))
+    read, _ = read_frozen(_at(*seconds))
+    np.testing.assert_array_equal(read, _at(*[f"{c[:5]}:00" for c in seconds]))
+    np.testing.assert_array_equal(read_frozen(_at(*free))[0], _at(*free))
 
 
 def test_frozen_clock_checks_every_time_not_only_its_sample():
@@ -1418,27 +1424,40 @@ def test_frozen_clock_checks_every_time_not_only_its_sample():
     assert frozen_clock(ts) == ("", 0, 0)
 
 
-def test_an_export_with_anonymised_minutes_is_told_in_the_report(tmp_path):
-    """The default world written at minute 05 of every hour (the shared access
-    log's form): every event log's report names the frozen minute; the same
-    world written as it happened names none."""
+def test_an_export_with_anonymised_minutes_is_read_to_the_hour(tmp_path):
+    """The default world written at minute 05 of every hour and a random
+    second (the shared access log's form): each event log's report names the
+    frozen minute, and every event is read at the start of the simulator's
+    hour, none lost (two events of a user in one hour are two events). The
+    same world written as it happened is read as written."""
     from cadence.simulate import simulate, world_config, write_logs
 
     frozen = simulate(world_config("frozen_minutes", users=2000, seed=3))
     write_logs(frozen, tmp_path / "frozen")
     logs = load_logs(tmp_path / "frozen", now_ms=NOW)
-    # two events of a user whole hours apart at one second and ms now share a
-    # time, which a clock of ms takes for a duplicate row: few are
-    assert len(logs.events) + logs.report.duplicates == len(frozen.events)
-    assert logs.report.duplicates < 0.002 * len(frozen.events)
+    hour = 3_600_000
+    true = simulate(world_config("default", users=2000, seed=3)).events
+    keys = ["user_id", "event", "ts_ms"]
+
+    def rows(events):
+        out = events.astype({"event": str})[keys]
+        return out.sort_values(keys).reset_index(drop=True)
+
+    want = true.assign(ts_ms=true["ts_ms"] // hour * hour)
+    pd.testing.assert_frame_equal(rows(logs.events), rows(want), check_dtype=False)
+    assert logs.report.duplicates == 0 and logs.report.bad_rows == 0
     for name in ("call", "message", "search"):
-        field, minute, hours = logs.report.files[name].frozen
+        f = logs.report.files[name]
+        field, minute, hours = f.frozen
         assert (field, minute) == ("minute", 5) and hours > 24 * 20
+        assert f.ms_clock is False and f.repeated_times > 0
     assert logs.report.files["signup"].frozen is None
     text = "\n".join(logs.report.summary_lines())
     assert text.count("every time is at minute 05 of its hour (UTC)") == 3
+    assert "read so, each at the start of its hour" in text
     plain = simulate(world_config("default", users=2000, seed=3))
     write_logs(plain, tmp_path / "plain")
-    report = load_logs(tmp_path / "plain", now_ms=NOW).report
-    assert all(f.frozen is None for f in report.files.values())
-    assert "every time is at" not in "\n".join(report.summary_lines())
+    read = load_logs(tmp_path / "plain", now_ms=NOW)
+    assert all(f.frozen is None for f in read.report.files.values())
+    assert "every time is at" not in "\n".join(read.report.summary_lines())
+    pd.testing.assert_frame_equal(rows(read.events), rows(true), check_dtype=False)
