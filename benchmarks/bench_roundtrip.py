@@ -2,15 +2,17 @@
 
 Usage: python benchmarks/bench_roundtrip.py [--users 2000] [--seed 0]
 
-``bench_worlds.py`` scores the simulator's events as the simulator made them.
-A user's export reaches the detector through the reader, which parses,
-checks and removes duplicates. This script writes every world of
-``simulate.py --world`` with ``write_logs`` and reads it back with
-``load_logs``, and prints per world: the events made and the events read, the
-rows removed as duplicates or bad, the rows kept that repeat a time of their
-user (a clock of whole seconds or minutes), and whether the features of what
-was read equal the features of what was made. Where they do, the world table
-of ``bench_worlds.py`` is what a user of that export gets.
+``bench_worlds.py`` scores the simulator's events as the simulator made them,
+their times as the reader takes them (``as_read``: to the hour where a field
+of them never changes, ``frozen_minutes``). A user's export reaches the
+detector through the reader, which parses, checks and removes duplicates.
+This script writes every world of ``simulate.py --world`` with
+``write_logs`` and reads it back with ``load_logs``, and prints per world:
+the events made and the events read, the rows removed as duplicates or bad,
+the rows kept that repeat a time of their user (a clock of whole seconds or
+minutes), and whether the features of what was read equal the features of
+what was made. Where they do, the world table of ``bench_worlds.py`` is what
+a user of that export gets.
 
 Differences that are meant: ``local_stamps`` writes each user's local time
 without its offset (as some exports do), so its times move; a world on a
@@ -27,6 +29,7 @@ from pathlib import Path
 import _common  # noqa: F401  (puts the project on sys.path)
 import numpy as np
 from _common import print_table
+from bench_worlds import as_read
 
 from cadence.simulate import WORLDS, simulate, world_config, write_logs
 from features.build import build_features
@@ -41,7 +44,7 @@ def roundtrip(name: str, users: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         write_logs(sim, Path(tmp))
         logs = load_logs(Path(tmp), now_ms=NOW_MS)
-    made = build_features(sim.events, sim.signups)
+    made = build_features(as_read(sim.events), sim.signups)
     read = build_features(logs.events, logs.signups)
     same = made.shape == read.shape and np.allclose(
         made.to_numpy(float), read.to_numpy(float), rtol=1e-9, atol=1e-9, equal_nan=True
