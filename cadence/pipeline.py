@@ -193,6 +193,7 @@ def prepare_spark(
         has_string_ids,
         read_raw,
         spark_date_orders,
+        spark_frozen_clocks,
         spark_heads,
         spark_log_clocks,
         spark_session,
@@ -211,6 +212,14 @@ def prepare_spark(
     heads = spark_heads(raw)  # each log's first times: its form and clock
     orders = spark_date_orders(raw, date_order, heads)
     clocks = spark_log_clocks(heads, orders)
+    clocks = spark_frozen_clocks(
+        raw,
+        clocks,
+        now_ms=now_ms,
+        heads=heads,
+        string_ids=string_ids,
+        orders=orders,
+    )
     table, bad = collect_table(
         spark_table(
             raw,

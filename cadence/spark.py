@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from features.build import COLUMNS, build_features
 from features.io import (
+    CLOCK_STATS,
     EVENT_TYPES,
     HEAD_TIMES,
     LOGS,
@@ -42,14 +43,17 @@ from features.io import (
     DateEvidence,
     LoadError,
     LogClock,
+    clock_stats,
     column_index,
     date_evidence,
     date_only,
     date_orders,
+    frozen_of,
     has_column,
     is_header_line,
     is_json_lines,
     is_log_part,
+    known_to_ms,
     log_clock,
     log_file_names,
     parse_timestamps_ms,
@@ -500,6 +504,61 @@ def spark_log_clocks(
             parse_timestamps_ms(text, (orders or {}).get(name)), text
         )
     return clocks
+
+
+def spark_frozen_clocks(
+    raw,
+    clocks: dict[str, LogClock],
+    *,
+    now_ms: int,
+    heads: pd.DataFrame,
+    string_ids: bool = False,
+    orders: dict[str, str | None] | None = None,
+) -> dict[str, LogClock]:
+    """``clocks`` with each event log's frozen field told as
+    :func:`features.io.frozen_clock` tells it from every time the log keeps
+    (``known_to_ms``, and then no ms). The logs whose first times (``heads``,
+    :func:`spark_heads`) share a field are read once more, their rows cleaned
+    as the buckets clean them, for :func:`features.io.clock_stats` per
+    partition, merged on the driver; the others have no frozen field and
+    cost nothing."""
+    from pyspark.sql import functions as F
+
+    candidates = []
+    for name in EVENT_TYPES:
+        text = pa.array(heads.loc[heads["event"] == name, "ts"].astype(str))
+        ts = parse_timestamps_ms(text, (orders or {}).get(name))
+        ts = ts[np.isfinite(ts)].astype(np.int64)
+        if ts.size and frozen_of(clock_stats(ts), sample=True)[0]:
+            candidates.append(name)
+    if not candidates:
+        return clocks
+
+    def stats(pdfs):
+        for pdf in pdfs:
+            clean = _clean(pdf, now_ms, string_ids, orders, clocks)[0]
+            rows = [
+                {"event": name, **clock_stats(clean.loc[mine, "ts_ms"].to_numpy())}
+                for name, mine in clean.groupby("event").groups.items()
+            ]
+            yield pd.DataFrame(rows, columns=["event", *CLOCK_STATS])
+
+    schema = "event string, " + ", ".join(f"{c} long" for c in CLOCK_STATS)
+    parts = (
+        raw.where(F.col("event").isin(candidates))
+        .mapInPandas(stats, schema=schema)
+        .toPandas()
+    )
+    parts = parts[parts["n"] > 0]
+    out = dict(clocks)
+    for name, part in parts.groupby("event"):
+        merged = {"n": int(part["n"].sum())}
+        for c in CLOCK_STATS[1:]:
+            merged[c] = int(part[c].min() if c.endswith("_lo") else part[c].max())
+        known = known_to_ms(frozen_of(merged)[0])
+        if known > 1:
+            out[name] = out[name]._replace(ms=False, known_to_ms=known)
+    return out
 
 
 def spark_date_orders(

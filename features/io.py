@@ -2023,10 +2023,11 @@ def keeps_dates(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> bool:
 
 
 class LogClock(NamedTuple):
-    """What a log's first times tell of its clock: whether it counts ms
-    (:func:`ms_clock`), whether it is written in dates (:func:`keeps_dates`)
-    and the unit its times are known to where one of their fields never
-    changes (:func:`frozen_clock`; 1: none)."""
+    """What a log's times tell of its clock: whether it counts ms
+    (:func:`ms_clock`) and whether it is written in dates (:func:`keeps_dates`),
+    from its first times; and the unit its times are known to where one of
+    their fields never changes (:func:`frozen_clock`, from every time; 1:
+    none), a clock that counts no ms."""
 
     ms: bool = True
     dates: bool = True
@@ -2035,9 +2036,9 @@ class LogClock(NamedTuple):
 
 def log_clock(ts_ms: np.ndarray, text: pa.Array | pa.ChunkedArray) -> LogClock:
     """The :class:`LogClock` of a log from its first times (``ts_ms`` as read
-    from ``text``). A log whose times have a frozen field counts no ms."""
-    known = known_to_ms(frozen_clock(ts_ms[np.isfinite(ts_ms)].astype(np.int64))[0])
-    return LogClock(ms_clock(ts_ms) and known == 1, keeps_dates(ts_ms, text), known)
+    from ``text``); ``known_to_ms`` is 1 (a frozen field is told from every
+    time, :func:`frozen_clock`)."""
+    return LogClock(ms_clock(ts_ms), keeps_dates(ts_ms, text))
 
 
 def ms_clock(ts_ms: np.ndarray) -> bool:
@@ -2078,7 +2079,8 @@ def frozen_clock(ts_ms: np.ndarray) -> tuple[str, int, int]:
     two minutes or more and their parts of a second vary (on a clock of whole
     minutes the second is always 00, as it should be). Needs
     :data:`FROZEN_MIN_TIMES` times; a field frozen only by chance in fewer
-    is not told.
+    is not told. Told from :func:`clock_stats` (:func:`frozen_of`), first of
+    an evenly spaced sample: a log whose sample has no frozen field has none.
 
     Examples
     --------
@@ -2089,18 +2091,60 @@ def frozen_clock(ts_ms: np.ndarray) -> tuple[str, int, int]:
     ts = np.asarray(ts_ms, dtype=np.int64)
     if ts.size < FROZEN_MIN_TIMES:
         return "", 0, 0
-    head = ts[np.linspace(0, ts.size - 1, min(ts.size, FROZEN_SAMPLE)).astype(np.int64)]
-    for field, (unit, coarser) in FROZEN_FIELDS.items():
-        value = head[0] // unit % (coarser // unit)
-        if (head // unit % (coarser // unit) != value).any():
+    pick = np.linspace(0, ts.size - 1, min(ts.size, FROZEN_SAMPLE)).astype(np.int64)
+    if not frozen_of(clock_stats(ts[pick]), sample=True)[0]:
+        return "", 0, 0
+    return frozen_of(clock_stats(ts))
+
+
+#: The statistics of a log's times :func:`frozen_of` tells a frozen field
+#: from; those of parts of a log merge by sum (``n``) and least (``_lo``) or
+#: greatest (``_hi``).
+CLOCK_STATS: tuple[str, ...] = (
+    "n",
+    "ts_lo",
+    "ts_hi",
+    "minute_lo",
+    "minute_hi",
+    "second_lo",
+    "second_hi",
+    "ms_lo",
+    "ms_hi",
+)
+
+
+def clock_stats(ts_ms: np.ndarray) -> dict[str, int]:
+    """:data:`CLOCK_STATS` of some times (ms): how many, the first and last,
+    and the least and greatest minute of the hour, second of the minute and
+    ms of the second among them (0 for all where there are none)."""
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    if ts.size == 0:
+        return dict.fromkeys(CLOCK_STATS, 0)
+    out = {"n": int(ts.size), "ts_lo": int(ts.min()), "ts_hi": int(ts.max())}
+    for name, part in (
+        ("minute", ts // 60_000 % 60),
+        ("second", ts // 1000 % 60),
+        ("ms", ts % 1000),
+    ):
+        out[f"{name}_lo"], out[f"{name}_hi"] = int(part.min()), int(part.max())
+    return out
+
+
+def frozen_of(stats: Mapping[str, int], sample: bool = False) -> tuple[str, int, int]:
+    """:func:`frozen_clock`'s answer from :func:`clock_stats` of every time
+    of a log (merged over its parts: see :data:`CLOCK_STATS`). With
+    ``sample`` (the stats of a sample of the times) neither the least number
+    of times nor the span is asked: a frozen field there is a candidate."""
+    if not sample and stats["n"] < FROZEN_MIN_TIMES:
+        return "", 0, 0
+    for field, (_, coarser) in FROZEN_FIELDS.items():
+        if stats[f"{field}_lo"] != stats[f"{field}_hi"]:
             continue
-        if field == "second" and not (head % 1000 != head[0] % 1000).any():
+        if field == "second" and stats["ms_lo"] == stats["ms_hi"]:
             continue  # whole seconds of whole minutes: a clock of minutes
-        if (ts // unit % (coarser // unit) != value).any():
-            continue
-        spanned = int(ts.max() // coarser - ts.min() // coarser) + 1
-        if spanned >= 2:
-            return field, int(value), spanned
+        spanned = stats["ts_hi"] // coarser - stats["ts_lo"] // coarser + 1
+        if spanned >= 2 or sample:
+            return field, int(stats[f"{field}_lo"]), int(spanned)
     return "", 0, 0
 
 

@@ -302,3 +302,29 @@ def test_spark_reads_anonymised_minutes_to_the_hour_as_pandas_does(spark, tmp_pa
         got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
     )
     assert not (got.bad_rows["rows"] > 0).any()
+
+
+def test_a_log_frozen_only_in_its_first_times_is_read_as_written(spark, tmp_path):
+    """The call log's first 1,000 times moved to minute 05 of their hours,
+    the rest as they happened: the log has no frozen field, and both paths
+    read every time as written (the first times alone would say otherwise)."""
+    from cadence.pipeline import prepare_spark
+    from cadence.simulate import simulate, world_config, write_logs
+
+    write_logs(simulate(world_config("default", users=1500, seed=6)), tmp_path)
+    call = pd.read_csv(tmp_path / "call.tsv", sep="\t", dtype=str)
+    ts = call["call_ts"].astype(np.int64).to_numpy().copy()
+    head = ts[:1000]
+    ts[:1000] = head // 3_600_000 * 3_600_000 + 5 * 60_000 + head % 60_000
+    call["call_ts"] = ts.astype(str)
+    call.to_csv(tmp_path / "call.tsv", sep="\t", index=False)
+    want = prepare(tmp_path, now_ms=NOW)
+    assert want.logs.report.files["call"].frozen is None
+    calls = want.logs.events.loc[want.logs.events["event"] == "call", "ts_ms"]
+    # as written (a time the move made a user's twin is a duplicate row)
+    assert np.isin(calls, ts).all()
+    assert len(calls) + want.logs.report.files["call"].duplicates == len(ts)
+    got = prepare_spark(str(tmp_path), now_ms=NOW, buckets=8)
+    pd.testing.assert_frame_equal(
+        got.features, want.features, check_dtype=False, rtol=1e-9, atol=1e-12
+    )

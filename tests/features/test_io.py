@@ -1461,3 +1461,28 @@ def test_an_export_with_anonymised_minutes_is_read_to_the_hour(tmp_path):
     assert all(f.frozen is None for f in read.report.files.values())
     assert "every time is at" not in "\n".join(read.report.summary_lines())
     pd.testing.assert_frame_equal(rows(read.events), rows(true), check_dtype=False)
+
+
+def test_clock_stats_of_parts_merge_to_those_of_the_whole():
+    """The Spark path tells a frozen field from per-partition clock_stats:
+    merged (sum, least, greatest) they equal the whole log's, and frozen_of
+    gives frozen_clock's answer, frozen or not."""
+    from features.io import CLOCK_STATS, clock_stats, frozen_clock, frozen_of
+
+    rng = np.random.default_rng(5)
+    start = _at("10:05:00")[0]
+    hours, seconds = rng.integers(0, 80, 400), rng.integers(0, 60, 400)
+    frozen = start + hours * 3_600_000 + seconds * 1000
+    free = start + rng.integers(0, 80 * 3_600_000, 400)
+    for ts in (frozen, free):
+        cuts = np.sort(rng.choice(np.arange(1, ts.size), 5, replace=False))
+        parts = [clock_stats(p) for p in np.split(ts, cuts)] + [clock_stats(ts[:0])]
+        parts = [p for p in parts if p["n"]]
+        merged = {"n": sum(p["n"] for p in parts)}
+        for c in CLOCK_STATS[1:]:
+            pick = min if c.endswith("_lo") else max
+            merged[c] = pick(p[c] for p in parts)
+        assert merged == clock_stats(ts)
+        assert frozen_of(merged) == frozen_clock(ts)
+    assert frozen_clock(frozen)[:2] == ("minute", 5)
+    assert frozen_clock(free) == ("", 0, 0)
