@@ -556,12 +556,14 @@ def _gap_columns(
     if tick_ms is None:
         tick_ms = gp.clock_tick_ms(ts_ms, groups)
     tick_s = tick_ms / 1000.0
+    least = np.maximum(0.01, 2 * tick_s)
     fit = gp.fit_period(
         g,
         gg,
         mode.mode_s,
-        min_period_s=np.maximum(0.01, 2 * tick_s),
+        min_period_s=least,
         tick_s=np.where(tick_ms > 1, tick_s, 0.0),
+        low_s=gp.low_gap(g, gg, least, presorted=True),
     )
     logp = -np.log10(np.clip(fit.rayleigh_p_sidak, 1e-300, 1.0))
     return {

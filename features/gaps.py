@@ -24,6 +24,7 @@ from features.grouped import (
     mean_resultant,
     run_starts,
     searchsorted_sorted,
+    sort_within,
     sorted_within,
 )
 from features.schedule import session_start_mask
@@ -309,6 +310,47 @@ def clock_tick_ms(ts_ms: np.ndarray, groups: Groups) -> np.ndarray:
 BEAT_FLOOR = 0.5
 
 
+#: Quantile of a user's gaps that the period search tries too, divided as
+#: the modal gap is (:func:`low_gap`, :func:`fit_period`).
+LOW_GAP_QUANTILE = 0.1
+
+
+def low_gap(
+    gaps_s: np.ndarray,
+    groups: Groups,
+    least_s: float | np.ndarray,
+    presorted: bool = False,
+) -> np.ndarray:
+    """Each user's :data:`LOW_GAP_QUANTILE` of gaps at least ``least_s`` long,
+    the gap at that rank (per user or one value; NaN without such gaps). A
+    script that skips most of its beats (geometric multiples m with
+    P(m = 1) = 1 − p_miss) has its modal gap at any of the first multiples
+    of its period — nearly as likely each at p_miss 0.9 — but a tenth of its
+    gaps at one period and more within four: its low gaps are one to four
+    periods. ``presorted``: gaps ascending within users.
+
+    Examples
+    --------
+    Gaps 60, 120, 180, …, 600 s (one each) → 60 s (the first of ten: the
+    10th percentile, read as a gap, not between two); with ``least_s`` 100,
+    gaps under 100 s are left out → 120 s.
+    """
+    g = np.asarray(gaps_s, dtype=np.float64)
+    least = np.broadcast_to(np.asarray(least_s, dtype=np.float64), (groups.n,))
+    spans = g >= least[groups.codes]
+    kept = groups.subset(spans)
+    g = g[spans] if presorted else g[spans][sort_within(g[spans], kept)]
+    # a gap itself (the order statistic), not a blend of two: a blend of m
+    # and m + 1 periods is no multiple of the period
+    count = kept.count()
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    out = np.full(groups.n, np.nan)
+    has = count > 0
+    rank = np.floor((count[has] - 1) * LOW_GAP_QUANTILE).astype(np.int64)
+    out[has] = g[start[has] + rank]
+    return out
+
+
 def fit_period(
     gaps_s: np.ndarray,
     groups: Groups,
@@ -320,17 +362,22 @@ def fit_period(
     max_multiple: int = 20,
     min_gaps: int = 3,
     tick_s: float | np.ndarray = 0.0,
+    low_s: np.ndarray | None = None,
 ) -> PeriodFit:
     """Fit a base period T that survives missed beats, and test it.
 
     1. Candidates are the modal gap divided by each of ``divisors`` (a script that
        misses beats still has its modal gap at T, since m = 1 is the most likely
-       multiple). Candidates outside [``min_period_s``, ``max_period_s``] are not
-       tried: the daily rhythm (24 h) belongs to time-of-day features, and
-       searching it here would make every person with a routine look like a
-       script. ``min_period_s`` may be one value per user (see
-       :func:`clock_tick_ms`: on whole-second timestamps every gap is a whole
-       number of seconds, so a candidate of 1 s or ½ s folds any gaps to R = 1).
+       multiple) and, given ``low_s`` (:func:`low_gap`), that low gap divided
+       by each of them too: where most beats are missed, m = 1 is likely by a
+       hair, the modal gap lands on any of the first multiples, and a low gap
+       is one to four periods. Candidates outside [``min_period_s``,
+       ``max_period_s``] are not tried: the daily rhythm (24 h) belongs to
+       time-of-day features, and searching it here would make every person
+       with a routine look like a script. ``min_period_s`` may be one value
+       per user (see :func:`clock_tick_ms`: on whole-second timestamps every
+       gap is a whole number of seconds, so a candidate of 1 s or ½ s folds
+       any gaps to R = 1).
     2. Only *in-run* gaps are used: those up to ``max_multiple`` modal gaps
        (longer ones are breaks between runs, not misses) and at least
        :data:`BEAT_FLOOR` of the period tried (shorter ones are no beat of it:
@@ -375,11 +422,16 @@ def fit_period(
     best_r = np.full(groups.n, -1.0)
     period = np.full(groups.n, np.nan)
     tried = np.zeros(groups.n)
-    for k in divisors:
-        cand = mode / k
+    cands = [mode / k for k in divisors]
+    if low_s is not None:
+        low = np.where(n >= min_gaps, low_s, np.nan)
+        cands += [low / k for k in divisors]
+    for cand in cands:
+        k = mode / cand  # the candidate's beats per modal gap
         valid = np.isfinite(cand) & (cand >= min_period_s) & (cand <= max_period_s)
-        beats = k * cycles >= BEAT_FLOOR
-        r = mean_resultant(k * cycles[beats], run.subset(beats))
+        phase = k[run.codes] * cycles
+        beats = phase >= BEAT_FLOOR
+        r = mean_resultant(phase[beats], run.subset(beats))
         # R is good to ~1e-7 (float32 phases): nearer than 1e-6 is a tie
         better = valid & np.isfinite(r) & (r > best_r + 1e-6)
         best_r = np.where(better, r, best_r)

@@ -22,10 +22,13 @@ def users(*series):
     return t, Groups(codes.astype(np.int64), len(series))
 
 
-def fit_all(times, groups):
+def fit_all(times, groups, low=True):
+    """Gaps, modal gaps and the period fit as features.build makes them (with
+    the low-gap candidates unless ``low`` is False)."""
     g, gg = gp.gaps_of(times, groups)
     mode = gp.modal_gap(g, gg)
-    return g, gg, mode, gp.fit_period(g, gg, mode.mode_s)
+    low_s = gp.low_gap(g, gg, 0.01) if low else None
+    return g, gg, mode, gp.fit_period(g, gg, mode.mode_s, low_s=low_s)
 
 
 def test_gaps_of_keeps_users_apart():
@@ -198,6 +201,57 @@ def test_fit_period_survives_missed_beats():
     *_, fit = fit_all(t, grp)
     assert fit.period_s[0] == pytest.approx(60, rel=0.01)
     assert fit.p_miss[0] == pytest.approx(0.5, abs=0.05)
+
+
+def test_low_gap_docstring_example():
+    g, gg = one_user(np.arange(1, 11) * 60.0)
+    assert gp.low_gap(g, gg, 0.01)[0] == 60.0
+    assert gp.low_gap(g, gg, 100.0)[0] == 120.0
+    g, gg = one_user(np.r_[np.arange(1, 22) * 10.0, 5.0][::-1])  # any order
+    assert gp.low_gap(g, gg, 0.01)[0] == 20.0  # rank 2 of 22: 5, 10, 20
+    g, gg = users([5.0, 6.0], [])
+    assert np.isnan(gp.low_gap(g, gg, 10.0)).all()  # no gap long enough
+
+
+def _skipping_script(seed, p_lo=0.8, p_hi=0.95):
+    rng = np.random.default_rng(100 + seed)
+    period = float(np.exp(rng.uniform(np.log(5), np.log(1800))))
+    p_miss = rng.uniform(p_lo, p_hi)
+    m = rng.geometric(1 - p_miss, 200)
+    g = m * period + rng.normal(0, 0.01 * period, m.size)
+    return period, p_miss, one_user(np.r_[0, np.cumsum(g)])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fit_finds_scripts_that_skip_most_beats(seed):
+    """Scripts that skip 80–95 % of their beats (as a log sampled at one
+    event in ten or twenty keeps a steady job): T and the miss probability."""
+    period, p_miss, (t, grp) = _skipping_script(seed)
+    *_, fit = fit_all(t, grp)
+    assert fit.period_s[0] == pytest.approx(period, rel=0.01)
+    assert fit.p_miss[0] == pytest.approx(p_miss, abs=0.05)
+    assert fit.rayleigh_p_sidak[0] < 1e-10
+
+
+def test_only_the_low_gap_finds_a_script_whose_mode_is_a_multiple():
+    """Where a script skips nine beats in ten its modal gap can be five or
+    more periods, past the modal gap's divisors; then the modal candidates
+    miss T and the low-gap candidates find it."""
+    off_mode = 0
+    for seed in range(40):
+        period, p_miss, (t, grp) = _skipping_script(seed, 0.88, 0.92)
+        *_, mode, old = fit_all(t, grp, low=False)
+        if mode.mode_s[0] < 4.5 * period:  # beyond the modal candidates' reach
+            continue
+        off_mode += 1
+        *_, fit = fit_all(t, grp)
+        assert fit.period_s[0] == pytest.approx(period, rel=0.01)
+        assert fit.rayleigh_p_sidak[0] < 1e-10
+        assert not (
+            old.period_s[0] == pytest.approx(period, rel=0.01)
+            and old.rayleigh_p_sidak[0] < 1e-10
+        )
+    assert off_mode >= 5
 
 
 @pytest.mark.parametrize("seed", range(12))
