@@ -237,6 +237,9 @@ class SimConfig:
     kinds: tuple[str, ...] = ()
     #: timestamps floored to this many ms (1000: whole seconds)
     clock_ms: int = 1
+    #: share of the events the logs keep, each drawn alone (a sampled
+    #: capture: one request in ten, as busy sites log); 1 keeps all
+    sample_share: float = 1.0
     #: every timestamp written at this minute of its hour and at a second drawn
     #: at random (whole seconds), as an export that anonymises its times
     #: writes them: the shared access log's are all at minute 05, their
@@ -296,6 +299,8 @@ class SimConfig:
             )
         if self.clock_ms < 1:
             raise ValueError(f"clock_ms must be at least 1, got {self.clock_ms}")
+        if not 0 < self.sample_share <= 1:
+            raise ValueError(f"sample_share must be in (0, 1], got {self.sample_share}")
         if self.frozen_minute is not None and not 0 <= self.frozen_minute < 60:
             raise ValueError(
                 f"frozen_minute must be in [0, 59] or None, got {self.frozen_minute}"
@@ -455,6 +460,13 @@ WORLDS: dict[str, tuple[str, dict]] = {
         "default): the automation is no longer rare",
         {**_HARD, "bot_share": 0.15},
     ),
+    "sampled": (
+        "the default sample as a sampled capture keeps it: each event kept "
+        "with probability 1/10, alone (busy sites log one request in ten): "
+        "a steady job skips nine beats in ten, a person's session keeps one "
+        "action or none",
+        {"sample_share": 0.1},
+    ),
     "frozen_minutes": (
         "the default sample as an export that anonymises its times writes it: "
         "every time at minute 05 of its hour and a random second (the shared "
@@ -601,6 +613,9 @@ def simulate(config: SimConfig = SimConfig()) -> Simulation:
         lo = capture_start_ms(config)
         ts = events["ts_ms"]
         events = events[(ts >= lo) & (ts < lo + config.capture_days * DAY_MS)]
+    if config.sample_share < 1:  # a sampled capture keeps each event alone
+        kept = np.random.default_rng([config.seed, 6]).random(len(events))
+        events = events[kept < config.sample_share]
     if config.local_stamps:  # each account's country's offset, as written
         written = np.round(country_offset_h * HOUR_MS).astype(np.int64)
         row = np.searchsorted(user_id, events["user_id"].to_numpy())

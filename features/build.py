@@ -72,7 +72,8 @@ _GAP_COLUMNS: list[tuple[str, str, str]] = [
     (
         "{s}_period_s",
         "s",
-        "fitted base period T (modal gap or a divisor; LS-refined; ≤ 4 h; "
+        "fitted base period T (the modal gap or a low gap, or a divisor of "
+        "either; LS-refined; ≤ 4 h; "
         "≥ 2 ticks of the timestamps' resolution)",
     ),
     (

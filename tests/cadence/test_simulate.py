@@ -180,7 +180,8 @@ def test_each_world_is_deterministic_and_has_its_kinds(world):
     assert set(config.bot_kinds) <= kinds and "human" in kinds
     with_events = set(a.events["user_id"])
     bots = a.labels.loc[a.labels["is_bot"] == 1]
-    if config.capture_days:  # a one-day capture: some bots are seen that day
+    if config.capture_days or config.sample_share < 1:
+        # a one-day or sampled capture: some bots are seen in it
         assert bots["user_id"].isin(with_events).sum() >= 5
     else:  # every bot leaves events but one whose job first runs after the
         # window: a daily job (first run up to two days after it begins, which
@@ -441,3 +442,28 @@ def test_frozen_minutes_keep_each_times_hour_alone():
     pd.testing.assert_frame_equal(frozen.labels, true.labels)
     with pytest.raises(ValueError, match="frozen_minute"):
         SimConfig(frozen_minute=60)
+
+
+def test_a_sampled_capture_keeps_a_tenth_of_the_events_drawn_alone():
+    """The sampled world is the default's events, each kept alone with
+    probability 0.1: a subset of them, a tenth within sampling error, every
+    kind's share alike, and the labels count the automated events kept."""
+    config = dict(users=2000, seed=3)
+    full = simulate(world_config("default", **config))
+    part = simulate(world_config("sampled", **config))
+    keys = ["user_id", "ts_ms", "event"]
+    both = part.events.merge(full.events, on=keys, how="left", indicator=True)
+    assert (both["_merge"] == "both").all()  # nothing the world did not make
+    n = len(full.events)
+    assert abs(len(part.events) - 0.1 * n) < 4 * np.sqrt(0.09 * n)
+    kind = full.labels.set_index("user_id")["kind"]
+    share = (
+        part.events["user_id"].map(kind).value_counts()
+        / full.events["user_id"].map(kind).value_counts()
+    )
+    assert share.between(0.08, 0.12).all()
+    made = full.labels.set_index("user_id")["automated_events"]
+    kept = part.labels.set_index("user_id")["automated_events"]
+    assert (kept <= made).all() and 0.08 < kept.sum() / made.sum() < 0.12
+    with pytest.raises(ValueError, match="sample_share"):
+        SimConfig(sample_share=0.0)
