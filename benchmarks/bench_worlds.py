@@ -14,7 +14,11 @@ make, all of it at once (``hard``), and that on a whole-minute clock
 (``hard_minutes``), captured for one day (``hard_one_day``: a daily schedule
 runs once in such a capture, so no timing can show it) or for a week
 (``hard_week``), or with people unlike the default's (who pace themselves,
-browse long, or drop by for an action or two: ``brief_visits``). Two more
+browse long, or drop by for an action or two: ``brief_visits``), and the
+default written as real captures write it: one event in ten kept
+(``sampled``), every time at minute 05 of its hour with a random second
+(``frozen_minutes``, the shared access log's form; scored with its times as
+the reader takes them, to the hour: :func:`as_read`). Two more
 worlds are made wholly outside the simulator (``bench_unseen.py --foreign``):
 ``foreign``, a month of people of other makes (self-exciting, heavy-tailed,
 households, shifts, broken nights, …) with 2 % automation of twelve kinds the
