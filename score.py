@@ -18,6 +18,7 @@ import importlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -182,7 +183,7 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
             importing = threading.Thread(
                 target=importlib.import_module, args=("models.ensemble",)
             )
-            importing.start()
+            _start_unstopped(importing)
             prepared = load_data(args, data)
             t0 = time.perf_counter()
             importing.join()
@@ -198,6 +199,22 @@ def _model_and_data(args: argparse.Namespace, data: Path | str):
             if importing is not None and importing.is_alive():
                 importing.join()
         return prepared, uri, detector, time.perf_counter() - t0
+
+
+def _start_unstopped(thread: threading.Thread) -> None:
+    """Start ``thread`` with SIGTERM held until it runs: a SIGTERM inside
+    ``start()`` would leave a thread importing that is not yet alive to be
+    joined, and it would import on into the interpreter's shutdown ("can't
+    register atexit after shutdown"). Held, the signal lands once ``start()``
+    returns, and the thread is joined on the way out."""
+    hold = hasattr(signal, "pthread_sigmask")
+    if hold:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        thread.start()
+    finally:
+        if hold:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def check_output(
