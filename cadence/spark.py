@@ -60,6 +60,7 @@ from features.io import (
     parse_user_ids,
     positional_columns,
     positional_names,
+    read_to,
     repeated_header,
     shard_patterns,
     shard_regex,
@@ -280,7 +281,7 @@ def _clean(
     for name, clock in (clocks or {}).items():  # a frozen field: to the hour
         if clock.known_to_ms > 1:
             rows = np.flatnonzero(np.isfinite(ts) & (event == name))
-            ts[rows] = ts[rows] // clock.known_to_ms * clock.known_to_ms
+            ts[rows] = read_to(ts[rows].astype(np.int64), clock.known_to_ms)
     reason = np.full(len(pdf), "", dtype=object)
     reason[np.isnan(ts)] = "timestamp is not a timestamp"
     reason[~user_ok] = id_problem

@@ -24,7 +24,6 @@ from features.grouped import (
     mean_resultant,
     run_starts,
     searchsorted_sorted,
-    sort_within,
     sorted_within,
 )
 from features.schedule import session_start_mask
@@ -338,17 +337,15 @@ def low_gap(
     g = np.asarray(gaps_s, dtype=np.float64)
     least = np.broadcast_to(np.asarray(least_s, dtype=np.float64), (groups.n,))
     spans = g >= least[groups.codes]
-    kept = groups.subset(spans)
-    g = g[spans] if presorted else g[spans][sort_within(g[spans], kept)]
     # a gap itself (the order statistic), not a blend of two: a blend of m
     # and m + 1 periods is no multiple of the period
-    count = kept.count()
-    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
-    out = np.full(groups.n, np.nan)
-    has = count > 0
-    rank = np.floor((count[has] - 1) * LOW_GAP_QUANTILE).astype(np.int64)
-    out[has] = g[start[has] + rank]
-    return out
+    return grouped_quantile(
+        g[spans],
+        groups.subset(spans),
+        LOW_GAP_QUANTILE,
+        presorted=presorted,
+        interpolate=False,
+    )
 
 
 def fit_period(

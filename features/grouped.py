@@ -179,10 +179,13 @@ def grouped_quantile(
     groups: Groups,
     q: float,
     presorted: bool = False,
+    interpolate: bool = True,
 ) -> np.ndarray:
     """Quantile ``q`` of ``x`` in each group (linear interpolation; NaN if empty).
 
-    ``presorted`` says ``x`` is already ascending within each group.
+    ``presorted`` says ``x`` is already ascending within each group. Without
+    ``interpolate``, the value at rank floor((n − 1)·q) itself, not a blend
+    of two.
     """
     xs = np.asarray(x, dtype=np.float64)
     if not presorted:
@@ -194,7 +197,7 @@ def grouped_quantile(
     pos = (count[has] - 1) * q
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, count[has] - 1)
-    frac = pos - lo
+    frac = pos - lo if interpolate else np.zeros(lo.size)
     base = start[has]
     out[has] = xs[base + lo] * (1 - frac) + xs[base + hi] * frac
     return out
