@@ -106,6 +106,7 @@ RASTER_FEATURES = (
     "longest_awake_h",
     "awake_active_h",
     "active_run_h",
+    "night_hours_lcb",
     "night_share_lcb",
     "diurnal_r2",
     "clock_day_share",

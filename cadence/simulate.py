@@ -79,7 +79,7 @@ _RHYTHM = (
     "all_mode_share",
     "all_gap_log_iqr",
 )
-_REST = ("longest_awake_h", "awake_active_h", "active_run_h", "diurnal_r2")
+_REST = ("longest_awake_h", "awake_active_h", "active_run_h")
 _VOLUME = ("max_minutes_hour", "max_events_hour", "max_events_day")
 #: acting seconds apart, faster than a person in an app
 _FAST = ("all_gap_q75_s",)
@@ -101,7 +101,7 @@ KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
     # it never rests, as round_the_clock traffic does
     "harvester": ("lag_mode_share_lcb", *_REST, *_PACE),
     "spam_messager": (*_RHYTHM, *_VOLUME, *_FAST),
-    "round_the_clock": (*_REST, *_PACE, "night_share_lcb"),
+    "round_the_clock": (*_REST, *_PACE, "night_hours_lcb"),
     "wall_clock": (
         "clock_day_share",
         "clock_hour_share",
@@ -110,7 +110,7 @@ KIND_BEHAVIOUR: dict[str, tuple[str, ...]] = {
     ),
     "drifting_period": (*_RHYTHM, *_PACE),
     "heavy_jitter": (*_RHYTHM, *_REST, *_PACE),
-    "farm": (*_REST, "night_share_lcb", *_VOLUME, "events_per_active_day"),
+    "farm": (*_REST, "night_hours_lcb", *_VOLUME, "events_per_active_day"),
 }
 HUMAN_KINDS: tuple[str, ...] = ("human", "power_user")
 COUNTRY_SHARES: dict[str, float] = {

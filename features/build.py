@@ -157,6 +157,14 @@ CATALOGUE: list[tuple[str, str, str]] = [
         "Wilson 95% lower bound of the night share: an effect size that volume "
         "alone cannot inflate (≥ 3 active days)",
     ),
+    ("active_hours", "count", "clock hours (UTC) holding at least one event"),
+    (
+        "night_hours_lcb",
+        "share",
+        "Wilson 95% lower bound of the share of active hours at 00:00–06:00 "
+        "local time: a visit counts once, however many its actions (≥ 3 "
+        "active days)",
+    ),
     (
         "hour_entropy_bits",
         "bits",
@@ -430,6 +438,11 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         "diurnal_r": tod.diurnal_r(local, groups),
     }
     clock["diurnal_r2"] = tod.unbiased_r2(clock["diurnal_r"], total)
+    hour_local, hour_groups = tod.active_hours(ts, local, groups)
+    hours = hour_groups.count()
+    out["active_hours"] = hours
+    night = tod.night_count(tod.hour_histogram(hour_local, hour_groups))
+    clock["night_hours_lcb"] = sch.share_lower_bound(night, hours)
     clock["weekend_share"] = tod.weekend_share(local, groups)
     for name, values in clock.items():
         out[name] = np.where(days_ok, values, np.nan)

@@ -32,6 +32,7 @@ LABELS: dict[str, str] = {
     "max_events_day": "most events in one day",
     "max_minutes_hour": "most active minutes in one hour",
     "events_per_active_day": "events per active day",
+    "night_hours_lcb": "share of active hours at night (00–06 local)",
     "night_share_lcb": "share of events at night (00–06 local)",
     "diurnal_r2": "daily rhythm",
     "longest_awake_h": "hours active without a 3-hour rest",
@@ -211,6 +212,18 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], Callable]] = {
             + count(r["active_days"].to_numpy())
             + " active days"
             + _typical(t)
+        ),
+    ),
+    "night_hours_lcb": (
+        ("night_hours_lcb", "active_hours", "active_days"),
+        lambda r, t: (
+            "at least "
+            + percent(r["night_hours_lcb"].to_numpy())
+            + " of its "
+            + count(r["active_hours"].to_numpy())
+            + " active hours at night (00–06 local), over "
+            + count(r["active_days"].to_numpy())
+            + " days"
         ),
     ),
     "night_share_lcb": (

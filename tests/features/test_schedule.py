@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import binomtest
 
 from features import schedule as sch
+from features import timeofday as tod
 from features.build import build_features
 from features.grouped import Groups
 
@@ -189,7 +190,13 @@ def test_one_day_user_has_no_daily_rhythm():
         [T0 + d * DAY + 9 * H + np.arange(8) * 60_000 for d in range(5)]
     )
     f = build_features(frame({1: day, 2: week}), signups([1, 2]))
-    for col in ("diurnal_r", "diurnal_r2", "night_share", "night_share_lcb"):
+    for col in (
+        "diurnal_r",
+        "diurnal_r2",
+        "night_share",
+        "night_share_lcb",
+        "night_hours_lcb",
+    ):
         assert np.isnan(f.loc[1, col]), col
         assert np.isfinite(f.loc[2, col]), col
     assert np.isnan(f.loc[1, "clock_day_share"])
@@ -230,6 +237,38 @@ def test_volume_alone_gives_a_person_no_night_evidence():
     assert lcb[2] <= f.loc[2, "night_share"] <= 0.13
     assert lcb[2] < lcb[3]
     assert lcb[1] < lcb[2] < 0.12
+
+
+def test_active_hours_by_hand():
+    minute = 60_000
+    ts, g = one_user(T0 + np.array([2 * H + 10 * minute, 2 * H + 50 * minute, 14 * H]))
+    local = ts + 3 * H  # the hours are the clock's (UTC); the times ride along
+    got, hour_groups = tod.active_hours(ts, local, g)
+    assert got.tolist() == [T0 + 5 * H + 10 * minute, T0 + 17 * H]
+    assert hour_groups.count().tolist() == [2]
+    # two users, each hour counted apart; one event a user is one hour
+    ts = np.array([T0, T0 + 1, T0, T0 + H, T0 + H + 5], dtype=np.int64)
+    g = Groups(np.array([0, 0, 1, 1, 1]), 3)
+    got, hour_groups = tod.active_hours(ts, ts, g)
+    assert got.tolist() == [T0, T0, T0 + H]
+    assert hour_groups.count().tolist() == [1, 2, 0]
+
+
+def test_a_night_visit_counts_once_however_many_its_actions():
+    """Two people on the same twelve daytime hours over four days, and one
+    night visit: of one action, or of forty within the hour. Per event the
+    busy visit makes the night sure (40 of 52 events); per active hour both
+    are 1 night hour of 13, the Wilson bound worked by scipy."""
+    days = [T0 + d * DAY + h * H for d in range(4) for h in (9, 13, 18)]
+    night = T0 + DAY + 2 * H + 5 * 60_000
+    users = {1: np.r_[days, night], 2: np.r_[days, night + np.arange(40) * 60_000]}
+    f = build_features(frame(users), signups(users))
+    want = binomtest(1, 13).proportion_ci(0.95, method="wilson").low
+    assert f["active_hours"].tolist() == [13, 13]
+    assert f["night_hours_lcb"].tolist() == pytest.approx([want, want], abs=1e-9)
+    by_events = binomtest(40, 52).proportion_ci(0.95, method="wilson").low
+    assert f.loc[2, "night_share_lcb"] == pytest.approx(by_events, abs=1e-9)
+    assert f.loc[2, "night_share_lcb"] > 10 * f.loc[2, "night_hours_lcb"]
 
 
 def test_awake_active_hours_by_hand():

@@ -511,10 +511,10 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     ]
     column, support, speed_only, full, kept = REGULARITY_GRADES["burst"]
     assert (column, support) == ("all_gap_log_iqr", "all_n_gaps")
-    # by hand (1.8, 1.2, 0.3; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
-    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.3; at 1.6 → 1.669 → 0.453;
-    # six gaps at 0.7 → 1.545 → 0.3 + 0.7 · 0.255 / 0.6 = 0.598
-    assert (speed_only, full, kept) == (1.8, 1.2, 0.3)
+    # by hand (1.8, 1.2, 0.15; the bound adds 1.645 · 1.573 · 0.8 / √n = 2.07 / √n):
+    # 900 gaps at 0.7 → 0.769 → 1; at 2.1 → 0.15; at 1.6 → 1.669 → 0.336;
+    # six gaps at 0.7 → 1.545 → 0.15 + 0.85 · 0.255 / 0.6 = 0.511
+    assert (speed_only, full, kept) == (1.8, 1.2, 0.15)
     assert SPREAD_UNCERTAINTY == pytest.approx(2.0701, abs=1e-4)
     # the 2 % of people three in four of whose gaps come under 15 s have it
     # read towards its lower bound: all the way at 5 s (log scale between)
@@ -525,15 +525,15 @@ def test_speed_counts_in_full_only_with_regular_gaps():
     bound = spread + (1 - 2 * past) * SPREAD_UNCERTAINTY / np.sqrt(gaps)
     expected = np.clip((speed_only - bound) / (speed_only - full), 0, 1)
     expected = kept + (1 - kept) * expected
-    # unresolved: by the share in one tick, 0.35 → 0.3, 0.45 → 0.65, 0.6 → 1
+    # unresolved: by the share in one tick, 0.35 → 0.15, 0.45 → 0.575, 0.6 → 1
     assert UNRESOLVED_SHARE_GRADE == ("all_mode_share", 0.35, 0.55)
-    expected[30:40] = np.repeat([0.3, 0.65, 1.0], [4, 3, 3])
-    assert expected[0] == 1.0 and expected[10] == pytest.approx(0.3)
+    expected[30:40] = np.repeat([0.15, 0.575, 1.0], [4, 3, 3])
+    assert expected[0] == 1.0 and expected[10] == pytest.approx(0.15)
     assert expected[20] == pytest.approx(
-        0.3 + 0.7 * (0.2 - 2.0701 / 30) / 0.6, abs=1e-5
+        0.15 + 0.85 * (0.2 - 2.0701 / 30) / 0.6, abs=1e-5
     )
-    assert expected[20] == pytest.approx(0.453, abs=1e-3)
-    assert expected[40] == pytest.approx(0.598, abs=1e-3)
+    assert expected[20] == pytest.approx(0.336, abs=1e-3)
+    assert expected[40] == pytest.approx(0.511, abs=1e-3)
     ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     want = np.where(ungraded > 0, ungraded * expected, ungraded)
@@ -573,12 +573,12 @@ def test_volume_counts_in_full_only_with_regular_gaps():
     ).fit(frame)
     assert REGULARITY_GRADES["intensity"] == REGULARITY_GRADES["burst"]
     # by hand as the burst grade: 900 gaps at 0.7 → bound 0.769 → kept whole;
-    # at 2.1 → past 1.8 → speed alone, 0.3
+    # at 2.1 → past 1.8 → speed alone, 0.15
     ungraded = forest_score(model, frame, "intensity")
     got = model.detector_scores(frame)["iforest:intensity"].to_numpy()
     assert ungraded[:20].min() > 1  # both groups far out on volume alone
     np.testing.assert_allclose(got[:10], ungraded[:10], rtol=1e-12)
-    np.testing.assert_allclose(got[10:20], 0.3 * ungraded[10:20], rtol=1e-12)
+    np.testing.assert_allclose(got[10:20], 0.15 * ungraded[10:20], rtol=1e-12)
     # a person's negative evidence keeps its sign and size
     people = ungraded[20:] <= 0
     np.testing.assert_array_equal(got[20:][people], ungraded[20:][people])
@@ -653,19 +653,19 @@ def test_gaps_past_peoples_speed_are_read_at_the_spreads_lower_bound():
     model = CadenceDetector(random_state=0, families=burst, detectors=("iforest",))
     model.fit(frame)
     assert "all_gap_q75_s" in model.columns_  # under 5 % are that fast
-    # by hand (SPREAD_UNCERTAINTY 2.0701; full under 1.2, speed alone 0.3 past
-    # 1.8): the runs at 1.4 − 2.0701 / √8 = 0.668 → 1; at a person's pace at
-    # 1.4 + 0.732 = 2.132 → 0.3; half-way at the estimate 1.4 → 0.3 + 0.7 ·
-    # 0.4 / 0.6 = 0.7667; the power users at 1.6 − 2.0701 / √8000 = 1.5769 →
-    # 0.3 + 0.7 · 0.2231 / 0.6 = 0.5603 (0.5063 at the upper bound)
-    grade = np.repeat([1.0, 0.3, 0.5603, 0.7667], 10)
+    # by hand (SPREAD_UNCERTAINTY 2.0701; full under 1.2, speed alone 0.15
+    # past 1.8): the runs at 1.4 − 2.0701 / √8 = 0.668 → 1; at a person's pace
+    # at 1.4 + 0.732 = 2.132 → 0.15; half-way at the estimate 1.4 → 0.15 +
+    # 0.85 · 0.4 / 0.6 = 0.7167; the power users at 1.6 − 2.0701 / √8000 =
+    # 1.5769 → 0.15 + 0.85 · 0.2231 / 0.6 = 0.4661 (0.4005 at the upper bound)
+    grade = np.repeat([1.0, 0.15, 0.4661, 0.7167], 10)
     ungraded = forest_score(model, frame, "burst")
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()
     assert ungraded[:40].min() > 0
     np.testing.assert_allclose(got[:40] / ungraded[:40], grade, atol=1e-4)
     assert got[:10].min() > got[10:20].max()
     # where many users are that fast (a browser's page loads) the column is
-    # left out and every spread is read at its upper bound: the runs keep 0.3
+    # left out and every spread is read at its upper bound: the runs keep 0.15
     browser = frame.copy()
     browser.loc[40:400, "all_gap_q75_s"] = rng.uniform(1, 4, 361)
     model.fit(browser)
@@ -674,7 +674,7 @@ def test_gaps_past_peoples_speed_are_read_at_the_spreads_lower_bound():
     got = model.detector_scores(browser)["iforest:burst"].to_numpy()
     runs = ungraded[:10] > 0
     assert runs.any()
-    np.testing.assert_allclose(got[:10][runs], 0.3 * ungraded[:10][runs], rtol=1e-12)
+    np.testing.assert_allclose(got[:10][runs], 0.15 * ungraded[:10][runs], rtol=1e-12)
 
 
 def test_unresolved_speed_needs_a_steady_pace():
@@ -695,9 +695,9 @@ def test_unresolved_speed_needs_a_steady_pace():
     ).fit(frame)
     assert "minute_count_dispersion" in model.input_columns_
     assert UNRESOLVED_PACE_GRADE == ("minute_count_dispersion", 1.1, 0.5)
-    # by hand: 0.3 → 1; 0.8 → 0.3 + 0.7 · (1.1 − 0.8) / 0.6 = 0.65; 1.3 → 0.3
-    # (speed alone); no pace → the share's reading, 0.7 ≥ 0.55 → 1
-    expected = np.repeat([1.0, 0.65, 0.3, 1.0], 10)
+    # by hand: 0.3 → 1; 0.8 → 0.15 + 0.85 · (1.1 − 0.8) / 0.6 = 0.575; 1.3 →
+    # 0.15 (speed alone); no pace → the share's reading, 0.7 ≥ 0.55 → 1
+    expected = np.repeat([1.0, 0.575, 0.15, 1.0], 10)
     ungraded = forest_score(model, frame, "burst")[busy]
     got = model.detector_scores(frame)["iforest:burst"].to_numpy()[busy]
     assert np.all(ungraded > 0)
