@@ -417,7 +417,8 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
     active = vol.active_days(ts, groups)
     out["active_days"] = active
     out["events_per_active_day"] = divide(total, active)
-    out["max_events_hour"] = vol.counts_per_window(ts, groups, vol.HOUR_MS)
+    hours = vol.window_runs(ts, groups, vol.HOUR_MS)  # for the peak and the clock
+    out["max_events_hour"] = vol.counts_per_window(ts, groups, vol.HOUR_MS, hours)
     out["max_events_day"] = vol.counts_per_window(ts, groups, vol.DAY_MS)
     minutes = vol.window_runs(ts, groups, vol.MINUTE_MS)  # once for both
     out["max_minutes_hour"] = vol.active_minutes_per_hour(ts, groups, minutes)
@@ -438,11 +439,10 @@ def _build_range(events: pd.DataFrame, signups: pd.DataFrame) -> pd.DataFrame:
         "diurnal_r": tod.diurnal_r(local, groups),
     }
     clock["diurnal_r2"] = tod.unbiased_r2(clock["diurnal_r"], total)
-    hour_local, hour_groups = tod.active_hours(ts, local, groups)
-    hours = hour_groups.count()
-    out["active_hours"] = hours
+    hour_local, hour_groups = tod.active_hours(ts, local, groups, hours)
+    out["active_hours"] = hour_groups.count()
     night = tod.night_count(tod.hour_histogram(hour_local, hour_groups))
-    clock["night_hours_lcb"] = sch.share_lower_bound(night, hours)
+    clock["night_hours_lcb"] = sch.share_lower_bound(night, out["active_hours"])
     clock["weekend_share"] = tod.weekend_share(local, groups)
     for name, values in clock.items():
         out[name] = np.where(days_ok, values, np.nan)

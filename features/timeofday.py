@@ -12,7 +12,8 @@ import functools
 import numpy as np
 import pandas as pd
 
-from features.grouped import Groups, divide, mean_resultant, run_starts
+from features.grouped import Groups, divide, mean_resultant
+from features.volume import WindowRuns, window_runs
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -200,7 +201,10 @@ def hour_histogram(local_ms: np.ndarray, groups: Groups) -> np.ndarray:
 
 
 def active_hours(
-    ts_ms: np.ndarray, local_ms: np.ndarray, groups: Groups
+    ts_ms: np.ndarray,
+    local_ms: np.ndarray,
+    groups: Groups,
+    hours: WindowRuns | None = None,
 ) -> tuple[np.ndarray, Groups]:
     """The local time of each user's first event in every clock hour (UTC) that
     holds one of its events, and the groups of those hours.
@@ -208,17 +212,17 @@ def active_hours(
     A visit's dozen actions are one draw of a user's clock, not a dozen: read
     per event, one night's visit makes a night share as sure as a dozen nights
     would. Read per active hour, it counts once. ``ts_ms`` ascending within
-    each group (as :func:`features.build.build_features` holds them).
+    each group (as :func:`features.build.build_features` holds them);
+    ``hours``: :func:`features.volume.window_runs` of the same events by
+    hour, if at hand.
 
     Examples
     --------
     Events at 02:10, 02:50 and 14:00 UTC on one day → two active hours, at
     02:10 and 14:00.
     """
-    hour = np.floor_divide(np.asarray(ts_ms, dtype=np.int64), HOUR_MS)
-    key = groups.codes.astype(np.int64) * (1 << 32) + hour
-    first = run_starts(key)
-    return np.asarray(local_ms)[first], groups.subset(first)
+    first, _, hour_groups = hours or window_runs(ts_ms, groups, HOUR_MS)
+    return np.asarray(local_ms)[first], hour_groups
 
 
 def night_count(hist: np.ndarray, start_h: int = 0, end_h: int = 6) -> np.ndarray:

@@ -34,9 +34,11 @@ def tenure_days(signup_ms: np.ndarray, last_ms: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(tenure), tenure, 1.0)
 
 
-def window_runs(
-    ts_ms: np.ndarray, groups: Groups, window_ms: int
-) -> tuple[np.ndarray, np.ndarray, Groups]:
+#: Type of :func:`window_runs`' result: first index, count, the windows' users.
+WindowRuns = tuple[np.ndarray, np.ndarray, Groups]
+
+
+def window_runs(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> WindowRuns:
     """Each user's events by calendar window (UTC buckets of ``window_ms``)
     that holds any: the index of the window's first event, its event count,
     and the windows' users (runs of equal user and window are contiguous
@@ -49,11 +51,17 @@ def window_runs(
     return first, count, Groups(codes[first], groups.n)
 
 
-def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.ndarray:
+def counts_per_window(
+    ts_ms: np.ndarray,
+    groups: Groups,
+    window_ms: int,
+    windows: WindowRuns | None = None,
+) -> np.ndarray:
     """For each user, the most events in any one calendar window (UTC).
 
     Windows are fixed buckets of ``window_ms`` (e.g. the hour 10:00–11:00), not
-    sliding ones. 0 for a user with no events.
+    sliding ones. 0 for a user with no events. ``windows``:
+    :func:`window_runs` of the same events by ``window_ms``, if at hand.
 
     Examples
     --------
@@ -61,12 +69,8 @@ def counts_per_window(ts_ms: np.ndarray, groups: Groups, window_ms: int) -> np.n
     """
     if groups.size == 0:
         return np.zeros(groups.n)
-    _, count, windows = window_runs(ts_ms, groups, window_ms)
-    return np.nan_to_num(windows.max(count), nan=0.0)
-
-
-#: Type of :func:`window_runs`' result: first index, count, the windows' users.
-WindowRuns = tuple[np.ndarray, np.ndarray, Groups]
+    _, count, users = windows or window_runs(ts_ms, groups, window_ms)
+    return np.nan_to_num(users.max(count), nan=0.0)
 
 
 def active_minutes_per_hour(
